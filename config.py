@@ -1,0 +1,139 @@
+"""Settings for the Family Liaison Portal, read from environment variables."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("PORTAL_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _normalize_db_url(url: str) -> str:
+    # Heroku-style URLs say postgres://; SQLAlchemy wants an explicit driver (psycopg 3).
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def _dev_secret_key() -> str:
+    """A random key kept in instance/ so development sessions survive restarts; never used in production."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "dev_secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    """Shared settings; every value can be set through the environment."""
+
+    ENV_NAME = "base"
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = _normalize_db_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'portal.db'}")
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    AGENCY_NAME = os.environ.get("AGENCY_NAME", "Demo County Police Department")
+    AGENCY_TIMEZONE = os.environ.get("AGENCY_TIMEZONE", "America/Chicago")
+    DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "US")
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")
+    # inline: deliver right after the request commits (development); none: leave rows queued for a worker.
+    SMS_DELIVERY = os.environ.get("SMS_DELIVERY", "inline")
+    REDIS_URL = os.environ.get("REDIS_URL")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 110 * 1024 * 1024)
+    INVITE_TTL_HOURS = _int("INVITE_TTL_HOURS", 72)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # the session's own lifetime bounds the token
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ("en", "es")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    TESTING = False
+    DEBUG = False
+
+
+class DevelopmentConfig(Config):
+    """Local development: SQLite in instance/, texts printed to the console."""
+
+    ENV_NAME = "development"
+    DEBUG = _bool("FLASK_DEBUG", False)
+
+    def __init__(self) -> None:
+        if not self.SECRET_KEY:
+            self.SECRET_KEY = _dev_secret_key()
+
+
+class TestingConfig(Config):
+    """The test suite: SQLite unless TEST_DATABASE_URL is set, texts kept in memory."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105  (tests only)
+    SQLALCHEMY_DATABASE_URI = _normalize_db_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
+    SMS_BACKEND = "memory"
+    SMS_DELIVERY = "none"
+    WTF_CSRF_ENABLED = True
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    PUBLIC_BASE_URL = "http://localhost"
+    SERVER_NAME = None
+
+
+class ProductionConfig(Config):
+    """Production: PostgreSQL and Redis; refuses to start without its secrets."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = True
+    SMS_BACKEND = os.environ.get("SMS_BACKEND", "twilio")
+    SMS_DELIVERY = os.environ.get("SMS_DELIVERY", "worker")
+
+    def __init__(self) -> None:
+        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
+        if missing:
+            raise RuntimeError(
+                "Production configuration refuses to start: set " + ", ".join(missing) + " in the environment."
+            )
+        if len(os.environ["SECRET_KEY"]) < 32:
+            raise RuntimeError("Production configuration refuses to start: SECRET_KEY must be at least 32 characters.")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(name: str | None = None) -> Config:
+    """Instantiate the config named by the argument or PORTAL_CONFIG (default: development)."""
+    name = name or os.environ.get("PORTAL_CONFIG", "development")
+    try:
+        return CONFIGS[name]()
+    except KeyError:
+        raise RuntimeError(f"Unknown PORTAL_CONFIG {name!r}; use one of {', '.join(CONFIGS)}") from None

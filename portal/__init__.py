@@ -1,0 +1,228 @@
+"""The Family Liaison Portal: create_app() builds the Flask application."""
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+
+from flask import Flask, render_template, request, session
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from config import BASE_DIR, INSTANCE_DIR, Config, load_config
+
+from .extensions import babel, csrf, db, limiter, login_manager, migrate, talisman
+
+log = logging.getLogger(__name__)
+
+CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "form-action": "'self'",
+    "base-uri": "'self'",
+    "object-src": "'none'",
+    "frame-ancestors": "'none'",
+}
+
+
+def create_app(config: str | Config | type | None = None, overrides: dict | None = None) -> Flask:
+    """Build the app from a config name, object or class (default: PORTAL_CONFIG or development)."""
+    app = Flask(__name__, template_folder=str(BASE_DIR / "templates"), instance_path=str(INSTANCE_DIR))
+    if config is None or isinstance(config, str):
+        config = load_config(config)
+    elif isinstance(config, type):
+        config = config()
+    app.config.from_object(config)
+    app.config.update(overrides or {})
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    register_request_hooks(app)
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    level = getattr(logging, str(app.config.get("LOG_LEVEL", "INFO")).upper(), logging.INFO)
+    logging.getLogger("portal").setLevel(level)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets readers and one writer work at once; FULL sync survives power loss; waits instead of "locked".
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind every extension object to the app."""
+    from .sms.client import build_client
+
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.setdefault("connect_args", {"timeout": 10})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone,
+                   default_translation_directories=str(Path(__file__).parent / "translations"))
+    production = app.config.get("ENV_NAME") == "production"
+    talisman.init_app(
+        app,
+        content_security_policy=CSP,
+        force_https=production,
+        strict_transport_security=production,
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        referrer_policy="same-origin",
+        frame_options="DENY",
+    )
+    app.extensions["sms_client"] = build_client(app.config["SMS_BACKEND"])
+    _register_outbox_dispatch(app)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    from .models import User
+
+    ident, _, version = user_id.partition(".")
+    if not ident.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or user.session_version != int(version) or not user.is_active:
+        return None
+    return user
+
+
+def _select_locale() -> str:
+    languages = ("en", "es")
+    try:
+        if current_user.is_authenticated and current_user.language in languages:
+            return current_user.language
+    except (OperationalError, PoolTimeoutError):  # error pages still render when the database is down
+        pass
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or "en"
+
+
+def _select_timezone() -> str:
+    from .services.agency import viewer_timezone
+
+    try:
+        return viewer_timezone(current_user)
+    except (OperationalError, PoolTimeoutError):
+        return "UTC"
+
+
+def _register_outbox_dispatch(app: Flask) -> None:
+    from flask_sqlalchemy.session import Session
+
+    from .services.messaging import OUTBOX_SESSION_KEY
+    from .tasks import dispatch_outbox
+
+    if getattr(Session, "_portal_outbox_hooked", False):
+        return
+    Session._portal_outbox_hooked = True
+
+    @event.listens_for(Session, "after_commit")
+    def _after_commit(session) -> None:
+        ids = session.info.pop(OUTBOX_SESSION_KEY, None)
+        if ids:
+            dispatch_outbox(ids)
+
+    @event.listens_for(Session, "after_rollback")
+    def _after_rollback(session) -> None:
+        session.info.pop(OUTBOX_SESSION_KEY, None)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Attach each area's blueprint."""
+    from .auth import bp as auth_bp
+    from .family import bp as family_bp
+    from .staff import bp as staff_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(family_bp)
+    app.register_blueprint(staff_bp, url_prefix="/staff")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Plain error pages; a 500 shows a reference id and logs the trace under it, never to the user."""
+
+    def render_error(code: int):
+        return render_template(f"errors/{code}.html"), code
+
+    for code in (400, 403, 404, 405, 413, 429):
+        app.register_error_handler(code, lambda exc, code=code: render_error(code if code != 405 else 404))
+
+    def database_unavailable(exc):
+        db.session.rollback()
+        ref = uuid.uuid4().hex[:12]
+        log.error("database unavailable, ref=%s: %s", ref, type(exc).__name__)
+        response = app.make_response((render_template("errors/503.html", ref=ref), 503))
+        response.headers["Retry-After"] = "30"
+        return response
+
+    app.register_error_handler(OperationalError, database_unavailable)
+    app.register_error_handler(PoolTimeoutError, database_unavailable)
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        original = getattr(exc, "original_exception", exc)
+        if isinstance(original, (OperationalError, PoolTimeoutError)):
+            return database_unavailable(original)
+        ref = uuid.uuid4().hex[:12]
+        log.error("unhandled error ref=%s", ref, exc_info=original)
+        try:
+            db.session.rollback()
+        except Exception:  # the page must render even when the database is gone
+            log.warning("rollback failed after error ref=%s", ref)
+        return render_template("errors/500.html", ref=ref), 500
+
+
+def register_commands(app: Flask) -> None:
+    """flask seed-demo, create-user and friends."""
+    from .cli import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Filters and globals the templates use."""
+    from . import templating
+
+    templating.register(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    """Per-request settings: no caching of signed-in pages."""
+
+    @app.after_request
+    def _no_store_when_signed_in(response):
+        if current_user.is_authenticated or request.path.startswith(("/tip", "/t/")):
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["Pragma"] = "no-cache"
+        return response

@@ -1,0 +1,40 @@
+"""Sign-in, invitation and language forms."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, SelectField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from ..forms import EMAIL_MESSAGE, strip_filter
+from ..services.accounts import MAX_PASSWORD
+
+
+class LoginForm(FlaskForm):
+    """Email and password."""
+
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email address.")),
+                                                Email(EMAIL_MESSAGE), Length(max=254)], filters=[strip_filter])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")),
+                                                         Length(max=MAX_PASSWORD)])
+    next = HiddenField()
+
+
+class AcceptInviteForm(FlaskForm):
+    """Choose the email to sign in with and a password."""
+
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email address.")),
+                                                Email(EMAIL_MESSAGE), Length(max=254)], filters=[strip_filter])
+    password = PasswordField(_l("New password"), validators=[DataRequired(_l("Choose a password."))])
+    confirm = PasswordField(_l("Type the password again"),
+                            validators=[DataRequired(_l("Type the password again.")),
+                                        EqualTo("password", _l("The two passwords are not the same."))])
+
+
+class LanguageForm(FlaskForm):
+    """Switch the interface language."""
+
+    language = SelectField(_l("Language"), choices=[("en", "English"), ("es", "Español")])
+    next = HiddenField()
+
+
+class EmptyForm(FlaskForm):
+    """A form with only its CSRF token, for buttons like Sign out."""

@@ -1,0 +1,121 @@
+"""Sign in, sign out, accept an invitation, choose a language."""
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from .. import audit
+from ..extensions import db, limiter
+from ..services import accounts, invitations
+from ..urls import safe_next
+from . import bp
+from .forms import AcceptInviteForm, EmptyForm, LanguageForm, LoginForm
+
+
+def home_for(user) -> str:
+    """Where a signed-in person starts."""
+    if user.is_staff:
+        return url_for("staff.dashboard")
+    return url_for("family.home")
+
+
+@bp.route("/")
+def index():
+    """Send each person to their own start page."""
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def login():
+    """Sign in with email and password; one generic message for any failure."""
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is None:
+            db.session.commit()  # keep the audit record of the failed attempt
+            flash(_("That email and password do not match. Check them and try again."), "error")
+            return render_template("auth/login.html", form=form), 200
+        session.clear()  # a new session at every sign-in
+        login_user(user)
+        db.session.commit()
+        return redirect(safe_next(form.next.data, home_for(user)))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    """Sign out here and on every other device."""
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    user = current_user._get_current_object()
+    accounts.sign_out_everywhere(user)
+    audit.record("auth.logout", user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+INVITE_PROBLEMS = {
+    "invalid": 404,
+    "used": 410,
+    "expired": 410,
+    "revoked": 410,
+}
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def accept_invite(token: str):
+    """Set a password from an invitation link."""
+    try:
+        invitation = invitations.check_invitation(token)
+    except invitations.InviteError as exc:
+        return render_template("auth/invite_problem.html", reason=exc.reason), INVITE_PROBLEMS[exc.reason]
+    member = invitation.family_member
+    form = AcceptInviteForm()
+    if request.method == "GET" and member.email:
+        form.email.data = member.email
+    if form.validate_on_submit():
+        problem = accounts.password_problem(form.password.data)
+        if problem:
+            form.password.errors.append(problem)
+        else:
+            try:
+                user = invitations.accept_invitation(token, email=form.email.data, password=form.password.data)
+            except invitations.InviteError as exc:
+                db.session.rollback()
+                return render_template("auth/invite_problem.html", reason=exc.reason), INVITE_PROBLEMS[exc.reason]
+            except accounts.AccountError as exc:
+                db.session.rollback()
+                form.email.errors.append(str(exc))
+            else:
+                session.clear()
+                login_user(user)
+                db.session.commit()
+                flash(_("Welcome. Your account is ready."), "success")
+                return redirect(url_for("family.home"))
+    return render_template("auth/accept_invite.html", form=form, member=member, token=token)
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    """Switch between English and Spanish; remembered for signed-in people."""
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session["lang"] = form.language.data
+    if current_user.is_authenticated:
+        user = current_user._get_current_object()
+        user.language = form.language.data
+        db.session.commit()
+    return redirect(safe_next(form.next.data, url_for("auth.index")))

@@ -1,0 +1,40 @@
+"""Flask commands: seed-demo, create-user."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from .extensions import db
+
+
+def register(app: Flask) -> None:
+    """Attach the commands to the app's CLI."""
+
+    @app.cli.command("seed-demo")
+    def seed_demo_command() -> None:
+        """Create demo data once (fictional people) and print the demo sign-ins."""
+        from .demo import DEMO_PASSWORD, seed_demo
+
+        created, logins = seed_demo()
+        db.session.commit()
+        click.echo("Demo data created." if created else "Demo data already present; nothing added.")
+        click.echo(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD})")
+        for role, email in logins:
+            click.echo(f"  {role:<11} {email}")
+        click.echo("")
+
+    @app.cli.command("create-user")
+    @click.option("--email", required=True)
+    @click.option("--name", required=True)
+    @click.option("--role", type=click.Choice(["liaison", "supervisor", "admin"]), required=True)
+    @click.password_option()
+    def create_user_command(email: str, name: str, role: str, password: str) -> None:
+        """Create a staff account."""
+        from .services.accounts import AccountError, create_user
+
+        try:
+            create_user(email=email, name=name, role=role, password=password)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+        db.session.commit()
+        click.echo(f"Created {role} {email}.")

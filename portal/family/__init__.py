@@ -1,0 +1,6 @@
+"""The family blueprint."""
+from flask import Blueprint
+
+bp = Blueprint("family", __name__)
+
+from . import routes  # noqa: E402,F401  (routes attach themselves to bp)

@@ -1,0 +1,30 @@
+"""Form pieces shared by several blueprints."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import ValidationError
+
+from .services.cases import CaseError, normalize_phone
+
+
+class PhoneNumber:
+    """Validates a phone number and replaces the field's data with its E.164 form."""
+
+    def __init__(self, region: str | None = None) -> None:
+        self.region = region
+
+    def __call__(self, form, field) -> None:
+        if not field.data:
+            return
+        try:
+            field.data = normalize_phone(field.data, self.region)
+        except CaseError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+def strip_filter(value):
+    """Trim surrounding spaces from text fields."""
+    return value.strip() if isinstance(value, str) else value
+
+
+EMAIL_MESSAGE = _l("Enter an email address like name@example.com.")

@@ -1,0 +1,29 @@
+"""All models, re-exported so that `from portal.models import Case` works everywhere."""
+from .accounts import LANGUAGES, ROLES, STAFF_ROLES, Agency, Invitation, Resource, User
+from .audit import AuditEvent
+from .cases import CADENCE_DAYS, CADENCES, CHANNELS, UPDATE_KINDS, Case, CaseUpdate, FamilyMember
+from .contact import (
+    ACTIVE_SLOT_STATUSES,
+    APPOINTMENT_KINDS,
+    APPOINTMENT_MODES,
+    APPOINTMENT_STATUSES,
+    DIRECTIONS,
+    OUTCOMES,
+    Appointment,
+    AvailabilityException,
+    AvailabilityWindow,
+    Outreach,
+)
+from .leads import LEAD_STATUSES, SUBMITTER_STATUS, Lead, LeadAttachment, LeadNote, LeadQuestion, TipLink
+from .messaging import OUTBOX_STATUSES, CaseMessage, InboundSms, OutboxMessage
+from .stages import STAGE_KEYS, STAGES, STAGES_BY_KEY, Stage, stage_info
+from .types import UTCDateTime, utcnow
+
+__all__ = [
+    "ACTIVE_SLOT_STATUSES", "APPOINTMENT_KINDS", "APPOINTMENT_MODES", "APPOINTMENT_STATUSES", "CADENCES",
+    "CADENCE_DAYS", "CHANNELS", "DIRECTIONS", "LANGUAGES", "LEAD_STATUSES", "OUTBOX_STATUSES", "OUTCOMES", "ROLES",
+    "STAFF_ROLES", "STAGES", "STAGES_BY_KEY", "STAGE_KEYS", "SUBMITTER_STATUS", "UPDATE_KINDS",
+    "Agency", "Appointment", "AuditEvent", "AvailabilityException", "AvailabilityWindow", "Case", "CaseMessage",
+    "CaseUpdate", "FamilyMember", "InboundSms", "Invitation", "Lead", "LeadAttachment", "LeadNote", "LeadQuestion",
+    "OutboxMessage", "Outreach", "Resource", "Stage", "TipLink", "UTCDateTime", "User", "stage_info", "utcnow",
+]

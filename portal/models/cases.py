@@ -1,0 +1,115 @@
+"""Cases, the family members attached to them and the case timeline."""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, Time, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .stages import STAGES_BY_KEY, Stage
+from .types import UTCDateTime, utcnow
+
+CADENCES = ("weekly", "biweekly", "monthly", "on_change", "do_not_contact")
+CADENCE_DAYS = {"weekly": 7, "biweekly": 14, "monthly": 30}
+CHANNELS = ("phone", "sms", "email", "visit", "letter", "portal_message", "video")
+
+
+class Case(db.Model):
+    """One decedent's case."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(40), unique=True)
+    decedent_name: Mapped[str] = mapped_column(String(160))
+    date_of_death: Mapped[date | None] = mapped_column(Date)
+    stage: Mapped[str] = mapped_column(String(32), default="opened", index=True)
+    stage_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    liaison_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    backup_liaison_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    liaison = relationship("User", foreign_keys=[liaison_id])
+    backup_liaison = relationship("User", foreign_keys=[backup_liaison_id])
+    family_members = relationship("FamilyMember", back_populates="case", order_by="FamilyMember.id")
+
+    @property
+    def stage_info(self) -> Stage:
+        return STAGES_BY_KEY[self.stage]
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+    def __repr__(self) -> str:
+        return f"<Case {self.case_number}>"
+
+
+class FamilyMember(db.Model):
+    """A relative of the decedent on one case, with how they want to be contacted."""
+
+    __tablename__ = "family_members"
+    __table_args__ = (UniqueConstraint("case_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    relationship_to_decedent: Mapped[str] = mapped_column(String(60), default="")
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164
+    email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(5), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="America/Chicago")
+    is_spokesperson: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Contact preferences and consent.
+    texts_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    texts_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    texts_consent_wording: Mapped[str | None] = mapped_column(Text)
+    texts_consent_method: Mapped[str | None] = mapped_column(String(40))
+    detailed_texts: Mapped[bool] = mapped_column(Boolean, default=False)
+    quiet_start: Mapped[time] = mapped_column(Time, default=time(21, 0))
+    quiet_end: Mapped[time] = mapped_column(Time, default=time(8, 0))
+    cadence: Mapped[str] = mapped_column(String(20), default="biweekly")
+    preferred_channel: Mapped[str | None] = mapped_column(String(20))
+    preferred_times: Mapped[str | None] = mapped_column(String(200))
+    sms_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    phone_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # "number may be wrong"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    case = relationship("Case", back_populates="family_members")
+    user = relationship("User")
+
+    @property
+    def can_receive_texts(self) -> bool:
+        return bool(self.phone and self.texts_enabled and self.sms_opted_out_at is None)
+
+    def __repr__(self) -> str:
+        return f"<FamilyMember {self.id} case={self.case_id}>"
+
+
+UPDATE_KINDS = ("update", "note", "stage_change", "handover", "closure", "meeting_request")
+
+
+class CaseUpdate(db.Model):
+    """A timeline entry on a case: written for the family, or internal to staff."""
+
+    __tablename__ = "case_updates"
+    __table_args__ = (Index("ix_case_updates_case_id_created_at", "case_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(20), default="update")
+    family_visible: Mapped[bool] = mapped_column(Boolean, default=False)
+    body: Mapped[str] = mapped_column(Text, default="")
+    stage_from: Mapped[str | None] = mapped_column(String(32))
+    stage_to: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    case = relationship("Case")
+    author = relationship("User")

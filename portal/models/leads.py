@@ -1,0 +1,120 @@
+"""Leads from families and anonymous tipsters, their files, staff notes and questions, and tip links."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+LEAD_STATUSES = ("new", "reviewing", "assigned", "followed_up", "closed")
+# What the submitter sees: a simpler word for each staff-side status.
+SUBMITTER_STATUS = {
+    "new": "received",
+    "reviewing": "being_reviewed",
+    "assigned": "being_reviewed",
+    "followed_up": "followed_up",
+    "closed": "closed",
+}
+
+
+class TipLink(db.Model):
+    """A link a family shares with friends so they can leave an anonymous tip; revocable."""
+
+    __tablename__ = "tip_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_family_member_id: Mapped[int | None] = mapped_column(ForeignKey("family_members.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    case = relationship("Case")
+
+
+class Lead(db.Model):
+    """Information about the death from a family member or an anonymous tipster."""
+
+    __tablename__ = "leads"
+    __table_args__ = (Index("ix_leads_case_id_created_at", "case_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    family_member_id: Mapped[int | None] = mapped_column(ForeignKey("family_members.id"), index=True)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    tip_link_id: Mapped[int | None] = mapped_column(ForeignKey("tip_links.id"))
+    is_anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Guided fields for overdose deaths.
+    people: Mapped[list] = mapped_column(JSON, default=list)  # [{name, phone, social, relation, knows}]
+    last_48_hours: Mapped[str] = mapped_column(Text, default="")
+    supplier: Mapped[str] = mapped_column(Text, default="")
+    phone_and_accounts: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A double click or a resubmitted form carries the same key, so it never makes a second lead.
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    tip_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    tip_passphrase_hash: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    case = relationship("Case")
+    family_member = relationship("FamilyMember")
+    assigned_to = relationship("User", foreign_keys=[assigned_to_id])
+    attachments = relationship("LeadAttachment", back_populates="lead", order_by="LeadAttachment.id")
+
+    @property
+    def submitter_status(self) -> str:
+        return SUBMITTER_STATUS[self.status]
+
+
+class LeadAttachment(db.Model):
+    """A file attached to a lead, stored outside static/ under a random name."""
+
+    __tablename__ = "lead_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(80))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    lead = relationship("Lead", back_populates="attachments")
+
+
+class LeadNote(db.Model):
+    """An internal staff note on a lead; never shown to the submitter."""
+
+    __tablename__ = "lead_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    author = relationship("User")
+
+
+class LeadQuestion(db.Model):
+    """A question staff ask the submitter of a lead, and the submitter's answer."""
+
+    __tablename__ = "lead_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    asked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    question: Mapped[str] = mapped_column(Text)
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

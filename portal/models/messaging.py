@@ -1,0 +1,80 @@
+"""The SMS outbox, inbound texts and the portal conversation between a family and its liaison team."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+OUTBOX_STATUSES = ("queued", "sending", "sent", "delivered", "undelivered", "failed", "deferred", "blocked",
+                   "cancelled")
+
+
+class OutboxMessage(db.Model):
+    """One text to send: written in the transaction of its cause, delivered after commit by a worker."""
+
+    __tablename__ = "sms_outbox"
+    __table_args__ = (Index("ix_sms_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_number: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(5), default="en")
+    kind: Mapped[str] = mapped_column(String(40))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(12), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    family_member_id: Mapped[int | None] = mapped_column(ForeignKey("family_members.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    case = relationship("Case")
+    family_member = relationship("FamilyMember")
+
+
+class InboundSms(db.Model):
+    """A text received from anyone; de-duplicated by the provider's message id."""
+
+    __tablename__ = "inbound_sms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    from_number: Mapped[str] = mapped_column(String(20), index=True)
+    to_number: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text, default="")
+    handling: Mapped[str] = mapped_column(String(16), default="unmatched")  # keyword, conversation, unmatched
+    family_member_id: Mapped[int | None] = mapped_column(ForeignKey("family_members.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    linked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CaseMessage(db.Model):
+    """One message in a case's conversation between the family and its liaison team."""
+
+    __tablename__ = "case_messages"
+    __table_args__ = (Index("ix_case_messages_case_id_created_at", "case_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    sender: Mapped[str] = mapped_column(String(10))  # family or staff
+    family_member_id: Mapped[int | None] = mapped_column(ForeignKey("family_members.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    channel: Mapped[str] = mapped_column(String(10), default="portal")  # portal or sms
+    body: Mapped[str] = mapped_column(Text)
+    inbound_sms_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_sms.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    family_member = relationship("FamilyMember")
+    author = relationship("User")

@@ -1,0 +1,1 @@
+"""Domain services: verb_noun functions that change the session and flush, never commit."""

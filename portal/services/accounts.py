@@ -1,0 +1,109 @@
+"""Accounts: password hashing and checks, creating users, signing in."""
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from .. import audit
+from ..extensions import db
+from ..models import LANGUAGES, ROLES, User, utcnow
+
+# OWASP's argon2id recommendation: 19 MiB of memory, 2 iterations, 1 lane.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+# Verifying against this keeps an unknown email as slow as a wrong password, so timing reveals nothing.
+_DUMMY_HASH = _hasher.hash("a placeholder nobody can sign in with")
+
+MIN_PASSWORD = 12
+MAX_PASSWORD = 128
+
+
+class AccountError(ValueError):
+    """A request about an account that cannot be carried out; the message is safe to show."""
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of the password."""
+    return _hasher.hash(password)
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is not acceptable, or None when it is."""
+    if len(password) < MIN_PASSWORD:
+        return str(_l("Use at least %(n)d characters. A short sentence is easy to remember.", n=MIN_PASSWORD))
+    if len(password) > MAX_PASSWORD:
+        return str(_l("Use at most %(n)d characters.", n=MAX_PASSWORD))
+    return None
+
+
+def normalize_email(email: str) -> str:
+    """Email addresses compare case-insensitively and without surrounding spaces."""
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    """The user with this email address, if any."""
+    return db.session.scalar(select(User).where(func.lower(User.email) == normalize_email(email)))
+
+
+def create_user(*, email: str, name: str, role: str, password: str | None = None, language: str = "en",
+                phone: str | None = None) -> User:
+    """Create a user; the password, if given, must pass password_problem."""
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}")
+    if language not in LANGUAGES:
+        raise AccountError(f"unknown language {language!r}")
+    if find_user_by_email(email) is not None:
+        raise AccountError(str(_l("An account with this email address already exists.")))
+    user = User(email=normalize_email(email), name=name.strip(), role=role, language=language, phone=phone,
+                active=True, session_version=1)
+    if password is not None:
+        set_password(user, password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.create", user, role=role)
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Set a new password and sign out every existing session of the user."""
+    problem = password_problem(password)
+    if problem:
+        raise AccountError(problem)
+    user.password_hash = hash_password(password)
+    user.session_version = (user.session_version or 0) + 1
+
+
+def verify_password(user: User, password: str) -> bool:
+    """Whether the password matches the user's hash."""
+    if not user.password_hash:
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None; audits success and failure alike."""
+    user = find_user_by_email(email)
+    ok = False
+    try:
+        ok = _hasher.verify(user.password_hash if user and user.password_hash else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if user is None or not user.password_hash or not ok or not user.is_active:
+        audit.record("auth.login", ("users", user.id if user else None), outcome="failed", actor=user,
+                     reason="unknown_email" if user is None else ("inactive" if not user.is_active else "password"))
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    audit.record("auth.login", user, actor=user)
+    return user
+
+
+def sign_out_everywhere(user: User) -> None:
+    """Invalidate every session cookie the user holds."""
+    user.session_version = (user.session_version or 0) + 1

@@ -1,0 +1,98 @@
+"""Invitations: a single-use link, valid for 72 hours, that lets a family member set a password."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from .. import audit
+from ..extensions import db
+from ..models import FamilyMember, Invitation, User, utcnow
+from . import accounts
+from .messaging import queue_family_sms
+
+
+class InviteError(ValueError):
+    """Why an invitation cannot be used: 'invalid', 'used', 'expired' or 'revoked'."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a token: its SHA-256, so a database copy cannot be used to sign in."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite_url(token: str) -> str:
+    """The absolute link a family member opens, built on PUBLIC_BASE_URL."""
+    # Built from the URL map, so it works inside a request and in a command or worker alike.
+    path = current_app.url_map.bind("").build("auth.accept_invite", {"token": token})
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+
+
+def create_invitation(member: FamilyMember, *, created_by: User | None,
+                      send_text: bool = True) -> tuple[Invitation, str]:
+    """Create an invitation (revoking earlier open ones), queue its text, and return it with the raw token."""
+    now = utcnow()
+    db.session.execute(
+        update(Invitation)
+        .where(Invitation.family_member_id == member.id, Invitation.used_at.is_(None), Invitation.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(family_member_id=member.id, token_hash=token_hash(token),
+                            created_by_id=created_by.id if created_by else None, created_at=now,
+                            expires_at=now + timedelta(hours=current_app.config["INVITE_TTL_HOURS"]))
+    db.session.add(invitation)
+    db.session.flush()
+    if send_text and member.phone:
+        queue_family_sms(member, "invite", kind="invite", urgent=True, link=invite_url(token))
+    audit.record("invitation.create", invitation, family_member_id=member.id, texted=bool(send_text and member.phone))
+    return invitation, token
+
+
+def check_invitation(token: str) -> Invitation:
+    """The usable invitation for this token; raises InviteError saying why not."""
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == token_hash(token)))
+    if invitation is None:
+        raise InviteError("invalid")
+    if invitation.used_at is not None:
+        raise InviteError("used")
+    if invitation.revoked_at is not None:
+        raise InviteError("revoked")
+    if invitation.expires_at <= utcnow():
+        raise InviteError("expired")
+    return invitation
+
+
+def accept_invitation(token: str, *, email: str, password: str) -> User:
+    """Use the invitation: create (or link) the family member's account and mark the link used."""
+    invitation = check_invitation(token)
+    # Mark used first, guarded by used_at IS NULL, so two simultaneous submissions cannot both succeed.
+    claimed = db.session.execute(
+        update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+        .values(used_at=utcnow())
+    ).rowcount
+    if not claimed:
+        raise InviteError("used")
+    member = invitation.family_member
+    user = accounts.find_user_by_email(email)
+    if user is not None:
+        # The same person may already have an account from another case; they prove it with that password.
+        if user.role != "family" or not accounts.verify_password(user, password):
+            raise accounts.AccountError(str(_l(
+                "An account with this email address already exists. Enter its password, or use another email.")))
+    else:
+        user = accounts.create_user(email=email, name=member.name, role="family", password=password,
+                                    language=member.language, phone=member.phone)
+    member.user_id = user.id
+    if not member.email:
+        member.email = user.email
+    audit.record("invitation.accept", invitation, actor=user, family_member_id=member.id)
+    return user

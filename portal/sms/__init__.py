@@ -1,0 +1,1 @@
+"""Sending texts: the SmsClient protocol and its backends."""

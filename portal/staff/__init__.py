@@ -1,0 +1,6 @@
+"""The staff blueprint."""
+from flask import Blueprint
+
+bp = Blueprint("staff", __name__)
+
+from . import routes  # noqa: E402,F401  (routes attach themselves to bp)

@@ -1,0 +1,123 @@
+"""Fixtures: app, db, client, login_as(role), and helpers for forms with CSRF tokens."""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from config import _normalize_db_url
+from portal import create_app
+from portal.extensions import db as _db
+
+from . import factories
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def test_database_url(tmp_path_factory) -> str:
+    """PostgreSQL when TEST_DATABASE_URL is set, else a SQLite file (threads and workers need a real file)."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return _normalize_db_url(url)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+test_database_url.__test__ = False  # not a test, despite its name
+
+
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context (its own g and database session), as in production.
+
+    Without this, a request would reuse the test's app context, and with it g (Flask-Login's cached user,
+    the CSRF token) and the test's session: bugs would hide and tests would fail for the wrong reasons.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    """One app for the session, on a freshly created schema."""
+    uploads = tmp_path_factory.mktemp("uploads")
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": test_database_url(tmp_path_factory),
+                                 "UPLOAD_DIR": str(uploads)})
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        _db.drop_all()
+        _db.create_all()
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+def _wipe(engine) -> None:
+    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture(autouse=True)
+def db(app):
+    """The database, empty at the start of every test; yields the Flask-SQLAlchemy object."""
+    with app.app_context():
+        app.extensions["sms_client"].clear()
+        yield _db
+        _db.session.remove()
+        _wipe(_db.engine)
+
+
+@pytest.fixture
+def client(app):
+    """A test client (a browser with its own cookies)."""
+    return app.test_client()
+
+
+@pytest.fixture
+def sms(app):
+    """The memory SMS client: .sent lists every text handed to the provider."""
+    return app.extensions["sms_client"]
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token in a rendered page."""
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1) or match.group(2)
+
+
+def login(client, email: str, password: str = factories.PASSWORD):
+    """Sign in through the real form; returns the response."""
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    return client.post("/login", data={"csrf_token": token, "email": email, "password": password})
+
+
+def post_form(client, url: str, data: dict | None = None, *, token_page: str, **kwargs):
+    """POST with the CSRF token taken from token_page (any page that renders a form for this session)."""
+    page = client.get(token_page)
+    assert page.status_code == 200, f"{token_page} answered {page.status_code}"
+    payload = {"csrf_token": csrf_from(page.get_data(as_text=True))}
+    payload.update(data or {})
+    return client.post(url, data=payload, **kwargs)
+
+
+@pytest.fixture
+def login_as(app, client):
+    """login_as(role, **kwargs) creates a user of that role, signs the client in and returns the user."""
+
+    def _login_as(role: str, **kwargs):
+        user = factories.make_user(role=role, **kwargs)
+        response = login(client, user.email)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return _login_as

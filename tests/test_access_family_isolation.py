@@ -1,0 +1,85 @@
+"""A family member gets 404 for every route that takes another family's id: the same as a missing id."""
+from __future__ import annotations
+
+import pytest
+from werkzeug.routing import IntegerConverter
+
+from . import factories
+from .conftest import csrf_from, login
+
+# For every id a URL can take: how to get the id of family B's record of that kind.
+# A new route with a new id name fails test_every_id_argument_is_covered until it is added here.
+OTHER_FAMILY_IDS = {
+    "case_id": lambda b: b["case"].id,
+    "member_id": lambda b: b["member"].id,
+    "update_id": lambda b: b["update"].id,
+}
+
+
+def _int_routes(app):
+    for rule in app.url_map.iter_rules():
+        int_args = [name for name, conv in rule._converters.items() if isinstance(conv, IntegerConverter)]
+        if int_args:
+            yield rule, int_args
+
+
+@pytest.fixture
+def two_families(client):
+    liaison = factories.make_user(role="liaison")
+    user_a, member_a, case_a = factories.make_family(liaison=liaison)
+    user_b, member_b, case_b = factories.make_family(liaison=liaison)
+    update_b = factories.make_update(case=case_b, body="For family B only", family_visible=True)
+    factories.make_update(case=case_b, body="Internal about B", family_visible=False)
+    login(client, user_a.email)
+    return {"a": {"user": user_a, "case": case_a, "member": member_a},
+            "b": {"case": case_b, "member": member_b, "update": update_b}}
+
+
+def test_every_id_argument_is_covered(app):
+    missing = {name for _rule, names in _int_routes(app) for name in names} - set(OTHER_FAMILY_IDS)
+    assert not missing, f"add these id arguments to OTHER_FAMILY_IDS: {sorted(missing)}"
+
+
+def test_family_gets_404_for_every_route_with_another_familys_id(app, client, two_families):
+    token = csrf_from(client.get("/my", follow_redirects=True).get_data(as_text=True))
+    checked = []
+    for rule, names in _int_routes(app):
+        url = rule.build({name: OTHER_FAMILY_IDS[name](two_families["b"]) for name in names})[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if method == "GET":
+                response = client.get(url)
+            else:
+                response = client.open(url, method=method, data={"csrf_token": token})
+            assert response.status_code == 404, f"{method} {url} answered {response.status_code}"
+            body = response.get_data(as_text=True)
+            assert "For family B only" not in body and two_families["b"]["case"].decedent_name not in body
+            checked.append(f"{method} {rule.rule}")
+    assert checked, "no route takes an id: the check would prove nothing"
+
+
+def test_own_case_opens_but_a_missing_id_answers_the_same_404(client, two_families):
+    own = client.get(f"/my/cases/{two_families['a']['case'].id}")
+    assert own.status_code == 200
+    other_url = f"/my/cases/{two_families['b']['case'].id}"
+    other, missing = client.get(other_url), client.get("/my/cases/999999")
+    assert other.status_code == missing.status_code == 404
+    # Identical but for the page's own address (in the language switch's return link).
+    assert other.get_data(as_text=True).replace(other_url, "URL") == \
+        missing.get_data(as_text=True).replace("/my/cases/999999", "URL")
+
+
+def test_family_never_sees_internal_notes(client, two_families, db):
+    case_a = two_families["a"]["case"]
+    factories.make_update(case=case_a, body="Visible words for family A", family_visible=True)
+    factories.make_update(case=case_a, body="Detective thinks the cousin lies", family_visible=False)
+    factories.make_outreach(case=case_a, member=two_families["a"]["member"], notes="Mother sounded drunk")
+    page = client.get(f"/my/cases/{case_a.id}").get_data(as_text=True)
+    assert "Visible words for family A" in page
+    assert "Detective thinks the cousin lies" not in page
+    assert "Mother sounded drunk" not in page
+    assert "Phone call" in page  # the contact itself is shown, without its notes
+
+
+def test_family_cannot_open_staff_pages(client, two_families):
+    assert client.get("/staff/").status_code == 404
+    assert client.get(f"/staff/cases/{two_families['a']['case'].id}").status_code == 404

@@ -1,0 +1,132 @@
+"""Invitations: texted through the outbox, single use, 72 hours, only a hash stored."""
+from datetime import timedelta
+
+import time_machine
+from sqlalchemy import select
+
+from portal.models import Invitation, OutboxMessage, User, utcnow
+from portal.services.invitations import create_invitation, token_hash
+
+from . import factories
+from .conftest import csrf_from
+
+
+def _invite(db, member):
+    _invitation, token = create_invitation(member, created_by=None)
+    db.session.commit()
+    return token
+
+
+def _accept(client, token, email="new.family@test.example", password="our family remembers him"):
+    page = client.get(f"/invite/{token}")
+    assert page.status_code == 200
+    return client.post(f"/invite/{token}", data={"csrf_token": csrf_from(page.get_data(as_text=True)),
+                                                 "email": email, "password": password, "confirm": password})
+
+
+def test_staff_invite_is_texted_through_the_outbox(client, login_as, db):
+    liaison = login_as("liaison")
+    case = factories.make_case(liaison=liaison)
+    member = factories.make_family_member(case=case, phone="+13125550177")
+    page = client.get(f"/staff/cases/{case.id}").get_data(as_text=True)
+    response = client.post(f"/staff/members/{member.id}/invite", data={"csrf_token": csrf_from(page)})
+    assert response.status_code == 200
+    text = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "invite"))
+    assert text.to_number == "+13125550177" and text.status == "queued"
+    assert "/invite/" in text.body
+    token = text.body.rsplit("/invite/", 1)[1].strip()
+    stored = db.session.scalar(select(Invitation.token_hash))
+    assert stored == token_hash(token) and token not in stored
+
+
+def test_accepting_sets_a_password_and_signs_in(client, db):
+    case = factories.make_case()
+    member = factories.make_family_member(case=case)
+    token = _invite(db, member)
+    response = _accept(client, token)
+    assert response.status_code == 302 and response.headers["Location"] == "/my"
+    user = db.session.scalar(select(User).where(User.email == "new.family@test.example"))
+    assert user.role == "family" and user.password_hash.startswith("$argon2id$")
+    assert client.get(f"/my/cases/{case.id}").status_code == 200
+
+
+def test_accepting_twice_fails_with_a_clear_page(client, app, db):
+    member = factories.make_family_member(case=factories.make_case())
+    token = _invite(db, member)
+    assert _accept(client, token).status_code == 302
+    again = app.test_client().get(f"/invite/{token}")
+    assert again.status_code == 410
+    assert "This link was already used" in again.get_data(as_text=True)
+
+
+def test_link_expires_after_72_hours(app, db):
+    member = factories.make_family_member(case=factories.make_case())
+    start = utcnow()
+    with time_machine.travel(start, tick=False):
+        token = _invite(db, member)
+    with time_machine.travel(start + timedelta(hours=71, minutes=59), tick=False):
+        assert app.test_client().get(f"/invite/{token}").status_code == 200
+    with time_machine.travel(start + timedelta(hours=72, minutes=1), tick=False):
+        page = app.test_client().get(f"/invite/{token}")
+        assert page.status_code == 410
+        assert "This link has expired" in page.get_data(as_text=True)
+        assert "ask your liaison officer" in page.get_data(as_text=True)
+
+
+def test_expired_link_cannot_be_posted_either(app, db):
+    member = factories.make_family_member(case=factories.make_case())
+    start = utcnow()
+    with time_machine.travel(start, tick=False):
+        token = _invite(db, member)
+        client = app.test_client()
+        token_page = client.get(f"/invite/{token}").get_data(as_text=True)
+    with time_machine.travel(start + timedelta(hours=73), tick=False):
+        response = client.post(f"/invite/{token}", data={
+            "csrf_token": csrf_from(token_page), "email": "late@test.example",
+            "password": "our family remembers him", "confirm": "our family remembers him"})
+        assert response.status_code == 410
+    assert db.session.scalar(select(User).where(User.email == "late@test.example")) is None
+
+
+def test_unknown_link_explains_what_to_do(client):
+    page = client.get("/invite/not-a-real-token")
+    assert page.status_code == 404
+    assert "We could not find this link" in page.get_data(as_text=True)
+
+
+def test_a_new_invite_replaces_the_old_one(client, db):
+    member = factories.make_family_member(case=factories.make_case())
+    old = _invite(db, member)
+    _invite(db, member)
+    assert client.get(f"/invite/{old}").status_code == 410
+
+
+def test_short_password_gets_a_message_and_keeps_the_email(client, db):
+    member = factories.make_family_member(case=factories.make_case())
+    token = _invite(db, member)
+    response = _accept(client, token, email="kept@test.example", password="short")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "at least 12 characters" in body and 'value="kept@test.example"' in body
+    assert client.get(f"/invite/{token}").status_code == 200  # still usable
+
+
+def test_malformed_email_gets_a_message_on_that_field(client, db):
+    member = factories.make_family_member(case=factories.make_case())
+    token = _invite(db, member)
+    response = _accept(client, token, email="not-an-email")
+    body = response.get_data(as_text=True)
+    assert "Enter an email address like name@example.com." in body
+    assert 'value="not-an-email"' in body
+
+
+def test_existing_family_account_links_with_its_own_password(client, db):
+    user, _m, _case = factories.make_family()
+    second_case = factories.make_case()
+    member = factories.make_family_member(case=second_case)
+    token = _invite(db, member)
+    refused = _accept(client, token, email=user.email, password="not the password at all")
+    assert "already exists" in refused.get_data(as_text=True)
+    accepted = _accept(client, token, email=user.email, password=factories.PASSWORD)
+    assert accepted.status_code == 302
+    assert client.get(f"/my/cases/{second_case.id}").status_code == 200

@@ -1,0 +1,43 @@
+"""flask seed-demo: fictional data across every stage, created once however often it runs."""
+from sqlalchemy import func, select
+
+from portal.models import STAGE_KEYS, Case, FamilyMember, User
+
+
+def _counts(db):
+    return tuple(db.session.scalar(select(func.count()).select_from(m)) for m in (User, Case, FamilyMember))
+
+
+def test_seed_demo_twice_keeps_one_copy(app, db):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "Demo data created." in first.output
+    counts = _counts(db)
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0 and "already present" in second.output
+    assert _counts(db) == counts
+    for role in ("family", "liaison", "supervisor", "admin"):
+        assert role in second.output
+
+
+def test_seed_demo_covers_every_stage_and_both_languages(app, db):
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    stages = set(db.session.scalars(select(Case.stage)))
+    assert stages == set(STAGE_KEYS)
+    assert 10 <= db.session.scalar(select(func.count()).select_from(Case)) <= 14
+    assert set(db.session.scalars(select(FamilyMember.language))) == {"en", "es"}
+    roles = list(db.session.scalars(select(User.role)))
+    assert roles.count("liaison") == 2 and roles.count("supervisor") == 1 and roles.count("admin") == 1
+
+
+def test_printed_demo_sign_ins_work(app, db):
+    from .conftest import login
+
+    output = app.test_cli_runner().invoke(args=["seed-demo"]).output
+    password = output.split("password for all: ")[1].split(")")[0]
+    emails = [line.split()[-1] for line in output.splitlines() if "@" in line]
+    assert len(emails) >= 4
+    for email in emails:
+        response = login(app.test_client(), email, password)
+        assert response.status_code == 302, email
