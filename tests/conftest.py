@@ -101,6 +101,13 @@ def login(client, email: str, password: str = factories.PASSWORD):
     return client.post("/login", data={"csrf_token": token, "email": email, "password": password})
 
 
+def sign_in(client, user, password: str = factories.PASSWORD):
+    """Sign a user in completely (every step their role needs); use this, not login(), outside login tests."""
+    response = login(client, user.email, password)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
 def post_form(client, url: str, data: dict | None = None, *, token_page: str, **kwargs):
     """POST with the CSRF token taken from token_page (any page that renders a form for this session)."""
     page = client.get(token_page)
@@ -116,8 +123,7 @@ def login_as(app, client):
 
     def _login_as(role: str, **kwargs):
         user = factories.make_user(role=role, **kwargs)
-        response = login(client, user.email)
-        assert response.status_code == 302, response.get_data(as_text=True)
+        sign_in(client, user)
         return user
 
     return _login_as

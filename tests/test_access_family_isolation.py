@@ -5,7 +5,7 @@ import pytest
 from werkzeug.routing import IntegerConverter
 
 from . import factories
-from .conftest import csrf_from, login
+from .conftest import csrf_from, sign_in
 
 # For every id a URL can take: how to get the id of family B's record of that kind.
 # A new route with a new id name fails test_every_id_argument_is_covered until it is added here.
@@ -30,7 +30,7 @@ def two_families(client):
     user_b, member_b, case_b = factories.make_family(liaison=liaison)
     update_b = factories.make_update(case=case_b, body="For family B only", family_visible=True)
     factories.make_update(case=case_b, body="Internal about B", family_visible=False)
-    login(client, user_a.email)
+    sign_in(client, user_a)
     return {"a": {"user": user_a, "case": case_a, "member": member_a},
             "b": {"case": case_b, "member": member_b, "update": update_b}}
 
