@@ -143,10 +143,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     """Say plainly what the browser checks did: which pages axe checked, or why the browser tests were skipped."""
     write = terminalreporter.write_line
     if _missing:
-        terminalreporter.section("browser tests SKIPPED", sep="!", yellow=True, bold=True)
+        if browser_required():
+            terminalreporter.section("browser tests could NOT RUN (a failure: REQUIRE_BROWSER is set)", sep="!",
+                                     red=True, bold=True)
+        else:
+            terminalreporter.section("browser tests SKIPPED", sep="!", yellow=True, bold=True)
         for reason in _missing:
             write(f"  {reason}")
-        write("  Set REQUIRE_BROWSER=1 to make this a failure (.ci/run does).")
+        if not browser_required():
+            write("  Set REQUIRE_BROWSER=1 to make this a failure (.ci/run does).")
     if steps.AXE_LOG:
         terminalreporter.section(f"accessibility: axe-core {steps.axe_version()} ({', '.join(steps.AXE_TAGS)})")
         for entry in steps.AXE_LOG:

@@ -56,6 +56,7 @@ def test_unknown_pages_and_stale_forms_get_plain_pages(page):
 
     # A sign-in form left open until its security token no longer matches.
     page.goto("/login")
+    steps.check_page(page, "sign-in")
     page.locator("main form input[name=csrf_token]").evaluate("field => { field.value = 'stale'; }")
     page.locator("#email").fill("someone@family.example")
     page.locator("#password").fill(factories.PASSWORD)
@@ -71,6 +72,7 @@ def test_a_family_member_who_opens_another_familys_case_is_told_it_does_not_exis
     other = factories.make_case(decedent="Someone Else")
     page = open_phone()
     steps.sign_in(page, user)
+    steps.check_page(page, "own-case-es")
     response = page.goto(f"/my/cases/{other.id}")
     assert response.status == 404
     expect(page.locator("h1")).to_have_text("No encontramos esta página")
@@ -97,6 +99,7 @@ def test_invite_links_that_cannot_be_used_say_why(phone_page):
     newest = steps.link_in(steps.latest_text_to(member.phone).body)
     steps.accept_invite(page, newest, email="linh.nguyen@family.example")
     expect(page.locator("h1")).to_have_text("The case about Chris Nguyen")
+    steps.check_page(page, "family-case")
     steps.sign_out(page)
     page.goto(newest)
     expect(page.locator("h1")).to_have_text("This link was already used")

@@ -62,6 +62,7 @@ def test_family_member_joins_from_the_texted_link_and_reads_the_case_in_spanish(
     steps.sign_in(page, user, password=NEW_PASSWORD)
     expect(page.locator("html")).to_have_attribute("lang", "es")
     expect(page.locator("h1")).to_have_text("El caso de Tyler Brooks")
+    steps.check_page(page, "family-case-es-next-visit")
 
 
 def test_spanish_speaking_family_gets_a_spanish_text_and_spanish_pages(open_phone):

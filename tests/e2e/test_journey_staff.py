@@ -35,6 +35,7 @@ def test_liaison_adds_and_invites_a_family_member_who_then_sees_the_update(page,
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status")).to_have_text("Shown to the family.")
     expect(page.locator("article.family-visible", has_text=NOTE)).to_be_visible()
+    steps.check_page(page, "staff-case-update-saved")
 
     page.locator("article", has_text="Robin Brooks").get_by_role("button", name="Send an invite link").click()
     expect(page.locator("h1")).to_have_text("Invite link for Robin Brooks")
@@ -54,6 +55,7 @@ def test_supervisor_sees_every_case_and_opens_one(page):
     steps.sign_in(page, demo.supervisor, password=data.PASSWORD)
     expect(page.get_by_role("row")).to_have_count(1 + 12)  # every demo case
     assert data.visible_case_count(demo.supervisor) == 12
+    steps.check_page(page, "supervisor-home")
     page.get_by_role("link", name="OD-2026-0042").click()
     expect(page.locator("h1")).to_have_text("OD-2026-0042: Sofia Ramirez")
     expect(page.get_by_role("heading", name="Elena Ramirez")).to_be_visible()

@@ -48,3 +48,15 @@ def test_check_page_passes_a_plain_page_and_keeps_screenshots(page):
     shots = sorted(p.name for p in folder.glob("*-plain-page-*.png"))
     assert shots == ["01-plain-page-1280.png", "01-plain-page-375.png"]
     assert steps.png_width(folder / "01-plain-page-375.png") == 375
+
+
+def test_check_page_reports_a_content_security_policy_violation(page):
+    # The portal's CSP stays on while axe runs; a script it blocks shows up as a failure, not silence.
+    html = GOOD_PAGE.replace("</main>", "<script>document.title = 'inline';</script></main>")
+    page.route("**/__csp__", lambda route: route.fulfill(
+        status=200, content_type="text/html", body=html, headers={"Content-Security-Policy": "script-src 'self'"}))
+    page.goto("/__csp__")
+    with pytest.raises(AssertionError) as failure:
+        steps.check_page(page, "csp-page", log=False)
+    assert "Content Security Policy" in str(failure.value)
+    assert "violations" not in str(failure.value)  # axe itself ran fine under the policy
