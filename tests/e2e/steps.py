@@ -148,6 +148,20 @@ def check_page(page: Page, name: str, *, docs: dict[int, str] | None = None, log
     assert not failures, "\n\n".join(failures)
 
 
+def check_skip_link(page: Page) -> None:
+    """The first Tab shows the "Skip to main content" link on screen, and Enter jumps past the header."""
+    page.locator("body").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.getAttribute('href')") == "#main", \
+        "the first Tab does not reach the skip link"
+    box = page.locator(".skip-link").bounding_box()
+    viewport = page.viewport_size
+    assert box and 0 <= box["x"] < viewport["width"] and 0 <= box["y"] < viewport["height"], \
+        "the focused skip link is not on screen"
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"#main$"))
+
+
 # --- people -------------------------------------------------------------------------------------------------
 
 def sign_in(page: Page, user, password: str = factories.PASSWORD) -> None:

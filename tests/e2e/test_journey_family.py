@@ -46,6 +46,7 @@ def test_family_member_joins_from_the_texted_link_and_reads_the_case_in_spanish(
     expect(page.get_by_text("Nov 26, 2026, 3:30 PM")).to_be_visible()  # Chicago time, English style
     expect(page.locator("a[href='tel:+13125550101']")).to_have_text("Call +13125550101")
     steps.check_page(page, "family-case", docs={375: "family-case-375.png"})
+    steps.check_skip_link(page)
 
     steps.switch_language(page, "es")
     expect(page.locator("h1")).to_have_text("El caso de Tyler Brooks")
