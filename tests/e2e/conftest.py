@@ -139,9 +139,27 @@ def page(context):
     return steps.watch(context.new_page())
 
 
+WATCHED = ("tests/e2e/", "tests/test_i18n_spanish.py", "tests/test_reading_grade.py")
+
+
+def _watched_outcomes(terminalreporter) -> list[str]:
+    seen: dict[str, str] = {}
+    for outcome in ("failed", "error", "skipped", "passed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            if nodeid.startswith(WATCHED) and nodeid not in seen:
+                seen[nodeid] = outcome.upper()
+    return [f"  {outcome:<7} {nodeid}" for nodeid, outcome in sorted(seen.items())]
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     """Say plainly what the browser checks did: which pages axe checked, or why the browser tests were skipped."""
     write = terminalreporter.write_line
+    outcomes = _watched_outcomes(terminalreporter)
+    if outcomes:
+        terminalreporter.section("browser journeys, Spanish and plain words")
+        for line in outcomes:
+            write(line)
     if _missing:
         if browser_required():
             terminalreporter.section("browser tests could NOT RUN (a failure: REQUIRE_BROWSER is set)", sep="!",
