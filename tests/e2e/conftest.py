@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from . import steps
@@ -30,6 +31,8 @@ CHROMIUM_ARGS = [
 ]
 INSTALL_HINT = "install it with `apt-get install -y chromium` (Debian), or set CHROMIUM_PATH"
 _missing: list[str] = []
+# The machine is shared and small: give pages time rather than fail on a busy moment (nothing here is timed).
+expect.set_options(timeout=15_000)
 
 
 def browser_required() -> bool:
@@ -81,6 +84,8 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def live_server(app):
     """The portal on a free port of 127.0.0.1, for the whole session; stopped at the end."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # one run, one set of screenshots (workers would race)
+        shutil.rmtree(steps.SCREENSHOT_DIR, ignore_errors=True)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()

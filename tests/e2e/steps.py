@@ -55,7 +55,9 @@ def watch(page: Page) -> Page:
     page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
     page.on("response", lambda r: errors.append(f"{r.status} for {r.url}")
             if r.status >= 400 and r.request.resource_type != "document" else None)
-    page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url} ({r.failure})"))
+    # A request cut short because the person moved on to the next page (net::ERR_ABORTED) is not a failure.
+    page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url} ({r.failure})")
+            if "ERR_ABORTED" not in (r.failure or "") else None)
     return page
 
 
