@@ -5,8 +5,12 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app portal
 HOST ?= 127.0.0.1
 PORT ?= 5000
+BABEL := $(BIN)/pybabel
+I18N := portal/translations
+E2E := tests/e2e
 
 .PHONY: run test install install-dev migrate seed serve lint clean
+.PHONY: translations-extract translations-update translations-compile browser-deps docs-screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,17 +35,43 @@ seed: migrate
 	$(FLASK) seed-demo
 
 ## make run: install, upgrade the database, seed demo data once, serve on http://127.0.0.1:5000
-run: seed
+run: seed translations-compile
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## make test: install the test tools and run the whole suite (PostgreSQL when TEST_DATABASE_URL is set)
-test: install-dev
+test: install-dev translations-compile browser-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## Spanish: extract the messages, merge them into portal/translations/es/LC_MESSAGES/messages.po (translate
+## the new ones there, plain and warm, "usted"), compile (.mo files are built, never committed).
+translations-extract: install
+	$(BABEL) -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --sort-output \
+	  --add-location=file --project="Family Liaison Portal" \
+	  --copyright-holder="Family Liaison Portal contributors" -o $(I18N)/messages.pot .
+
+translations-update: translations-extract
+	$(BABEL) -q update -i $(I18N)/messages.pot -d $(I18N)
+
+translations-compile: install
+	$(BABEL) -q compile -d $(I18N)
+
+## axe-core for the browser tests, from npm, pinned by tests/e2e/package-lock.json (never fetched while testing)
+$(E2E)/node_modules/.installed: $(E2E)/package.json $(E2E)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd $(E2E) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: the browser tests will be skipped (install Node.js and npm to run them)"; fi
+
+browser-deps: $(E2E)/node_modules/.installed
+
+## Retake the README's pictures (docs/*.png) with the browser journeys
+docs-screenshots: install-dev translations-compile browser-deps
+	UPDATE_DOCS_SCREENSHOTS=1 $(BIN)/pytest $(E2E) -k "joins_from_the_texted_link or liaison_adds_and_invites"
 
 lint: install-dev
 	$(BIN)/ruff check portal tests config.py
 	$(BIN)/bandit -q -r portal -lll
 
 clean:
-	rm -rf $(VENV) instance
+	rm -rf $(VENV) instance $(E2E)/node_modules test-artifacts test-results
+	find $(I18N) -name '*.mo' -delete

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from babel.dates import get_datetime_format
 from flask import Flask
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_babel import lazy_gettext as _l
 
 from .models import STAGES, STAGES_BY_KEY
@@ -24,8 +25,14 @@ LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 
 
 def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
-    """A UTC time shown in the viewer's time zone and language."""
-    return format_datetime(value, fmt) if value else ""
+    """A UTC time shown in the viewer's time zone and language, to the minute ("26 nov 2026, 15:30")."""
+    if not value:
+        return ""
+    if fmt != "medium":
+        return format_datetime(value, fmt)
+    # The locale's own medium date and short time, joined its own way; seconds are only noise to a reader.
+    return get_datetime_format("medium", locale=get_locale()).format(format_time(value, "short"),
+                                                                     format_date(value, "medium"))
 
 
 def local_date(value: date | datetime | None, fmt: str = "medium") -> str:

@@ -127,3 +127,11 @@ def login_as(app, client):
         return user
 
     return _login_as
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """The Spanish catalog compiled to .mo (git-ignored), so a plain `pytest` serves Spanish pages too."""
+    from .i18n_support import compile_catalogs
+
+    return compile_catalogs()

@@ -24,7 +24,7 @@ STAGES: tuple[Stage, ...] = (
         _l("We have opened a case about the death of your loved one. A liaison officer is now your contact. "
            "They will keep you up to date."),
         _l("Your liaison will call you to say hello and answer your questions."),
-        _l("Usually within 2 days."),
+        _l("Most often in 1 or 2 days."),
     ),
     Stage(
         "awaiting_toxicology",

@@ -55,7 +55,7 @@ def create_user(*, email: str, name: str, role: str, password: str | None = None
     if language not in LANGUAGES:
         raise AccountError(f"unknown language {language!r}")
     if find_user_by_email(email) is not None:
-        raise AccountError(str(_l("An account with this email address already exists.")))
+        raise AccountError(str(_l("There is already an account with this email address.")))
     user = User(email=normalize_email(email), name=name.strip(), role=role, language=language, phone=phone,
                 active=True, session_version=1)
     if password is not None:
