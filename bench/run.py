@@ -34,7 +34,7 @@ from .common import (  # noqa: E402
 )
 from .gunicorn import Gunicorn  # noqa: E402
 from .loadtool import Result, run_wrk, wrk_path  # noqa: E402
-from .report import command_line, machine, machine_markdown, memory_mb, update_results  # noqa: E402
+from .report import command_line, cpu_seconds, load_average, machine, machine_markdown, memory_mb, update_results  # noqa: E402
 
 # Lead submission arrives with the family branch; its endpoint name is not known here yet. The first of these that
 # the app has is benchmarked; none → the row says pending.
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     resolve_paths(args.database_url, case_id)
     targets = [t for t in TARGETS if not args.only or t.key in args.only]
     base = f"http://127.0.0.1:{args.port}"
-    results: dict[str, tuple[Result, Result, str, float]] = {}
+    results: dict[str, tuple[Result, Result, str, float, float, str]] = {}
     with Gunicorn(args.database_url, port=args.port, workers=args.workers, log=OUT / "run_gunicorn.log") as server:
         sessions = {None: None}
         for who in {t.who for t in targets if t.who and not t.pending}:
@@ -180,13 +180,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"-- {t.label}: {t.method} {t.path}", flush=True)
             common = dict(path=t.path, headers=headers, method=t.method, body=t.body, expect=t.expect, workdir=OUT)
             run_wrk(base + t.path, seconds=2, connections=args.connections, **common)  # warm-up
+            loadavg = load_average()
+            cpu_before = cpu_seconds(server.workers())
             load = run_wrk(base + t.path, seconds=args.seconds, connections=args.connections, **common)
+            cpu_ms = (cpu_seconds(server.workers()) - cpu_before) * 1000 / max(load.requests, 1)
             single = run_wrk(base + t.path, seconds=args.single_seconds, connections=1, **common)
             rss = max((memory_mb(pid)[0] for pid in server.workers()), default=0.0)
             sql = sql_per_request(s, base + t.path) if s and t.method == "GET" else "0" if t.key == "ceiling" else "?"
-            results[t.key] = (load, single, sql, rss)
-            print(f"   {load.rps:,.0f} req/s, p95 {load.p95:.1f} ms; alone p95 {single.p95:.1f} ms; SQL {sql}; "
-                  f"errors {load.errors + single.errors}", flush=True)
+            results[t.key] = (load, single, sql, rss, cpu_ms, loadavg)
+            print(f"   {load.rps:,.0f} req/s, p95 {load.p95:.1f} ms, {cpu_ms:.2f} worker CPU ms/req; alone p95 "
+                  f"{single.p95:.1f} ms; SQL {sql}; errors {load.errors + single.errors}; load avg {loadavg}",
+                  flush=True)
         worker_mem = [(pid, *memory_mb(pid)) for pid in server.workers()]
     table = render(targets, results, worker_mem, args)
     print("\n" + table)
@@ -200,21 +204,24 @@ def main(argv: list[str] | None = None) -> int:
 
 def render(targets, results, worker_mem, args) -> str:
     """The figures as a Markdown table, with the goals beside them."""
-    ceiling = results.get("ceiling", (None,))[0]
+    ceiling = results.get("ceiling")
     lines = [f"gunicorn: {args.workers} sync workers, production config (`PORTAL_CONFIG=production`), "
              f"PostgreSQL; load run: wrk, 1 thread, {args.connections} connections, {args.seconds} s; "
-             f"one client: 1 connection, {args.single_seconds} s.\n",
-             "| target | req/s | p50 ms | p95 ms | p99 ms | vs ceiling | one client p50 / p95 ms | SQL/req "
-             "| max worker RSS MB | errors |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             f"one client: 1 connection, {args.single_seconds} s. \"vs ceiling\": requests/s as a share of the "
+             "ceiling's in the same run; \"CPU ms/req\": gunicorn workers' user+system CPU per request in the "
+             "load run (PostgreSQL's own CPU not included), steadier than requests/s on a shared machine.\n",
+             "| target | req/s | p50 ms | p95 ms | p99 ms | vs ceiling | worker CPU ms/req | one client p50 / p95 ms "
+             "| SQL/req | max worker RSS MB | errors | load avg at start |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for t in targets:
         if t.key not in results:
-            lines.append(f"| {t.label} | {t.pending or 'not run'} | | | | | | | | |")
+            lines.append(f"| {t.label} | {t.pending or 'not run'} | | | | | | | | | | |")
             continue
-        load, single, sql, rss = results[t.key]
-        ratio = f"{load.rps / ceiling.rps:.0%}" if ceiling and ceiling.rps else "?"
+        load, single, sql, rss, cpu_ms, loadavg = results[t.key]
+        ratio = f"{load.rps / ceiling[0].rps:.1%}" if ceiling and ceiling[0].rps else "?"
         lines.append(f"| {t.label} | {load.rps:,.0f} | {load.p50:.1f} | {load.p95:.1f} | {load.p99:.1f} | {ratio} "
-                     f"| {single.p50:.1f} / {single.p95:.1f} | {sql} | {rss:.0f} | {load.errors + single.errors} |")
+                     f"| {cpu_ms:.2f} | {single.p50:.1f} / {single.p95:.1f} | {sql} | {rss:.0f} "
+                     f"| {load.errors + single.errors} | {loadavg} |")
     lines.append("\nWorkers after the run (VmRSS now / VmHWM peak, MB): "
                  + ", ".join(f"pid {pid}: {rss:.0f} / {hwm:.0f}" for pid, rss, hwm in worker_mem))
     return "\n".join(lines)

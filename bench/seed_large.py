@@ -32,6 +32,7 @@ from .common import (  # noqa: E402
     libpq_url,
     sqlalchemy_url,
 )
+from .report import command_line, machine, machine_markdown, update_results  # noqa: E402
 from .seed_world import World, build_cases, build_members, build_staff, pick_known_family, plan_contacts  # noqa: E402
 
 FULL = {"cases": 100_000, "family_members": 250_000, "outreach": 2_000_000, "leads": 100_000,
@@ -95,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 100,000 cases (default)")
     parser.add_argument("--reset", action="store_true", help="empty every table first (keeps the schema)")
     parser.add_argument("--seed", type=int, default=8, help="random seed (the same seed gives the same data)")
+    parser.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     args = parser.parse_args(argv)
+    info = machine()
     ensure_importable()
     import psycopg
 
@@ -173,16 +176,21 @@ def main(argv: list[str] | None = None) -> int:
         timings.append(("sequences + VACUUM ANALYZE", 0, time.monotonic() - t0))
 
     total_time = time.monotonic() - started
-    _report(timings, total_time, w, n)
+    table = _report(timings, total_time, w)
+    if not args.no_write and args.scale == 1.0:
+        update_results("seed", f"## The large seed (bench/seed_large.py)\n\nMachine, at the start:\n\n"
+                       f"{machine_markdown(info)}\n\nCommand:\n\n    {command_line()}\n\n```\n{table}\n```")
+        print("bench/RESULTS.md updated (section 'seed').")
     return 0
 
 
-def _report(timings, total_time: float, w: World, n: dict[str, int]) -> None:
-    print("\nTable                          rows        seconds    rows/s")
+def _report(timings, total_time: float, w: World) -> str:
+    lines = ["table                            rows    seconds     rows/s"]
     for table, count, seconds in timings:
         rate = f"{count / seconds:>10,.0f}" if count and seconds else ""
-        print(f"{table:<26} {count:>11,} {seconds:>10.1f} {rate}")
-    print(f"{'total':<26} {sum(c for _, c, _ in timings):>11,} {total_time:>10.1f}")
+        lines.append(f"{table:<26} {count:>11,} {seconds:>10.1f} {rate}")
+    lines.append(f"{'total':<26} {sum(c for _, c, _ in timings):>11,} {total_time:>10.1f}")
+    print("\n" + "\n".join(lines))
     caseload = sum(1 for c in range(len(w.c_liaison)) if w.c_liaison[c] == 1 or w.c_backup[c] == 1)
     open_load = sum(1 for c in range(len(w.c_liaison)) if not w.c_closed[c] and 1 in (w.c_liaison[c], w.c_backup[c]))
     print(f"\nKnown accounts (fictional; password for all: {PASSWORD!r}; staff TOTP secret: {TOTP_SECRET})")
@@ -192,6 +200,9 @@ def _report(timings, total_time: float, w: World, n: dict[str, int]) -> None:
     for email, mid, cid in w.known_family:
         print(f"  family        {email}  (member {mid}, case {cid}: {w.c_stage[cid - 1]}, "
               f"{w.m_contacts[mid - 1]} contacts)")
+    lines.append(f"liaison1 sees {caseload:,} cases ({open_load:,} open); {len(w.staff_roles)} staff; "
+                 f"{w.n_family_users:,} family accounts")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
