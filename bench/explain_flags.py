@@ -22,6 +22,7 @@ if __package__ in (None, ""):
     __package__ = "bench"  # noqa: A001
 
 from .common import DEFAULT_DATABASE_URL, KNOWN_STAFF, ensure_importable, libpq_url, sqlalchemy_url  # noqa: E402
+from .report import command_line, machine, machine_markdown, update_results  # noqa: E402
 
 REPRESENTATIVE = """
 SELECT fm.id, fm.case_id, c.case_number, fm.cadence, lc.occurred_at AS last_contact,
@@ -58,12 +59,17 @@ def explain(cursor, sql: str, params) -> tuple[dict, str]:
     return plan, "\n".join(r[0] for r in cursor.fetchall())
 
 
+SUMMARY: list[str] = []  # one line per plan, for bench/RESULTS.md
+
+
 def show(title: str, plan: dict, text: str, verbose: bool) -> list[str]:
     scans = seq_scans(plan["Plan"])
     again = next((line.split(":")[1].strip() for line in text.splitlines() if "Execution Time" in line), "?")
+    line = (f"execution {plan['Execution Time']:.1f} ms (first run), {again} (second run); "
+            f"sequential scan over outreach: {'YES: ' + '; '.join(scans) if scans else 'no'}")
+    SUMMARY.append(f"- {title}: {line}")
     print(f"\n== {title}")
-    print(f"   execution {plan['Execution Time']:.1f} ms (first run), {again} (second run); "
-          f"sequential scan over outreach: {'YES: ' + '; '.join(scans) if scans else 'no'}")
+    print(f"   {line}")
     if verbose or scans:
         print("   " + text.replace("\n", "\n   "))
     return scans
@@ -116,6 +122,7 @@ def from_app(database_url: str, email: str, verbose: bool) -> list[str]:
             finally:
                 event.remove(db.engine, "before_cursor_execute", capture)
         print(f"\n== the staff dashboard view as {email}: {len(captured)} statements ({source})")
+        SUMMARY.append(f"- the staff dashboard view as {email}: {len(captured)} statements ({source})")
         found, touching = [], 0
         raw = db.engine.raw_connection()
         try:
@@ -133,6 +140,7 @@ def from_app(database_url: str, email: str, verbose: bool) -> list[str]:
             raw.close()
         if not touching:
             print("   none of the dashboard's statements reads outreach yet")
+            SUMMARY.append("  - none of the dashboard's statements reads outreach yet")
     return found
 
 
@@ -143,7 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--all-cases", action="store_true", help="also the agency-wide (supervisor) first page")
     parser.add_argument("--skip-app", action="store_true", help="only the representative query")
     parser.add_argument("--verbose", "-v", action="store_true", help="print every plan, not only failing ones")
+    parser.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     args = parser.parse_args(argv)
+    info = machine()
     import psycopg
 
     with psycopg.connect(libpq_url(args.database_url)) as conn:
@@ -154,7 +164,13 @@ def main(argv: list[str] | None = None) -> int:
         found = representative(conn, row[0], args.all_cases, args.verbose)
     if not args.skip_app:
         found += from_app(args.database_url, args.email, args.verbose)
-    print("\nRESULT:", "sequential scan over outreach found" if found else "no sequential scan over outreach")
+    result = "sequential scan over outreach found" if found else "no sequential scan over outreach"
+    print("\nRESULT:", result)
+    if not args.no_write:
+        update_results("flags", "## The flag query (bench/explain_flags.py)\n\nMachine, at the start:\n\n"
+                       f"{machine_markdown(info)}\n\nCommand:\n\n    {command_line()}\n\n" + "\n".join(SUMMARY)
+                       + f"\n\n**Result: {result}.**")
+        print("bench/RESULTS.md updated (section 'flags').")
     return 1 if found else 0
 
 
