@@ -33,11 +33,16 @@ def ensure_importable() -> None:
 
 
 def sqlalchemy_url(url: str) -> str:
-    """postgresql+psycopg://... for SQLAlchemy (accepts postgres:// and postgresql:// too)."""
-    ensure_importable()
-    from config import _normalize_db_url
+    """postgresql+psycopg://... for SQLAlchemy (accepts postgres:// and postgresql:// too).
 
-    return _normalize_db_url(url)
+    The same rule as config._normalize_db_url, without importing config: config reads the environment when it is
+    first imported, and the bench sets that environment first.
+    """
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
 
 
 def libpq_url(url: str) -> str:
