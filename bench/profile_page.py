@@ -12,6 +12,7 @@ import cProfile
 import io
 import os
 import pstats
+import resource
 import statistics
 import sys
 import time
@@ -41,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--path", required=True)
     parser.add_argument("-n", type=int, default=200)
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--once", action="store_true",
+                        help="one request only: its time, size and the process's peak memory (for huge pages)")
     args = parser.parse_args(argv)
     os.environ.update(env_for_app(args.database_url, RATELIMIT_ENABLED="false"))
     from flask import Flask
@@ -53,6 +56,13 @@ def main(argv: list[str] | None = None) -> int:
     form = next(f for f in forms_in(page.get_data(as_text=True)) if "password" in f.fields)
     client.post("/login", data=dict(form.fields, email=args.email, password=PASSWORD), headers=PROXY_HEADERS,
                 environ_base={"wsgi.url_scheme": "http"})
+    if args.once:
+        started = time.perf_counter()
+        response = client.get(args.path, headers=PROXY_HEADERS)
+        print(f"{args.path} as {args.email}: status {response.status_code}, {time.perf_counter() - started:.1f} s, "
+              f"{len(response.data) / 1e6:.1f} MB of HTML; peak RSS of this process "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        return 0
     if client.get(args.path, headers=PROXY_HEADERS).status_code != 200:
         raise SystemExit(f"{args.path} does not answer 200 for {args.email} (MFA merged? then sign in differently)")
     ceiling = Flask("ceiling")

@@ -220,12 +220,14 @@ def main(argv: list[str] | None = None) -> int:
                              "of this app; the texts branch adds it). Run again after the merge.")
             load = run_wrk_mix(base + "/", items=items, headers=PROXY_HEADERS, seconds=args.seconds,
                                connections=args.connections, workdir=OUT)
-            lines.append(f"- web: {load.requests:,} requests in {load.seconds:.0f} s through nginx to 2 gunicorn "
-                         f"processes × {args.workers} workers ({load.rps:,.0f} req/s; p50 {load.p50:.1f} ms, "
+            lines.append(f"- web: family case page, staff /staff/ and staff case page in turn: {load.requests:,} "
+                         f"requests in {load.seconds:.0f} s through nginx to 2 gunicorn processes × {args.workers} "
+                         f"workers ({load.rps:,.0f} req/s; p50 {load.p50:.1f} ms, "
                          f"p95 {load.p95:.1f} ms, p99 {load.p99:.1f} ms): **{load.unexpected} unexpected answers, "
                          f"{load.socket_errors} socket errors**")
-            lines.append(f"- rate limits: {shared_limit_check(base)}; Flask-Limiter keys in Redis db 5: "
-                         f"{redis_limit_keys()}")
+            lines.append(f"- rate limits (10 sign-in attempts a minute, our 2 real sign-ins included): "
+                         f"{shared_limit_check(base)}; Flask-Limiter keys in Redis db 5: {redis_limit_keys()} (one "
+                         "counter for both processes)")
             if consumers_how:
                 deadline = time.monotonic() + 180
                 while time.monotonic() < deadline:
