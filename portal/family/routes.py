@@ -2,6 +2,7 @@
 from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .. import access
 from ..extensions import db
@@ -35,6 +36,7 @@ def case(case_id: int):
         .order_by(CaseUpdate.created_at.desc())
     ).all()
     contacts = db.session.scalars(
-        select(Outreach).where(Outreach.case_id == case.id).order_by(Outreach.occurred_at.desc())
+        select(Outreach).where(Outreach.case_id == case.id).options(joinedload(Outreach.staff))
+        .order_by(Outreach.occurred_at.desc())
     ).all()
     return render_template("family/case.html", case=case, member=member, updates=updates, contacts=contacts)

@@ -28,7 +28,7 @@ class Case(db.Model):
     stage_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     liaison_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     backup_liaison_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -21,6 +21,9 @@ class Outreach(db.Model):
     __table_args__ = (
         Index("ix_outreach_case_id_occurred_at", "case_id", "occurred_at"),
         Index("ix_outreach_family_member_id_occurred_at", "family_member_id", "occurred_at"),
+        # "Was this entry corrected?" must not scan millions of rows; few entries are corrections.
+        Index("ix_outreach_corrects_id", "corrects_id", postgresql_where=text("corrects_id IS NOT NULL"),
+              sqlite_where=text("corrects_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -89,6 +92,7 @@ class Appointment(db.Model):
         Index("uq_appointments_liaison_slot_active", "liaison_id", "starts_at", unique=True,
               sqlite_where=text(_ACTIVE), postgresql_where=text(_ACTIVE)),
         Index("ix_appointments_case_id", "case_id"),
+        Index("ix_appointments_liaison_id_starts_at", "liaison_id", "starts_at"),  # a liaison's appointments
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

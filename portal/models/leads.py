@@ -55,7 +55,7 @@ class Lead(db.Model):
     phone_and_accounts: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="new", index=True)
-    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # A double click or a resubmitted form carries the same key, so it never makes a second lead.
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)

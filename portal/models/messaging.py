@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -46,6 +46,11 @@ class InboundSms(db.Model):
     """A text received from anyone; de-duplicated by the provider's message id."""
 
     __tablename__ = "inbound_sms"
+    __table_args__ = (
+        # The unmatched inbox, newest first, without reading every text ever received.
+        Index("ix_inbound_sms_unmatched_received_at", "received_at", postgresql_where=text("handling = 'unmatched'"),
+              sqlite_where=text("handling = 'unmatched'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_sid: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,1 @@
+"""Benchmarks and the large seed; run by hand (see bench/RESULTS.md)."""
