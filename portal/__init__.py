@@ -48,6 +48,7 @@ def create_app(config: str | Config | type | None = None, overrides: dict | None
     register_commands(app)
     register_template_helpers(app)
     register_request_hooks(app)
+    register_security(app)
     return app
 
 
@@ -222,7 +223,15 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def _no_store_when_signed_in(response):
-        if current_user.is_authenticated or request.path.startswith(("/tip", "/t/")):
+        signed_in = current_user.is_authenticated or "mfa_pending" in session
+        if signed_in or request.path.startswith(("/tip", "/t/")):
             response.headers["Cache-Control"] = "no-store"
             response.headers["Pragma"] = "no-cache"
         return response
+
+
+def register_security(app: Flask) -> None:
+    """Session timeouts and the second-factor gate, rate-limit page, proxy trust, log scrubbing (portal/security.py)."""
+    from . import security
+
+    security.register(app)
