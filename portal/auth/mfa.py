@@ -15,7 +15,9 @@ GENERIC = "That email and password do not match. Check them and try again."
 
 
 def _pending_or_restart():
-    """The half-signed-in staff member, or a redirect back to the password step."""
+    """The half-signed-in staff member, or a redirect: home when already signed in, else back to the password."""
+    if current_user.is_authenticated:
+        return None, redirect(home_for(current_user))
     user = sessions.pending_user()
     if user is None:
         sessions.end_session()
@@ -112,6 +114,8 @@ def mfa_cancel():
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
+    if current_user.is_authenticated:  # nothing pending: Sign out is the way to end a signed-in session
+        return redirect(home_for(current_user))
     sessions.end_session()
     return redirect(url_for("auth.login"))
 
