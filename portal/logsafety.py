@@ -1,4 +1,4 @@
-"""Defence in depth for logs: phone numbers and email addresses are scrubbed from every log record.
+"""Defence in depth for logs: phone numbers, email addresses and link tokens are scrubbed from every log record.
 
 The code is written so that it never logs them (DESIGN.md §5); this catches the day a library or a careless line
 does. Two layers: a LogRecord factory scrubs each message as it is created (every handler, pytest's caplog
@@ -13,18 +13,24 @@ from flask import Flask
 
 PHONE_MARK = "[phone]"
 EMAIL_MARK = "[email]"
+TOKEN_MARK = "[token]"  # noqa: S105  (a placeholder, not a secret)
 
 # E.164 (+13125550123), and national forms such as (312) 555-0123, 312-555-0123, 312.555.0123, 3125550123.
 _PHONE = re.compile(
     r"(?<![\w+])(?:\+\d[\d\s().-]{6,18}\d|\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}|\d{10,11})(?![\w])"
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Invite and tip links carry a secret in the path; an access log line must not hand it to whoever reads the logs.
+_LINK_TOKEN = re.compile(r"(?<=/)(invite|tip|tips|t)/[A-Za-z0-9_-]{8,}")
+_LONG_TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{32,}(?![A-Za-z0-9_-])")
 
 
 def scrub(text: str) -> str:
-    """The text with phone numbers and email addresses replaced by placeholders."""
+    """The text with phone numbers, email addresses and link tokens replaced by placeholders."""
     if not text:
         return text
+    text = _LINK_TOKEN.sub(lambda m: f"{m.group(1)}/{TOKEN_MARK}", text)
+    text = _LONG_TOKEN.sub(TOKEN_MARK, text)
     text = _EMAIL.sub(EMAIL_MARK, text)
     return _PHONE.sub(PHONE_MARK, text)
 

@@ -95,10 +95,10 @@ def csrf_from(html: str) -> str:
     return match.group(1) or match.group(2)
 
 
-def login(client, email: str, password: str = factories.PASSWORD):
-    """Sign in through the real form; returns the response."""
-    token = csrf_from(client.get("/login").get_data(as_text=True))
-    return client.post("/login", data={"csrf_token": token, "email": email, "password": password})
+def login(client, email: str, password: str = factories.PASSWORD, **kwargs):
+    """Sign in through the real form (the password step only); returns the response."""
+    token = csrf_from(client.get("/login", **kwargs).get_data(as_text=True))
+    return client.post("/login", data={"csrf_token": token, "email": email, "password": password}, **kwargs)
 
 
 def sign_in(client, user, password: str = factories.PASSWORD):
