@@ -5,7 +5,7 @@ import logging
 import uuid
 from pathlib import Path
 
-from flask import Flask, has_request_context, render_template, request, session
+from flask import Flask, g, has_request_context, render_template, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
@@ -183,6 +183,8 @@ def register_errorhandlers(app: Flask) -> None:
 
     def database_unavailable(exc):
         db.session.rollback()
+        # Nothing below may load the signed-in user (that needs the database): treat the request as anonymous.
+        g._login_user = login_manager.anonymous_user()
         ref = uuid.uuid4().hex[:12]
         log.error("database unavailable, ref=%s: %s", ref, type(exc).__name__)
         response = app.make_response((render_template("errors/503.html", ref=ref), 503))

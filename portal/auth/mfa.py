@@ -26,6 +26,11 @@ def _pending_or_restart():
     return user, None
 
 
+def _status(form) -> int:
+    """422 when a sent form had errors, 200 for a first view."""
+    return 422 if form.is_submitted() else 200
+
+
 def _finish(user, *, codes: list[str] | None = None):
     """The second factor is done: start the real session (a new one) and go where the person was going."""
     target = safe_next(sessions.pending_next(), home_for(user))
@@ -63,7 +68,7 @@ def mfa_verify():
             return _finish(user)
         return _failed(form, _("That code is not right. Wait for a new code and try again."), "auth/mfa_verify.html",
                        cancel_form=EmptyForm())
-    return render_template("auth/mfa_verify.html", form=form, cancel_form=EmptyForm())
+    return render_template("auth/mfa_verify.html", form=form, cancel_form=EmptyForm()), _status(form)
 
 
 @bp.route("/mfa/setup", methods=["GET", "POST"])
@@ -86,7 +91,7 @@ def mfa_setup():
             return _finish(user, codes=codes)
         return _failed(form, _("That code is not right. Check the app shows this portal, then try the new code."),
                        "auth/mfa_setup.html", **context)
-    return render_template("auth/mfa_setup.html", form=form, **context)
+    return render_template("auth/mfa_setup.html", form=form, **context), _status(form)
 
 
 @bp.route("/mfa/recovery", methods=["GET", "POST"])
@@ -105,7 +110,7 @@ def mfa_recovery():
             return _finish(user)
         return _failed(form, _("That recovery code is not right, or it was already used."), "auth/mfa_recovery.html",
                        cancel_form=EmptyForm())
-    return render_template("auth/mfa_recovery.html", form=form, cancel_form=EmptyForm())
+    return render_template("auth/mfa_recovery.html", form=form, cancel_form=EmptyForm()), _status(form)
 
 
 @bp.route("/mfa/cancel", methods=["POST"])

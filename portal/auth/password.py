@@ -43,5 +43,5 @@ def change_password():
             sessions.complete_sign_in(user, second_factor=user.is_staff, keep_start=True)
             flash(_("Your password is changed. You are signed out everywhere else."), "success")
             return redirect(url_for("auth.account"))
-        return render_template("auth/change_password.html", form=form), 422
-    return render_template("auth/change_password.html", form=form)
+    status = 422 if form.is_submitted() else 200  # bad input: the page again, with the reasons, as 422
+    return render_template("auth/change_password.html", form=form), status

@@ -67,5 +67,6 @@ def _refuse_audit_changes(session, _flush_context, _instances) -> None:
 @event.listens_for(OrmSession, "do_orm_execute")
 def _refuse_bulk_audit_changes(state) -> None:
     """update(AuditEvent) and delete(AuditEvent) statements are refused before they reach the database."""
-    if (state.is_update or state.is_delete) and getattr(state.statement, "table", None) is AuditEvent.__table__:
+    table = getattr(state.statement, "table", None)
+    if (state.is_update or state.is_delete) and getattr(table, "name", None) == AuditEvent.__tablename__:
         raise AuditImmutableError("audit events are append-only")
