@@ -172,6 +172,18 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(staff_bp, url_prefix="/staff")
 
 
+def _discard_session() -> None:
+    """Roll back and drop the request's database session without raising: the connection may be dead."""
+    try:
+        db.session.rollback()
+    except Exception:  # a connection lost mid-request fails its rollback too; the pool replaces it
+        log.warning("rollback failed: the database connection was lost")
+    try:
+        db.session.remove()
+    except Exception:
+        log.warning("closing the database session failed: the database connection was lost")
+
+
 def register_errorhandlers(app: Flask) -> None:
     """Plain error pages; a 500 shows a reference id and logs the trace under it, never to the user."""
 
@@ -182,7 +194,7 @@ def register_errorhandlers(app: Flask) -> None:
         app.register_error_handler(code, lambda exc, code=code: render_error(code if code != 405 else 404))
 
     def database_unavailable(exc):
-        db.session.rollback()
+        _discard_session()
         # Nothing below may load the signed-in user (that needs the database): treat the request as anonymous.
         g._login_user = login_manager.anonymous_user()
         ref = uuid.uuid4().hex[:12]
@@ -201,10 +213,7 @@ def register_errorhandlers(app: Flask) -> None:
             return database_unavailable(original)
         ref = uuid.uuid4().hex[:12]
         log.error("unhandled error ref=%s", ref, exc_info=original)
-        try:
-            db.session.rollback()
-        except Exception:  # the page must render even when the database is gone
-            log.warning("rollback failed after error ref=%s", ref)
+        _discard_session()
         return render_template("errors/500.html", ref=ref), 500
 
 

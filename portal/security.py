@@ -87,6 +87,12 @@ def refuse_nul_bytes() -> None:
         abort(400)
 
 
+def _close_session_quietly(_exc=None) -> None:
+    from . import _discard_session
+
+    _discard_session()
+
+
 def register(app: Flask) -> None:
     """Install the security hooks on the app: proxy trust, session policy, 429 page, log scrubbing."""
     from . import logsafety
@@ -99,6 +105,9 @@ def register(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.before_request(refuse_nul_bytes)
     app.before_request(sessions.enforce)
+    # Runs before Flask-SQLAlchemy's own teardown (teardowns run in reverse order): closing a session whose
+    # connection died (a database restart) must not turn a finished answer into a bare 500 from the server.
+    app.teardown_appcontext(_close_session_quietly)
     app.jinja_env.globals["account_locked"] = is_locked
 
     @app.errorhandler(RateLimitExceeded)

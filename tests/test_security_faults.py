@@ -190,3 +190,33 @@ def test_counts_cover_the_tables_that_matter(db):
     counted = _counts(db.engine)
     for model in (User, Case, FamilyMember, AuditEvent):
         assert counted[model.__tablename__] == db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_a_connection_lost_mid_request_still_gets_a_proper_answer(app, db, isolated_apps):
+    """The database restarts while a request holds a connection: the answer is our page, not a bare server 500
+    from closing the dead session at the end of the request (found by bench/pg_restart_leads.py)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    flaky = create_app("testing", {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                                   "PROPAGATE_EXCEPTIONS": False})
+
+    @flaky.route("/lose-connection")
+    def lose_connection():
+        pid = _db.session.execute(text("SELECT pg_backend_pid()")).scalar()  # opens a transaction
+        admin = create_engine(_db.engine.url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        admin.dispose()
+        return "answered"
+
+    @flaky.route("/lose-connection-then-query")
+    def lose_connection_then_query():
+        lose_connection()
+        return str(_db.session.execute(text("SELECT 1")).scalar())
+
+    client = flaky.test_client()
+    assert client.get("/lose-connection").status_code == 200
+    broken = client.get("/lose-connection-then-query")
+    assert broken.status_code == 503 and "Nothing was lost" in broken.get_data(as_text=True)
+    with flaky.app_context():
+        _db.engine.dispose()
