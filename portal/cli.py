@@ -23,6 +23,8 @@ def register(app: Flask) -> None:
         click.echo(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD})")
         for role, email in logins:
             click.echo(f"  {role:<11} {email}")
+        click.echo("\nStaff also need a code from an authenticator app: the first sign-in shows a QR code to scan.")
+        click.echo("Without a phone at hand: flask --app portal demo-totp EMAIL prints the current code.")
         click.echo("")
 
     @app.cli.command("create-user")

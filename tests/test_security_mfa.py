@@ -179,3 +179,20 @@ def test_sign_in_helper_enrols_staff_without_an_authenticator(client, db):
     login(client, user.email)
     complete_mfa(client, user)
     assert client.get("/staff/security").status_code == 200
+
+
+def test_demo_totp_prints_a_working_code_for_demo_staff_only(app, db):
+    from .conftest import csrf_from as _csrf
+
+    runner = app.test_cli_runner()
+    runner.invoke(args=["seed-demo"])
+    client = app.test_client()
+    password = "demo portal password"
+    assert login(client, "admin@demo.example", password).headers["Location"] == "/mfa/setup"
+    page = client.get("/mfa/setup")
+    code = runner.invoke(args=["demo-totp", "admin@demo.example"]).output.strip()
+    assert code.isdigit() and len(code) == 6
+    response = client.post("/mfa/setup", data={"csrf_token": _csrf(page.get_data(as_text=True)), "code": code})
+    assert response.status_code == 200 and "Save your recovery codes" in response.get_data(as_text=True)
+    refused = runner.invoke(args=["demo-totp", "someone@agency.example"])
+    assert refused.exit_code != 0
