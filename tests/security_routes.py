@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import pyotp
 
 from portal.extensions import db
-from portal.models import Invitation, TipLink, utcnow
+from portal.models import TipLink, utcnow
 from portal.services import invitations, mfa
 
 from . import factories
@@ -124,7 +124,7 @@ class World:
     reset_target: object  # a staff member an admin may reset
     locked_user: object
     recovery_code: str = ""
-    extra: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)  # records that later rows need (leads, appointments...), by name
 
     def user_for(self, role: str):
         """The account a role signs in with (None for anonymous visitors)."""
@@ -149,7 +149,6 @@ def build_world() -> World:
     locked = factories.make_user(role="liaison", name="Locked Out")
     locked.locked_at = utcnow()
     db.session.commit()
-    assert db.session.get(Invitation, _invitation.id) is not None
     return World(liaison=liaison, other_liaison=other, supervisor=factories.make_user(role="supervisor"),
                  admin=factories.make_user(role="admin"), pending_staff=pending,
                  enrolling_staff=factories.make_user(role="supervisor", mfa=False), family_a=user_a, member_a=member_a,

@@ -11,7 +11,10 @@ from . import bp, sessions
 from .forms import EmptyForm, MfaCodeForm, RecoveryCodeForm
 from .routes import home_for
 
-GENERIC = "That email and password do not match. Check them and try again."
+
+def _generic_failure() -> None:
+    """The same words as a wrong password: a lock or an expired step reveals nothing more."""
+    flash(_("That email and password do not match. Check them and try again."), "error")
 
 
 def _pending_or_restart():
@@ -21,7 +24,7 @@ def _pending_or_restart():
     user = sessions.pending_user()
     if user is None:
         sessions.end_session()
-        flash(_(GENERIC), "error")
+        _generic_failure()
         return None, redirect(url_for("auth.login"))
     return user, None
 
@@ -47,7 +50,7 @@ def _failed(form, field_message: str, template: str, **context):
     user = sessions.pending_user()
     if user is None:  # locked now, or the pending step expired
         sessions.end_session()
-        flash(_(GENERIC), "error")
+        _generic_failure()
         return redirect(url_for("auth.login"))
     form.code.errors.append(field_message)
     return render_template(template, form=form, **context), 422
