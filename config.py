@@ -30,6 +30,11 @@ def _normalize_db_url(url: str) -> str:
     return url
 
 
+def _ratelimit_storage_uri() -> str:
+    """Where rate-limit counters live: RATELIMIT_STORAGE_URI, else Redis when REDIS_URL is set, else memory."""
+    return os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
+
+
 def _dev_secret_key() -> str:
     """A random key kept in instance/ so development sessions survive restarts; never used in production."""
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
@@ -57,7 +62,8 @@ class Config:
     # inline: deliver right after the request commits (development); none: leave rows queued for a worker.
     SMS_DELIVERY = os.environ.get("SMS_DELIVERY", "inline")
     REDIS_URL = os.environ.get("REDIS_URL")
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
+    RATELIMIT_STORAGE_URI = _ratelimit_storage_uri()
+    RATE_LIMITS: dict = {}  # override a named limit of portal/security.py, e.g. {"sign_in": "5 per minute"}
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 110 * 1024 * 1024)
@@ -67,6 +73,10 @@ class Config:
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 30)
+    SESSION_ABSOLUTE_HOURS = _int("SESSION_ABSOLUTE_HOURS", 12)
+    # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none; 1: one TLS proxy such as nginx).
+    TRUSTED_PROXY_HOPS = _int("TRUSTED_PROXY_HOPS", 0)
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the session's own lifetime bounds the token
     BABEL_DEFAULT_LOCALE = "en"

@@ -5,7 +5,7 @@ import logging
 import uuid
 from pathlib import Path
 
-from flask import Flask, render_template, request, session
+from flask import Flask, g, has_request_context, render_template, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
@@ -48,6 +48,7 @@ def create_app(config: str | Config | type | None = None, overrides: dict | None
     register_commands(app)
     register_template_helpers(app)
     register_request_hooks(app)
+    register_security(app)
     return app
 
 
@@ -117,6 +118,8 @@ def _load_user(user_id: str):
 
 def _select_locale() -> str:
     languages = ("en", "es")
+    if not has_request_context():  # commands and workers: messages in the default language
+        return "en"
     try:
         if current_user.is_authenticated and current_user.language in languages:
             return current_user.language
@@ -169,6 +172,18 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(staff_bp, url_prefix="/staff")
 
 
+def _discard_session() -> None:
+    """Roll back and drop the request's database session without raising: the connection may be dead."""
+    try:
+        db.session.rollback()
+    except Exception:  # a connection lost mid-request fails its rollback too; the pool replaces it
+        log.warning("rollback failed: the database connection was lost")
+    try:
+        db.session.remove()
+    except Exception:
+        log.warning("closing the database session failed: the database connection was lost")
+
+
 def register_errorhandlers(app: Flask) -> None:
     """Plain error pages; a 500 shows a reference id and logs the trace under it, never to the user."""
 
@@ -179,7 +194,9 @@ def register_errorhandlers(app: Flask) -> None:
         app.register_error_handler(code, lambda exc, code=code: render_error(code if code != 405 else 404))
 
     def database_unavailable(exc):
-        db.session.rollback()
+        _discard_session()
+        # Nothing below may load the signed-in user (that needs the database): treat the request as anonymous.
+        g._login_user = login_manager.anonymous_user()
         ref = uuid.uuid4().hex[:12]
         log.error("database unavailable, ref=%s: %s", ref, type(exc).__name__)
         response = app.make_response((render_template("errors/503.html", ref=ref), 503))
@@ -196,10 +213,7 @@ def register_errorhandlers(app: Flask) -> None:
             return database_unavailable(original)
         ref = uuid.uuid4().hex[:12]
         log.error("unhandled error ref=%s", ref, exc_info=original)
-        try:
-            db.session.rollback()
-        except Exception:  # the page must render even when the database is gone
-            log.warning("rollback failed after error ref=%s", ref)
+        _discard_session()
         return render_template("errors/500.html", ref=ref), 500
 
 
@@ -222,7 +236,15 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def _no_store_when_signed_in(response):
-        if current_user.is_authenticated or request.path.startswith(("/tip", "/t/")):
+        signed_in = current_user.is_authenticated or "mfa_pending" in session
+        if signed_in or request.path.startswith(("/tip", "/t/")):
             response.headers["Cache-Control"] = "no-store"
             response.headers["Pragma"] = "no-cache"
         return response
+
+
+def register_security(app: Flask) -> None:
+    """Session timeouts and the second-factor gate, rate-limit page, proxy trust, log scrubbing (portal/security.py)."""
+    from . import security
+
+    security.register(app)

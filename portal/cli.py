@@ -1,5 +1,7 @@
-"""Flask commands: seed-demo, create-user."""
+"""Flask commands: seed-demo, create-user, backup, restore, demo-totp."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -21,6 +23,8 @@ def register(app: Flask) -> None:
         click.echo(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD})")
         for role, email in logins:
             click.echo(f"  {role:<11} {email}")
+        click.echo("\nStaff also need a code from an authenticator app: the first sign-in shows a QR code to scan.")
+        click.echo("Without a phone at hand: flask --app portal demo-totp EMAIL prints the current code.")
         click.echo("")
 
     @app.cli.command("create-user")
@@ -38,3 +42,49 @@ def register(app: Flask) -> None:
             raise click.ClickException(str(exc)) from None
         db.session.commit()
         click.echo(f"Created {role} {email}.")
+
+    @app.cli.command("backup")
+    @click.option("--to", "dest", type=click.Path(file_okay=False, path_type=Path), default=None,
+                  help="Folder for the backup (default: instance/backups).")
+    def backup_command(dest: Path | None) -> None:
+        """Back up the database: SQLite with the online backup API + integrity_check; PostgreSQL with pg_dump."""
+        from .backup import BackupError, backup
+
+        dest = dest or Path(app.instance_path) / "backups"
+        try:
+            path = backup(app.config["SQLALCHEMY_DATABASE_URI"], dest)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"Backup written and checked: {path} ({path.stat().st_size} bytes)")
+
+    @app.cli.command("restore")
+    @click.argument("backup_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--yes", is_flag=True, help="Confirm: the database's current contents are replaced.")
+    def restore_command(backup_file: Path, yes: bool) -> None:
+        """Restore a SQLite backup made by `flask backup` (stop the portal first). PostgreSQL: see README."""
+        from .backup import BackupError, restore_sqlite
+
+        if not yes:
+            raise click.ClickException("This replaces every record in the database. Run again with --yes.")
+        db.session.remove()
+        db.engine.dispose()
+        try:
+            restore_sqlite(app.config["SQLALCHEMY_DATABASE_URI"], backup_file)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"Restored {backup_file}.")
+
+    @app.cli.command("demo-totp")
+    @click.argument("email")
+    def demo_totp_command(email: str) -> None:
+        """Print the current authenticator code of a demo staff account (development only; demo accounts only)."""
+        import pyotp
+
+        from .services.accounts import find_user_by_email
+
+        if app.config.get("ENV_NAME") == "production" or not email.lower().endswith("@demo.example"):
+            raise click.ClickException("Only for the demo accounts (…@demo.example), and never in production.")
+        user = find_user_by_email(email)
+        if user is None or not user.totp_secret:
+            raise click.ClickException("Sign in once with the password first: the setup page creates the key.")
+        click.echo(pyotp.TOTP(user.totp_secret).now())

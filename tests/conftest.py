@@ -6,7 +6,7 @@ import re
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import select, text, update
 
 from config import _normalize_db_url
 from portal import create_app
@@ -95,15 +95,49 @@ def csrf_from(html: str) -> str:
     return match.group(1) or match.group(2)
 
 
-def login(client, email: str, password: str = factories.PASSWORD):
-    """Sign in through the real form; returns the response."""
-    token = csrf_from(client.get("/login").get_data(as_text=True))
-    return client.post("/login", data={"csrf_token": token, "email": email, "password": password})
+def login(client, email: str, password: str = factories.PASSWORD, **kwargs):
+    """Sign in through the real form (the password step only); returns the response."""
+    token = csrf_from(client.get("/login", **kwargs).get_data(as_text=True))
+    return client.post("/login", data={"csrf_token": token, "email": email, "password": password}, **kwargs)
 
 
 def sign_in(client, user, password: str = factories.PASSWORD):
-    """Sign a user in completely (every step their role needs); use this, not login(), outside login tests."""
+    """Sign a user in completely (every step their role needs); use this, not login(), outside login tests.
+
+    Staff: the password step, then the authenticator code (enrolling first if the user has no authenticator).
+    """
     response = login(client, user.email, password)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    if response.headers["Location"].startswith("/mfa"):
+        response = complete_mfa(client, user)
+    return response
+
+
+def totp_now(user) -> str:
+    """The user's current authenticator code, as their phone would show it."""
+    import pyotp
+
+    from portal.models import User
+
+    secret = _db.session.scalar(select(User.totp_secret).where(User.id == user.id))
+    assert secret, f"{user.email} has no authenticator secret"
+    return pyotp.TOTP(secret).now()
+
+
+def complete_mfa(client, user):
+    """The second sign-in step for a staff member whose password was accepted: enrol if needed, type the code."""
+    from portal.models import User
+
+    # A test may sign the same person in twice within 30 seconds; a real phone would show the next code.
+    _db.session.execute(update(User).where(User.id == user.id).values(totp_last_step=None))
+    _db.session.commit()
+    page = client.get("/mfa", follow_redirects=True)
+    assert page.status_code == 200, page.get_data(as_text=True)
+    url = page.request.path
+    response = client.post(url, data={"csrf_token": csrf_from(page.get_data(as_text=True)), "code": totp_now(user)})
+    if url == "/mfa/setup":  # enrolment shows the recovery codes once, then the person continues
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return client.get("/")
     assert response.status_code == 302, response.get_data(as_text=True)
     return response
 

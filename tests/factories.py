@@ -4,8 +4,10 @@ from __future__ import annotations
 import itertools
 from datetime import date
 
+import pyotp
+
 from portal.extensions import db
-from portal.models import Case, CaseUpdate, FamilyMember, Outreach, User, utcnow
+from portal.models import STAFF_ROLES, Case, CaseUpdate, FamilyMember, Outreach, User, utcnow
 from portal.services.accounts import hash_password
 
 PASSWORD = "correct horse battery staple"
@@ -21,11 +23,15 @@ def _hash(password: str) -> str:
 
 
 def make_user(*, role: str = "liaison", email: str | None = None, name: str | None = None,
-              password: str = PASSWORD, language: str = "en", active: bool = True, phone: str | None = None) -> User:
-    """A user with a known password."""
+              password: str = PASSWORD, language: str = "en", active: bool = True, phone: str | None = None,
+              mfa: bool | None = None) -> User:
+    """A user with a known password; staff also get an enrolled authenticator unless mfa=False."""
     n = next(_seq)
+    enrolled = role in STAFF_ROLES if mfa is None else mfa
     user = User(email=email or f"{role}{n}@test.example", name=name or f"Test {role.title()} {n}", role=role,
-                language=language, password_hash=_hash(password), active=active, session_version=1, phone=phone)
+                language=language, password_hash=_hash(password), active=active, session_version=1, phone=phone,
+                totp_secret=pyotp.random_base32() if enrolled else None,
+                mfa_enrolled_at=utcnow() if enrolled else None)
     db.session.add(user)
     db.session.commit()
     return user

@@ -13,6 +13,7 @@ OTHER_FAMILY_IDS = {
     "case_id": lambda b: b["case"].id,
     "member_id": lambda b: b["member"].id,
     "update_id": lambda b: b["update"].id,
+    "user_id": lambda b: b["user"].id,
 }
 
 
@@ -32,7 +33,7 @@ def two_families(client):
     factories.make_update(case=case_b, body="Internal about B", family_visible=False)
     sign_in(client, user_a)
     return {"a": {"user": user_a, "case": case_a, "member": member_a},
-            "b": {"case": case_b, "member": member_b, "update": update_b}}
+            "b": {"case": case_b, "member": member_b, "update": update_b, "user": user_b}}
 
 
 def test_every_id_argument_is_covered(app):

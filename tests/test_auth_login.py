@@ -4,7 +4,7 @@ from sqlalchemy import select
 from portal.models import AuditEvent, User
 
 from . import factories
-from .conftest import csrf_from, login, post_form
+from .conftest import complete_mfa, csrf_from, login, post_form, sign_in
 
 GENERIC = "That email and password do not match"
 
@@ -19,11 +19,12 @@ def test_family_member_lands_on_their_case(client):
     assert case.decedent_name in page.get_data(as_text=True)
 
 
-def test_staff_land_on_the_case_list(client):
+def test_staff_land_on_the_case_list_after_the_second_factor(client):
     liaison = factories.make_user(role="liaison")
     factories.make_case(liaison=liaison, number="MINE-1")
     factories.make_case(number="NOT-MINE")
-    response = login(client, liaison.email)
+    assert login(client, liaison.email).headers["Location"] == "/mfa"
+    response = complete_mfa(client, liaison)
     assert response.headers["Location"] == "/staff/"
     page = client.get("/staff/").get_data(as_text=True)
     assert "MINE-1" in page and "NOT-MINE" not in page
@@ -47,9 +48,10 @@ def test_typed_email_is_kept_after_a_failed_sign_in(client):
 
 def test_successful_sign_in_is_audited_with_ip(client, db):
     user = factories.make_user(role="supervisor")
-    login(client, user.email)
+    sign_in(client, user)
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "auth.login"))
     assert (event.outcome, event.actor_id, event.ip) == ("ok", user.id, "127.0.0.1")
+    assert event.details["method"] == "totp"
 
 
 def test_passwords_are_stored_as_argon2id(db):
@@ -70,7 +72,7 @@ def test_inactive_user_cannot_sign_in(client):
 
 def test_sign_out_kills_a_copied_session_cookie(app, client):
     user = factories.make_user(role="liaison")
-    login(client, user.email)
+    sign_in(client, user)
     stolen = app.test_client()
     cookie = client.get_cookie("session")
     stolen.set_cookie("session", cookie.value)
@@ -92,9 +94,18 @@ def test_sign_in_starts_a_new_session(client):
 def test_next_parameter_only_redirects_within_the_site(client):
     user = factories.make_user(role="liaison")
     token = csrf_from(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"csrf_token": token, "email": user.email,
-                                           "password": factories.PASSWORD, "next": "https://evil.example/"})
-    assert response.headers["Location"] == "/staff/"
+    client.post("/login", data={"csrf_token": token, "email": user.email, "password": factories.PASSWORD,
+                                "next": "https://evil.example/"})
+    assert complete_mfa(client, user).headers["Location"] == "/staff/"
+
+
+def test_next_parameter_survives_the_second_factor(client):
+    user = factories.make_user(role="liaison")
+    case = factories.make_case(liaison=user)
+    token = csrf_from(client.get(f"/login?next=/staff/cases/{case.id}").get_data(as_text=True))
+    client.post("/login", data={"csrf_token": token, "email": user.email, "password": factories.PASSWORD,
+                                "next": f"/staff/cases/{case.id}"})
+    assert complete_mfa(client, user).headers["Location"] == f"/staff/cases/{case.id}"
 
 
 def test_login_form_without_csrf_token_is_refused(client):

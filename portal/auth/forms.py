@@ -1,7 +1,7 @@
 """Sign-in, invitation and language forms."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from ..forms import EMAIL_MESSAGE, strip_filter
@@ -38,3 +38,29 @@ class LanguageForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A form with only its CSRF token, for buttons like Sign out."""
+
+
+class MfaCodeForm(FlaskForm):
+    """The six-digit code from an authenticator app."""
+
+    code = StringField(_l("6-digit code from your authenticator app"),
+                       validators=[DataRequired(_l("Enter the 6-digit code.")), Length(max=12)],
+                       filters=[strip_filter])
+
+
+class RecoveryCodeForm(FlaskForm):
+    """One of the recovery codes printed at enrolment."""
+
+    code = StringField(_l("Recovery code"), validators=[DataRequired(_l("Enter one of your recovery codes.")),
+                                                        Length(max=40)], filters=[strip_filter])
+
+
+class ChangePasswordForm(FlaskForm):
+    """The current password, and a new one typed twice."""
+
+    current = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your current password.")),
+                                                                Length(max=MAX_PASSWORD)])
+    password = PasswordField(_l("New password"), validators=[DataRequired(_l("Choose a new password."))])
+    confirm = PasswordField(_l("Type the new password again"),
+                            validators=[DataRequired(_l("Type the new password again.")),
+                                        EqualTo("password", _l("The two passwords are not the same."))])

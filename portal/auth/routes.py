@@ -1,13 +1,14 @@
 """Sign in, sign out, accept an invitation, choose a language."""
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from .. import audit
-from ..extensions import db, limiter
-from ..services import accounts, invitations
+from ..extensions import db
+from ..security import rate_limit
+from ..services import accounts, invitations, mfa
 from ..urls import safe_next
-from . import bp
+from . import bp, sessions
 from .forms import AcceptInviteForm, EmptyForm, LanguageForm, LoginForm
 
 
@@ -27,9 +28,12 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@rate_limit("sign_in")
 def login():
-    """Sign in with email and password; one generic message for any failure."""
+    """Sign in with email and password; one generic message for any failure (wrong, unknown, locked).
+
+    Family members are then signed in; staff go on to the second factor, and reach nothing else until it is done.
+    """
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     form = LoginForm()
@@ -38,11 +42,14 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is None:
-            db.session.commit()  # keep the audit record of the failed attempt
+            db.session.commit()  # keep the audit record of the failed attempt and the lockout count
             flash(_("That email and password do not match. Check them and try again."), "error")
             return render_template("auth/login.html", form=form), 200
-        session.clear()  # a new session at every sign-in
-        login_user(user)
+        if user.is_staff:
+            sessions.begin_second_factor(user, form.next.data)
+            db.session.commit()
+            return redirect(url_for("auth.mfa_verify" if mfa.is_enrolled(user) else "auth.mfa_setup"))
+        sessions.complete_sign_in(user, second_factor=False)  # a new session at every sign-in
         db.session.commit()
         return redirect(safe_next(form.next.data, home_for(user)))
     return render_template("auth/login.html", form=form)
@@ -59,8 +66,7 @@ def logout():
     accounts.sign_out_everywhere(user)
     audit.record("auth.logout", user)
     db.session.commit()
-    logout_user()
-    session.clear()
+    sessions.end_session()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -74,7 +80,7 @@ INVITE_PROBLEMS = {
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
-@limiter.limit("20 per minute", methods=["POST"])
+@rate_limit("invite")
 def accept_invite(token: str):
     """Set a password from an invitation link."""
     try:
@@ -99,8 +105,7 @@ def accept_invite(token: str):
                 db.session.rollback()
                 form.email.errors.append(str(exc))
             else:
-                session.clear()
-                login_user(user)
+                sessions.complete_sign_in(user, second_factor=False)
                 db.session.commit()
                 flash(_("Welcome. Your account is ready."), "success")
                 return redirect(url_for("family.home"))

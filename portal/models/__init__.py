@@ -16,6 +16,7 @@ from .contact import (
 )
 from .leads import LEAD_STATUSES, SUBMITTER_STATUS, Lead, LeadAttachment, LeadNote, LeadQuestion, TipLink
 from .messaging import OUTBOX_STATUSES, CaseMessage, InboundSms, OutboxMessage
+from .security import MfaRecoveryCode
 from .stages import STAGE_KEYS, STAGES, STAGES_BY_KEY, Stage, stage_info
 from .types import UTCDateTime, utcnow
 
@@ -25,5 +26,6 @@ __all__ = [
     "STAFF_ROLES", "STAGES", "STAGES_BY_KEY", "STAGE_KEYS", "SUBMITTER_STATUS", "UPDATE_KINDS",
     "Agency", "Appointment", "AuditEvent", "AvailabilityException", "AvailabilityWindow", "Case", "CaseMessage",
     "CaseUpdate", "FamilyMember", "InboundSms", "Invitation", "Lead", "LeadAttachment", "LeadNote", "LeadQuestion",
-    "OutboxMessage", "Outreach", "Resource", "Stage", "TipLink", "UTCDateTime", "User", "stage_info", "utcnow",
+    "MfaRecoveryCode", "OutboxMessage", "Outreach", "Resource", "Stage", "TipLink", "UTCDateTime", "User",
+    "stage_info", "utcnow",
 ]

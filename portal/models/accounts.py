@@ -34,6 +34,11 @@ class User(UserMixin, db.Model):
     mfa_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Failed sign-ins (password or second factor) in the current 15-minute window; see services/lockout.py.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failed_logins_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The last TOTP time step accepted, so that one code cannot be used twice.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import DDL, JSON, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Session as OrmSession
 
 from ..extensions import db
 from .types import UTCDateTime, utcnow
@@ -29,3 +30,43 @@ class AuditEvent(db.Model):
     ip: Mapped[str | None] = mapped_column(String(45))
     outcome: Mapped[str] = mapped_column(String(16), default="ok")
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class AuditImmutableError(RuntimeError):
+    """Raised when code tries to change or delete an audit event."""
+
+
+# PostgreSQL refuses UPDATE and DELETE on the table itself, whatever client is used (psql, a bad migration...).
+# A row-level trigger: TRUNCATE (the test suite's wipe, an operator's deliberate purge) is a separate privilege.
+APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'audit_events is append-only: UPDATE and DELETE are refused'
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql
+"""
+APPEND_ONLY_TRIGGER = """
+CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
+FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()
+"""
+
+# db.create_all() (tests, first start) installs the trigger too, so the suite runs with it on PostgreSQL.
+event.listen(AuditEvent.__table__, "after_create", DDL(APPEND_ONLY_FUNCTION).execute_if(dialect="postgresql"))
+event.listen(AuditEvent.__table__, "after_create", DDL(APPEND_ONLY_TRIGGER).execute_if(dialect="postgresql"))
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _refuse_audit_changes(session, _flush_context, _instances) -> None:
+    """The ORM refuses to change or delete an audit event on every database, SQLite included."""
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
+            raise AuditImmutableError("audit events are append-only")
+
+
+@event.listens_for(OrmSession, "do_orm_execute")
+def _refuse_bulk_audit_changes(state) -> None:
+    """update(AuditEvent) and delete(AuditEvent) statements are refused before they reach the database."""
+    table = getattr(state.statement, "table", None)
+    if (state.is_update or state.is_delete) and getattr(table, "name", None) == AuditEvent.__tablename__:
+        raise AuditImmutableError("audit events are append-only")

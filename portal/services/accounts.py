@@ -9,14 +9,13 @@ from sqlalchemy import func, select
 from .. import audit
 from ..extensions import db
 from ..models import LANGUAGES, ROLES, User, utcnow
+from . import lockout
+from .passwords import MAX_PASSWORD, MIN_PASSWORD, password_problem  # noqa: F401  (the limits are re-exported)
 
 # OWASP's argon2id recommendation: 19 MiB of memory, 2 iterations, 1 lane.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 # Verifying against this keeps an unknown email as slow as a wrong password, so timing reveals nothing.
 _DUMMY_HASH = _hasher.hash("a placeholder nobody can sign in with")
-
-MIN_PASSWORD = 12
-MAX_PASSWORD = 128
 
 
 class AccountError(ValueError):
@@ -26,15 +25,6 @@ class AccountError(ValueError):
 def hash_password(password: str) -> str:
     """An argon2id hash of the password."""
     return _hasher.hash(password)
-
-
-def password_problem(password: str) -> str | None:
-    """Why a new password is not acceptable, or None when it is."""
-    if len(password) < MIN_PASSWORD:
-        return str(_l("Use at least %(n)d characters. A short sentence is easy to remember.", n=MIN_PASSWORD))
-    if len(password) > MAX_PASSWORD:
-        return str(_l("Use at most %(n)d characters.", n=MAX_PASSWORD))
-    return None
 
 
 def normalize_email(email: str) -> str:
@@ -86,21 +76,41 @@ def verify_password(user: User, password: str) -> bool:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None; audits success and failure alike."""
+    """The active, unlocked user with this email and password, or None; audits success and failure alike.
+
+    A wrong password counts towards the lockout. For staff this is only the first step: the failure count is
+    cleared once the second factor is right too (services/mfa.py), so a known password cannot be used to guess
+    TOTP codes without limit.
+    """
     user = find_user_by_email(email)
     ok = False
     try:
+        # Always verify, even for an unknown or locked account, so the answer takes the same time.
         ok = _hasher.verify(user.password_hash if user and user.password_hash else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         ok = False
-    if user is None or not user.password_hash or not ok or not user.is_active:
-        audit.record("auth.login", ("users", user.id if user else None), outcome="failed", actor=user,
-                     reason="unknown_email" if user is None else ("inactive" if not user.is_active else "password"))
+    reason = None
+    if user is None:
+        reason = "unknown_email"
+    elif not user.is_active:
+        reason = "inactive"
+    elif lockout.is_locked(user):
+        reason = "locked"
+    elif not user.password_hash or not ok:
+        reason = "password"
+    if reason is not None:
+        audit.record("auth.login", ("users", user.id if user else None), outcome="failed", actor=user, reason=reason)
+        if reason == "password":
+            lockout.note_failure(user, reason="password")
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = utcnow()
-    audit.record("auth.login", user, actor=user)
+    if user.is_staff:
+        audit.record("auth.password", user, actor=user)
+    else:
+        user.last_login_at = utcnow()
+        lockout.clear_failures(user)
+        audit.record("auth.login", user, actor=user)
     return user
 
 

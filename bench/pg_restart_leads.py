@@ -1,0 +1,315 @@
+"""Restart PostgreSQL while 50 clients submit leads: no lead that was acknowledged may be lost.
+
+Runs its OWN throwaway PostgreSQL cluster (default port 5440, data in /tmp/pg5440) so the machine's shared
+server is never touched; serves the portal with gunicorn on 127.0.0.1; 50 client threads submit leads for a
+while; the cluster is restarted in the middle; then every acknowledged lead is looked up.
+
+    .venv/bin/python bench/pg_restart_leads.py                      # defaults: 50 clients, 30 s, restart at 10 s
+    .venv/bin/python bench/pg_restart_leads.py --restart-mode immediate   # a crash instead of a clean restart
+
+A client behaves like a browser whose person presses "Send" again after an error: it resubmits the same lead
+with the same submission key (Lead.submission_key), so a lead saved just before a lost answer is not doubled.
+
+--mode service (default, until the real lead route is merged) adds a tiny POST /bench/leads route to the app
+that saves a Lead through the ORM and commits once, like the real route will. --mode route drives the real
+family lead form instead (--form-page, fields found on the page); it signs each client in as a family member.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+MARK = "bench-lead-"
+
+
+def make_bench_app():
+    """The gunicorn entry point: the portal on the bench database, plus POST /bench/leads in service mode."""
+    from flask import request
+    from sqlalchemy import select
+    from sqlalchemy.exc import IntegrityError
+
+    from portal import create_app
+    from portal.extensions import csrf, db
+    from portal.models import Lead
+
+    app = create_app("development", {
+        "SQLALCHEMY_DATABASE_URI": os.environ["BENCH_DATABASE_URL"], "SMS_BACKEND": "memory",
+        "SMS_DELIVERY": "none", "RATELIMIT_ENABLED": False, "SECRET_KEY": os.environ["BENCH_SECRET_KEY"],
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 30, "max_overflow": 10,
+                                      "pool_timeout": 10, "connect_args": {"connect_timeout": 3}},
+    })
+
+    @app.post("/bench/leads")
+    @csrf.exempt
+    def bench_lead():
+        """Save one lead and commit; answer only after the commit returned (that is the acknowledgement)."""
+        key = request.form["key"]
+        lead = Lead(reference=secrets.token_hex(6).upper(), case_id=int(request.form["case_id"]),
+                    submission_key=key, details=request.form["details"], people=[], is_anonymous=False)
+        db.session.add(lead)
+        try:
+            db.session.commit()
+        except IntegrityError:  # the same submission again: it was saved before, say so
+            db.session.rollback()
+            lead = db.session.scalar(select(Lead).where(Lead.submission_key == key))
+            if lead is None:
+                raise
+        return {"reference": lead.reference, "key": key}, 201
+
+    return app
+
+
+# --- the throwaway cluster ---------------------------------------------------------------------------------------
+
+def _as_postgres(command: str) -> subprocess.CompletedProcess:
+    """Run a PostgreSQL tool as the postgres user (initdb and pg_ctl refuse root)."""
+    if os.geteuid() == 0:
+        return subprocess.run(["su", "postgres", "-c", command], capture_output=True, text=True, check=False)
+    return subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=False)
+
+
+def cluster(action: str, args) -> None:
+    """initdb (once), start, restart or stop the bench cluster."""
+    data, log = args.data_dir, f"{args.data_dir}.log"
+    if action == "start" and not Path(data, "PG_VERSION").exists():
+        done = _as_postgres(f"{PG_BIN}/initdb -D {data} -A trust")
+        assert done.returncode == 0, done.stderr
+    mode = f"-m {args.restart_mode}" if action == "restart" else ("-m fast" if action == "stop" else "")
+    done = _as_postgres(f"{PG_BIN}/pg_ctl -D {data} -o '-p {args.port} -k /tmp' -l {log} -w -t 60 {mode} {action}")
+    assert done.returncode == 0, f"pg_ctl {action}: {done.stdout} {done.stderr}"
+
+
+def prepare_database(url: str) -> int:
+    """A fresh bench database with the schema and one case to attach leads to; returns the case id."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS bench_leads WITH (FORCE)"))
+        conn.execute(text("CREATE DATABASE bench_leads"))
+    admin.dispose()
+    from portal import create_app
+    from portal.extensions import db
+    from portal.models import Case, utcnow
+
+    app = create_app("development", {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        db.create_all()
+        case = Case(case_number="BENCH-1", decedent_name="Bench Person", stage="opened", stage_changed_at=utcnow(),
+                    opened_at=utcnow())
+        db.session.add(case)
+        db.session.commit()
+        case_id = case.id
+        db.engine.dispose()
+    return case_id
+
+
+def found_keys(url: str) -> Counter:
+    """How often each bench submission key is in the leads table (service mode), or each marker (route mode)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT coalesce(submission_key, ''), details FROM leads")).all()
+    engine.dispose()
+    counts: Counter = Counter()
+    for key, details in rows:
+        marker = next((w for w in details.split() if w.startswith(MARK)), None)
+        counts[key if key.startswith(MARK) else marker] += 1
+    return counts
+
+
+# --- the clients -------------------------------------------------------------------------------------------------
+
+class Stats:
+    """Counts shared by the client threads."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.sent: set[str] = set()
+        self.acked: set[str] = set()
+        self.gave_up: set[str] = set()
+        self.requests = 0
+        self.answers: Counter = Counter()
+
+    def note(self, answer) -> None:
+        """Count one HTTP answer (or the name of the error)."""
+        with self.lock:
+            self.requests += 1
+            self.answers[answer] += 1
+
+
+def submit_service(session, base, case_id, key) -> tuple[bool, int]:
+    """One try through POST /bench/leads: (acknowledged?, HTTP status)."""
+    response = session.post(f"{base}/bench/leads", data={"key": key, "case_id": case_id,
+                                                         "details": f"{key} saw the supplier"}, timeout=15)
+    return response.status_code == 201 and response.json().get("key") == key, response.status_code
+
+
+def submit_route(session, base, form_page, key) -> tuple[bool, int]:
+    """One try through the real lead form (route mode): every text box carries the key as a marker."""
+    from tests.html_forms import post_forms
+
+    page = session.get(base + form_page, timeout=15)
+    forms = [f for f in post_forms(page.text, form_page) if f.action != "/language"]
+    form = max(forms, key=lambda f: len(f.fields))
+    data = form.values()
+    for f in form.fields.values():
+        if f.kind in ("text", "textarea"):
+            data[f.name] = f"{key} saw the supplier"
+    response = session.post(base + form.action, data=data, timeout=15)
+    return response.status_code == 200 and response.url.split("?")[0] != base + form_page, response.status_code
+
+
+def client(args, base, case_id, stats, stop_at, family_email) -> None:
+    """Submit leads until the time is up; after an error, resubmit the same lead (same key), like a person."""
+    session = requests.Session()
+    if args.mode == "route":
+        from tests.html_forms import post_forms
+
+        form = next(f for f in post_forms(session.get(f"{base}/login", timeout=15).text, "/login")
+                    if f.action == "/login")
+        session.post(f"{base}/login", data={**form.values(), "email": family_email,
+                                            "password": "bench family password"}, timeout=15)
+    while time.monotonic() < stop_at:
+        key = f"{MARK}{uuid.uuid4().hex}"
+        with stats.lock:
+            stats.sent.add(key)
+        for attempt in range(args.retries + 1):
+            try:
+                if args.mode == "service":
+                    ok, status = submit_service(session, base, case_id, key)
+                else:
+                    ok, status = submit_route(session, base, args.form_page.format(case_id=case_id), key)
+                stats.note(status)
+            except requests.RequestException as exc:
+                ok = False
+                stats.note(type(exc).__name__)
+            if ok:
+                with stats.lock:
+                    stats.acked.add(key)
+                break
+            time.sleep(min(0.2 * 2 ** attempt, 3))
+        else:
+            with stats.lock:
+                stats.gave_up.add(key)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--duration", type=float, default=30, help="seconds of submitting")
+    parser.add_argument("--restart-after", type=float, default=10, help="seconds before the restart")
+    parser.add_argument("--restart-mode", choices=["fast", "immediate", "smart"], default="fast")
+    parser.add_argument("--retries", type=int, default=8, help="resubmissions of one lead after errors")
+    parser.add_argument("--port", type=int, default=5440, help="the bench cluster's port (never 5432)")
+    parser.add_argument("--http-port", type=int, default=5104)
+    parser.add_argument("--data-dir", default="/tmp/pg5440")  # noqa: S108  (a throwaway cluster)
+    parser.add_argument("--mode", choices=["service", "route"], default="service")
+    parser.add_argument("--form-page", default="/my/cases/{case_id}/leads/new", help="route mode: the lead form")
+    parser.add_argument("--keep-cluster", action="store_true", help="leave the cluster running afterwards")
+    args = parser.parse_args()
+    assert args.port != 5432, "never restart the shared PostgreSQL"
+
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{args.port}/bench_leads"
+    cluster("start", args)
+    server = None
+    try:
+        case_id = prepare_database(url)
+        family_email = setup_family(url, case_id) if args.mode == "route" else ""
+        env = {**os.environ, "BENCH_DATABASE_URL": url, "BENCH_SECRET_KEY": secrets.token_hex(32),
+               "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}"}
+        gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+        server = subprocess.Popen([gunicorn, "-w", "2", "-k", "gthread", "--threads", "32", "-b",
+                                   f"127.0.0.1:{args.http_port}", "--timeout", "60", "--log-level", "warning",
+                                   "pg_restart_leads:make_bench_app()"], cwd=ROOT, env=env)
+        base = f"http://127.0.0.1:{args.http_port}"
+        for _ in range(100):
+            try:
+                requests.get(f"{base}/login", timeout=2)
+                break
+            except requests.RequestException:
+                time.sleep(0.2)
+        stats = Stats()
+        started = time.monotonic()
+        stop_at = started + args.duration
+        threads = [threading.Thread(target=client, args=(args, base, case_id, stats, stop_at, family_email))
+                   for _ in range(args.clients)]
+        for thread in threads:
+            thread.start()
+        time.sleep(args.restart_after)
+        acked_before = len(stats.acked)
+        restart_started = time.monotonic()
+        cluster("restart", args)
+        restart_seconds = time.monotonic() - restart_started
+        for thread in threads:
+            thread.join()
+        counts = found_keys(url)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        if not args.keep_cluster:
+            cluster("stop", args)
+
+    lost = sorted(stats.acked - set(counts))
+    doubled = sorted(k for k, n in counts.items() if k and n > 1)
+    report = {
+        "clients": args.clients, "duration_s": args.duration, "restart_mode": args.restart_mode, "mode": args.mode,
+        "restart_at_s": args.restart_after, "restart_took_s": round(restart_seconds, 2),
+        "leads_sent": len(stats.sent), "http_requests": stats.requests,
+        "acknowledged": len(stats.acked), "acknowledged_before_restart": acked_before,
+        "found_after_restart": sum(1 for k in stats.sent if k in counts),
+        "acknowledged_and_found": len(stats.acked & set(counts)),
+        "saved_but_never_acknowledged": len(set(counts) & (stats.sent - stats.acked)),
+        "gave_up_after_retries": len(stats.gave_up), "lost_acknowledged": len(lost), "saved_twice": len(doubled),
+        "answers": {str(k): v for k, v in sorted(stats.answers.items(), key=lambda kv: str(kv[0]))},
+    }
+    print(json.dumps(report, indent=2))
+    out = ROOT / "bench" / "out"
+    out.mkdir(exist_ok=True)
+    (out / f"pg_restart_leads-{args.restart_mode}.json").write_text(json.dumps(report, indent=2))
+    if lost or doubled:
+        print(f"FAILED: {len(lost)} acknowledged leads lost, {len(doubled)} saved twice", file=sys.stderr)
+        return 1
+    print("OK: every acknowledged lead is in the database after the restart")
+    return 0
+
+
+def setup_family(url: str, case_id: int) -> str:
+    """Route mode: a family member of the bench case with an account the clients sign in with."""
+    from portal import create_app
+    from portal.extensions import db
+    from portal.models import FamilyMember, User
+    from portal.services.accounts import hash_password
+
+    app = create_app("development", {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        user = User(email="bench.family@bench.example", name="Bench Family", role="family", language="en",
+                    password_hash=hash_password("bench family password"), active=True, session_version=1)
+        db.session.add(user)
+        db.session.flush()
+        db.session.add(FamilyMember(case_id=case_id, user_id=user.id, name="Bench Family", language="en",
+                                    timezone="America/Chicago"))
+        db.session.commit()
+        db.engine.dispose()
+    return "bench.family@bench.example"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+"""Lockout (staff until an admin unlocks, families for 15 minutes) and rate limits on the doors from outside."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from portal import create_app
+from portal.extensions import limiter
+from portal.models import AuditEvent, User, utcnow
+from portal.security import DEFAULT_LIMITS, LIMITED_VIEWS, limits_on
+
+from . import factories
+from .conftest import csrf_from, login, post_form, sign_in, totp_now
+
+GENERIC = "That email and password do not match. Check them and try again."
+WRONG = "definitely not the password"
+
+
+def _fresh(db, user) -> User:
+    db.session.expire_all()
+    return db.session.get(User, user.id)
+
+
+def _fail(client, email, times):
+    for _ in range(times):
+        response = login(client, email, WRONG)
+        assert response.status_code == 200 and GENERIC in response.get_data(as_text=True)
+
+
+def test_five_wrong_passwords_lock_a_staff_account_until_an_admin_unlocks_it(app, client, db):
+    liaison = factories.make_user(role="liaison")
+    with time_machine.travel(utcnow(), tick=False) as traveller:
+        _fail(client, liaison.email, 5)
+        assert _fresh(db, liaison).locked_at is not None
+        right = login(client, liaison.email)
+        assert right.status_code == 200 and GENERIC in right.get_data(as_text=True)
+        traveller.shift(timedelta(days=3))
+        assert login(client, liaison.email).status_code == 200  # still locked days later
+        admin_client = app.test_client()
+        admin = factories.make_user(role="admin")
+        sign_in(admin_client, admin)
+        assert liaison.name in admin_client.get("/staff/security").get_data(as_text=True)
+        post_form(admin_client, f"/staff/security/users/{liaison.id}/unlock", token_page="/staff/security")
+        assert login(client, liaison.email).headers["Location"] == "/mfa"
+    actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert "auth.lockout" in actions and "user.unlock" in actions
+    unlock = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.unlock"))
+    assert unlock.actor_id == admin.id
+
+
+def test_five_wrong_passwords_lock_a_family_account_for_fifteen_minutes(client, db):
+    user, _member, _case = factories.make_family()
+    with time_machine.travel(utcnow(), tick=False) as traveller:
+        _fail(client, user.email, 5)
+        assert GENERIC in login(client, user.email).get_data(as_text=True)
+        traveller.shift(timedelta(minutes=14))
+        assert GENERIC in login(client, user.email).get_data(as_text=True)
+        traveller.shift(timedelta(minutes=2))
+        assert login(client, user.email).headers["Location"] == "/my"
+    assert _fresh(db, user).locked_at is None
+
+
+def test_failures_more_than_fifteen_minutes_apart_do_not_add_up(client, db):
+    user = factories.make_user(role="liaison")
+    with time_machine.travel(utcnow(), tick=False) as traveller:
+        _fail(client, user.email, 4)
+        traveller.shift(timedelta(minutes=16))
+        _fail(client, user.email, 4)
+        assert _fresh(db, user).locked_at is None  # eight failures, but never five within 15 minutes
+        _fail(client, user.email, 1)
+    assert _fresh(db, user).locked_at is not None
+
+
+def test_wrong_authenticator_codes_count_and_a_right_password_does_not_reset_them(app, db):
+    user = factories.make_user(role="supervisor")
+    client = app.test_client()
+    login(client, user.email)
+    for _ in range(3):
+        assert post_form(client, "/mfa", {"code": "000000"}, token_page="/mfa").status_code == 422
+    client = app.test_client()
+    login(client, user.email)  # the right password again: the count goes on
+    assert post_form(client, "/mfa", {"code": "000000"}, token_page="/mfa").status_code == 422
+    locked = post_form(client, "/mfa", {"code": "000000"}, token_page="/mfa")
+    assert locked.status_code == 302 and locked.headers["Location"] == "/login"
+    assert _fresh(db, user).locked_at is not None
+    late = post_form(client, "/mfa", {"code": totp_now(user)}, token_page="/login")
+    assert late.headers["Location"] == "/login"  # even the right code does nothing now
+
+
+def test_a_complete_sign_in_clears_the_count(client, db):
+    user = factories.make_user(role="liaison")
+    _fail(client, user.email, 4)
+    sign_in(client, user)
+    assert _fresh(db, user).failed_logins == 0
+
+
+def test_locked_unknown_and_wrong_all_get_the_same_page(client):
+    locked = factories.make_user(role="liaison")
+    _fail(client, locked.email, 5)
+    known = factories.make_user(role="liaison")
+
+    def page(email, password):
+        body = login(client, email, password).get_data(as_text=True)
+        return body.replace(email, "EMAIL").replace(csrf_from(body), "TOKEN")
+
+    assert page(locked.email, factories.PASSWORD) == page("nobody@test.example", WRONG) == page(known.email, WRONG)
+    assert "lock" not in page(locked.email, factories.PASSWORD).lower()
+
+
+# --- rate limits ----------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def limited_app(app):
+    """The app with rate limits on (memory storage), sharing the suite's database; limits off again after."""
+    limited = create_app("testing", {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                                     "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
+                                     "UPLOAD_DIR": app.config["UPLOAD_DIR"], "RATE_LIMITS": {"mfa": "3 per minute"}})
+    limited.test_client_class = app.test_client_class
+    try:
+        yield limited
+    finally:
+        limiter.enabled = False  # the limiter object is shared: the rest of the suite runs without limits
+
+
+def _hammer(client, url, data, times):
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    return [client.post(url, data={"csrf_token": token, **data}).status_code for _ in range(times)]
+
+
+def test_sign_in_is_rate_limited_per_client(limited_app):
+    client = limited_app.test_client()
+    codes = _hammer(client, "/login", {"email": "someone@test.example", "password": WRONG}, 11)
+    assert codes[:10] == [200] * 10 and codes[10] == 429
+    refused = post_form(client, "/login", {"email": "someone@test.example", "password": WRONG}, token_page="/login")
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "60"
+    assert "Too many" in refused.get_data(as_text=True) or "too many" in refused.get_data(as_text=True)
+    other = limited_app.test_client()  # another address has its own count
+    page = other.get("/login", environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    answer = other.post("/login", environ_base={"REMOTE_ADDR": "10.9.9.9"},
+                        data={"csrf_token": csrf_from(page.get_data(as_text=True)), "email": "a@test.example",
+                              "password": WRONG})
+    assert answer.status_code == 200
+
+
+def test_invite_acceptance_is_rate_limited(limited_app, db):
+    _user, member, case = factories.make_family()
+    fresh_member = factories.make_family_member(case=case)
+    with limited_app.app_context():
+        from portal.services import invitations
+
+        _inv, token = invitations.create_invitation(db.session.merge(fresh_member), created_by=None, send_text=False)
+        db.session.commit()
+    codes = _hammer(limited_app.test_client(), f"/invite/{token}", {"email": "x@test.example", "password": "short",
+                                                                   "confirm": "short"}, 11)
+    assert codes[-1] == 429 and 429 not in codes[:10]
+
+
+def test_second_factor_is_rate_limited_and_operators_can_tune_limits(limited_app):
+    user = factories.make_user(role="liaison")
+    client = limited_app.test_client()
+    login(client, user.email)
+    assert _hammer(client, "/mfa", {"code": "000000"}, 4) == [422, 422, 422, 429]  # RATE_LIMITS: 3 per minute
+
+
+def test_rate_limit_counters_never_hold_a_raw_address(app, db):
+    redis = pytest.importorskip("redis")
+    store = redis.Redis(host="127.0.0.1", port=6379, db=2, socket_connect_timeout=1)
+    try:
+        store.flushdb()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    limited = create_app("testing", {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                                     "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/2"})
+    try:
+        client = limited.test_client()
+        page = client.get("/login", environ_base={"REMOTE_ADDR": "203.0.113.77"})
+        client.post("/login", environ_base={"REMOTE_ADDR": "203.0.113.77"},
+                    data={"csrf_token": csrf_from(page.get_data(as_text=True)), "email": "a@test.example",
+                          "password": WRONG})
+        keys = [k.decode() for k in store.keys("*")]
+        assert keys, "the limit was not counted in Redis"
+        assert not any("203.0.113.77" in k for k in keys)
+    finally:
+        limiter.enabled = False
+        store.flushdb()
+
+
+def test_redis_is_used_for_counters_when_redis_url_is_set(monkeypatch):
+    from config import _ratelimit_storage_uri
+
+    monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    assert _ratelimit_storage_uri() == "memory://"
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/2")
+    assert _ratelimit_storage_uri() == "redis://127.0.0.1:6379/2"
+
+
+@pytest.mark.parametrize("endpoint, name", [
+    ("auth.login", "sign_in"), ("auth.accept_invite", "invite"), ("auth.mfa_verify", "mfa"),
+    ("auth.mfa_setup", "mfa"), ("auth.mfa_recovery", "mfa"), ("auth.change_password", "password_change"),
+])
+def test_named_limits_are_on_the_routes_that_exist(app, endpoint, name):
+    assert name in limits_on(app, endpoint)
+
+
+@pytest.mark.skip(reason="lead, tip and tip-code routes are not merged yet: the leads/tips engineer applies "
+                         "@rate_limit('lead_submission' / 'tip_submission' / 'tip_lookup'); un-skip after merge")
+@pytest.mark.parametrize("name", ["lead_submission", "tip_submission", "tip_lookup"])
+def test_lead_and_tip_routes_carry_their_named_limit(app, name):
+    assert name in DEFAULT_LIMITS
+    endpoints = [e for e in app.view_functions if name in limits_on(app, e)]
+    assert endpoints, f"no route uses @rate_limit({name!r})"
+    assert LIMITED_VIEWS[name]
