@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0006_perf'
-down_revision = 'edda10d62ac8'
+down_revision = '0005_security'
 branch_labels = None
 depends_on = None
 
