@@ -43,7 +43,7 @@ class LeadContent:
         people = []
         for person in self.people:
             entry = {key: str(person.get(key) or "").strip() for key in PERSON_FIELDS}
-            if any(entry.values()):
+            if any(entry.values()) and entry not in people:
                 people.append(entry)
         return LeadContent(people=people, last_48_hours=self.last_48_hours.strip(), supplier=self.supplier.strip(),
                            phone_and_accounts=self.phone_and_accounts.strip(), details=self.details.strip())
