@@ -179,8 +179,7 @@ def request_callback(*, case: Case, member: FamilyMember, window: str, mode: str
     _check(mode, reason)
     if window not in CALLBACK_WINDOWS:
         raise BookingError(str(_l("Choose when we can call you.")))
-    with force_locale("en"):  # stored for staff in one language, whatever language the family uses
-        label = str(CALLBACK_WINDOWS[window])
+    label = str(CALLBACK_WINDOWS[window])  # in the family's words and language, like the times they typed
     appointment = Appointment(case_id=case.id, family_member_id=member.id, liaison_id=case.liaison_id,
                               kind="callback", mode=mode, reason=reason.strip(), status="requested",
                               callback_window=(f"{label}: {other_times.strip()}" if other_times.strip()
