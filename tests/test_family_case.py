@@ -96,7 +96,7 @@ def test_liaison_card_shows_how_to_reach_them_and_their_next_open_time(app, db, 
         sign_in(client, family["user"])
         page = client.get(f"/my/cases/{family['case'].id}").get_data(as_text=True).replace("\u202f", " ")
     assert "Officer Dana Rivera" in page and 'href="tel:+13125550101"' in page
-    assert "Next open time for a call: 3/3/26, 5:00 PM" in page
+    assert "Next open time for a call: Mar 3, 2026, 5:00 PM" in page
 
 
 def test_family_can_request_a_meeting_about_a_declination_once(client, db, family):

@@ -1,7 +1,8 @@
 """What a family member sees: their case in plain words, the contact history, a meeting request, resources."""
+import phonenumbers
 from babel.dates import get_timezone_name as babel_timezone_name
-from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import format_time, get_locale, get_timezone
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import format_date, format_time, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -163,3 +164,24 @@ def local_time(value) -> str:
 def timezone_name() -> str:
     """The viewer's time zone in words, e.g. Central Time."""
     return babel_timezone_name(get_timezone(), "long", "generic", locale=str(get_locale() or "en"))
+
+
+@bp.app_template_filter("phone_display")
+def phone_display(number: str | None) -> str:
+    """A stored E.164 number as people write it: (312) 555-0101 at home, +44 20 ... abroad."""
+    if not number:
+        return ""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return number
+    region = current_app.config["DEFAULT_PHONE_REGION"]
+    style = (phonenumbers.PhoneNumberFormat.NATIONAL if phonenumbers.region_code_for_number(parsed) == region
+             else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(parsed, style)
+
+
+@bp.app_template_filter("local_when")
+def local_when(value, width: str = "medium") -> str:
+    """A date and clock time in the viewer's zone and language, e.g. 'Tuesday, March 3, 2026, 5:00 PM'."""
+    return f"{format_date(value, width)}, {format_time(value, 'short')}" if value else ""
