@@ -44,9 +44,16 @@ def phone_browser():
 
 
 def _fits(page, seen: list[str]) -> None:
+    page.wait_for_load_state("load")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= WIDTH, f"{page.url} is {width}px wide on a {WIDTH}px screen"
     seen.append(page.url)
+
+
+def _go(page, selector: str) -> None:
+    """Click a link or button and wait until the next page has loaded (its CSS included)."""
+    with page.expect_navigation(wait_until="load"):
+        page.click(selector)
 
 
 def test_a_family_member_on_a_phone_reads_the_stage_sends_a_lead_books_a_call_and_switches_to_spanish(
@@ -73,7 +80,7 @@ def test_a_family_member_on_a_phone_reads_the_stage_sends_a_lead_books_a_call_an
     assert "Often 6 to 12 weeks." in page.content()
     _fits(page, seen)
 
-    page.click(".actions >> text=Share information")
+    _go(page, ".actions >> text=Share information")
     _fits(page, seen)
     page.fill("#people-0-name", "Ghost")
     page.fill("#supplier", "A man called Ghost, blue Honda")
@@ -86,7 +93,7 @@ def test_a_family_member_on_a_phone_reads_the_stage_sends_a_lead_books_a_call_an
     lead = db.session.scalar(select(Lead))
     assert lead.reference == reference and len(lead.attachments) == 2
 
-    page.click("nav >> text=Book a call")
+    _go(page, "nav >> text=Book a call")
     _fits(page, seen)
     page.locator("label.slot").first.click()
     page.click("button:has-text('Book this time')")
@@ -100,11 +107,11 @@ def test_a_family_member_on_a_phone_reads_the_stage_sends_a_lead_books_a_call_an
     assert event.decoded("dtstart") == appointment.starts_at
 
     for section in ("Messages", "Settings", "Support"):
-        page.click(f"nav >> text={section}")
+        _go(page, f"nav >> text={section}")
         _fits(page, seen)
-    page.click("nav >> text=Settings")
+    _go(page, "nav >> text=Settings")
     page.check("input[name=language][value=es]")
-    page.click("button:has-text('Save settings')")
+    _go(page, "button:has-text('Save settings')")
     for url in seen:
         page.goto(url)
         assert page.evaluate("document.documentElement.lang") == "es", url
