@@ -189,6 +189,7 @@ def test_tip_pages_are_fully_marked_for_translation(app, db, world, pseudo_spani
 
 
 @pytest.mark.parametrize("name", ["appointment_booked", "appointment_rescheduled", "appointment_cancelled",
+                                  "appointment_reminder",
                                   "staff_message"])
 @pytest.mark.parametrize("detailed", [False, True])
 def test_texts_are_marked_for_translation(app, world, pseudo_spanish, name, detailed):
