@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..extensions import db
@@ -67,7 +68,9 @@ def post_staff_message(*, case: Case, author: User, body: str) -> CaseMessage:
 def messages_for(case: Case) -> list[CaseMessage]:
     """The case's conversation, oldest first."""
     return list(db.session.scalars(
-        select(CaseMessage).where(CaseMessage.case_id == case.id).order_by(CaseMessage.created_at, CaseMessage.id)))
+        select(CaseMessage).where(CaseMessage.case_id == case.id)
+        .options(selectinload(CaseMessage.author), selectinload(CaseMessage.family_member))
+        .order_by(CaseMessage.created_at, CaseMessage.id)))
 
 
 def cases_waiting_for_reply(case_ids: list[int]) -> set[int]:
