@@ -86,6 +86,14 @@ def test_case_page_says_when_we_will_contact_you_next(app, db, family):
         db.session.commit()
         page = client.get(f"/my/cases/{case.id}").get_data(as_text=True)
         assert "You asked us not to contact you." in page and "at the latest" not in page
+    with time_machine.travel(datetime(2026, 3, 20, 12, 0, tzinfo=UTC), tick=False):
+        member.cadence = "biweekly"
+        db.session.merge(member)
+        db.session.commit()
+        client = app.test_client()
+        sign_in(client, family["user"])
+        page = client.get(f"/my/cases/{case.id}").get_data(as_text=True)
+        assert "Your liaison should contact you very soon." in page and "at the latest" not in page
 
 
 def test_liaison_card_shows_how_to_reach_them_and_their_next_open_time(app, db, family):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from .. import access
 from ..auth.forms import EmptyForm
 from ..extensions import db
-from ..models import Case, CaseUpdate, FamilyMember, Outreach, Resource
+from ..models import Case, CaseUpdate, FamilyMember, Outreach, Resource, utcnow
 from ..services import appointments
 from ..services.cases import add_update
 from ..services.contact import next_contact_due
@@ -89,9 +89,11 @@ def case(case_id: int):
         select(CaseUpdate).where(CaseUpdate.case_id == case.id, CaseUpdate.family_visible.is_(True))
         .order_by(CaseUpdate.created_at.desc())
     ).all()
+    next_due = next_contact_due(member)
     return render_template(
         "family/case.html", case=case, member=member, updates=updates, contacts=_contact_history(case),
-        next_due=next_contact_due(member), next_slot=appointments.next_open_slot(case.liaison_id),
+        next_due=next_due, next_due_passed=next_due is not None and next_due <= utcnow(),
+        next_slot=appointments.next_open_slot(case.liaison_id),
         upcoming=appointments.upcoming_for(member), meeting_request=_meeting_request(case), button_form=EmptyForm(),
     )
 
