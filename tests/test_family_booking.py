@@ -235,3 +235,15 @@ def test_no_liaison_availability_offers_a_call_back(client, family):
     page = client.get(f"/my/cases/{family['case'].id}/book").get_data(as_text=True)
     assert "There are no open times in the next two weeks." in page and "Ask for a call back" in page
     assert timedelta(days=appts.BOOKING_DAYS) == timedelta(days=14)
+
+
+def test_pressing_book_twice_keeps_one_booking_and_no_scary_message(client, db, family, liaison):
+    ffac.make_every_day_windows(liaison=liaison)
+    page = client.get(f"/my/cases/{family['case'].id}/book").get_data(as_text=True)
+    slot = SLOT_RE.findall(page)[0]
+    data = {"csrf_token": csrf_from(page), "start": slot, "mode": "phone", "reason": ""}
+    first = client.post(f"/my/cases/{family['case'].id}/book", data=data)
+    second = client.post(f"/my/cases/{family['case'].id}/book", data=data)
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    assert db.session.scalar(select(func.count()).select_from(Appointment)) == 1

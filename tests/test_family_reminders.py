@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from portal.models import Appointment, OutboxMessage
-from portal.services.appointments import queue_due_reminders
+from portal.services.appointment_reminders import queue_due_reminders
 
 from . import factories
 from . import family_factories as ffac

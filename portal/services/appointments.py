@@ -10,7 +10,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from icalendar import Alarm, Calendar, Event
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
@@ -135,6 +135,12 @@ def _find_slot(liaison_id: int, starts_at: datetime, now: datetime | None) -> Sl
     raise BookingError(str(_l("This time is no longer open. Please choose another time.")))
 
 
+def _own_booking(member: FamilyMember, liaison_id: int | None, starts_at: datetime) -> Appointment | None:
+    return db.session.scalar(select(Appointment).where(
+        Appointment.family_member_id == member.id, Appointment.liaison_id == liaison_id,
+        Appointment.starts_at == starts_at, Appointment.status.in_(ACTIVE_SLOT_STATUSES)))
+
+
 def _check(mode: str, reason: str) -> None:
     if mode not in APPOINTMENT_MODES:
         raise BookingError(str(_l("Choose how you want to talk.")))
@@ -163,11 +169,20 @@ def book_slot(*, case: Case, member: FamilyMember, starts_at: datetime, mode: st
               now: datetime | None = None) -> Appointment:
     """Book one open slot with the case's liaison; raises SlotTaken if someone got it first."""
     _check(mode, reason)
+    mine = _own_booking(member, case.liaison_id, starts_at)
+    if mine is not None:  # the same person pressed Book twice: one booking, shown again
+        return mine
     slot = _find_slot(case.liaison_id, starts_at, now)
     appointment = Appointment(case_id=case.id, family_member_id=member.id, liaison_id=case.liaison_id, kind="slot",
                               mode=mode, starts_at=slot.starts_at, ends_at=slot.ends_at, reason=reason.strip(),
                               status="booked")
-    _insert(appointment)
+    try:
+        _insert(appointment)
+    except SlotTaken:
+        mine = _own_booking(member, case.liaison_id, starts_at)
+        if mine is None:
+            raise
+        return mine
     audit.record("appointment.book", appointment, case_id=case.id, mode=mode)
     _confirm_text(appointment, member, "appointment_booked", "appointment_confirmation")
     return appointment
@@ -230,36 +245,6 @@ def upcoming_for(member: FamilyMember, *, now: datetime | None = None) -> list[A
         | (Appointment.status == "requested"),
     ).order_by(Appointment.starts_at.is_(None), Appointment.starts_at, Appointment.id)).all()
     return list(rows)
-
-
-REMINDERS = (("reminder_24h_sent_at", timedelta(hours=24), False), ("reminder_1h_sent_at", timedelta(hours=1), True))
-
-
-def queue_due_reminders(*, now: datetime | None = None) -> int:
-    """Queue the 24-hour and 1-hour reminder texts that are due; safe to run from several workers at once."""
-    now = now or utcnow()
-    queued = 0
-    for column_name, ahead, urgent in REMINDERS:
-        column = getattr(Appointment, column_name)
-        due = db.session.scalars(select(Appointment).where(
-            Appointment.status.in_(ACTIVE_SLOT_STATUSES), Appointment.starts_at > now,
-            Appointment.starts_at <= now + ahead, column.is_(None))).all()
-        for appointment in due:
-            # Claim the reminder first, so two workers never both send it.
-            claimed = db.session.execute(update(Appointment).where(Appointment.id == appointment.id, column.is_(None))
-                                         .values({column_name: now})).rowcount
-            booked_late = appointment.created_at > appointment.starts_at - ahead  # the confirmation just went out
-            hour_reminder_instead = ahead > timedelta(hours=1) and appointment.starts_at <= now + timedelta(hours=1)
-            if not claimed or booked_late or hour_reminder_instead or appointment.family_member is None:
-                continue
-            sent = text_family_member(
-                appointment.family_member, "appointment_reminder", kind="appointment_reminder", urgent=urgent,
-                when=local_time_words(appointment.starts_at, appointment.family_member),
-                liaison_name=appointment.liaison.name if appointment.liaison else "",
-                link=public_url("family.appointment", appointment_id=appointment.id))
-            queued += sent is not None
-    db.session.flush()
-    return queued
 
 
 def appointment_ics(appointment: Appointment, *, language: str = "en") -> bytes:

@@ -1,7 +1,16 @@
-// Lead and tip forms: say at once when files are too many or too big, and stop a second click from sending twice.
+// Forms: stop a second click from sending twice; on lead and tip forms, say at once when files are too many or too big.
 (function () {
   "use strict";
   var MB = 1024 * 1024;
+  // Any form marked "once": a second click while the first is on its way does nothing.
+  document.querySelectorAll("form.once").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (form.dataset.sent) { event.preventDefault(); return; }
+      form.dataset.sent = "1";
+      var button = form.querySelector('button[type="submit"]');
+      if (button) { button.setAttribute("aria-busy", "true"); }
+    });
+  });
   document.querySelectorAll("form.lead-form").forEach(function (form) {
     var input = form.querySelector('input[type="file"]');
     var note = input ? document.getElementById(input.id + "-check") : null;
