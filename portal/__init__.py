@@ -166,10 +166,12 @@ def register_blueprints(app: Flask) -> None:
     from .auth import bp as auth_bp
     from .family import bp as family_bp
     from .staff import bp as staff_bp
+    from .tips import bp as tips_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(family_bp)
     app.register_blueprint(staff_bp, url_prefix="/staff")
+    app.register_blueprint(tips_bp)
 
 
 def _discard_session() -> None:

@@ -82,3 +82,87 @@ def require_role(user: User, *roles: str) -> None:
     """404 unless the user has one of the roles."""
     if user is None or not getattr(user, "is_authenticated", False) or user.role not in roles:
         abort(404)
+
+
+# --- Family side: leads, files, questions, tip links, appointments (a family sees only its own things) ---
+
+def _signed_in(user: User) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and user.is_active
+
+
+def leads_submitted_by(user: User) -> Select:
+    """A SELECT of the leads a family user submitted themselves, on cases they can still see."""
+    from .models import Lead
+
+    if not _signed_in(user) or user.role != "family":
+        return select(Lead).where(False)
+    mine = select(FamilyMember.case_id).where(FamilyMember.user_id == user.id)
+    return select(Lead).where(Lead.submitted_by_id == user.id, Lead.is_anonymous.is_(False),
+                              Lead.case_id.in_(mine))
+
+
+def can_view_lead(user: User, lead) -> bool:
+    """Family: only a lead they submitted on their own case. Staff: any lead on a case they can see."""
+    if lead is None or not _signed_in(user):
+        return False
+    if user.role == "family":
+        return (lead.submitted_by_id == user.id and not lead.is_anonymous
+                and family_member_for(user, lead.case) is not None)
+    return user.is_staff and can_view_case(user, lead.case)
+
+
+def get_lead_or_404(user: User, lead_id: int):
+    """The lead, if the user may see it; otherwise 404."""
+    from .models import Lead
+
+    lead = db.session.get(Lead, lead_id)
+    if not can_view_lead(user, lead):
+        abort(404)
+    return lead
+
+
+def get_attachment_or_404(user: User, lead_id: int, attachment_id: int):
+    """A file of a lead the user may see (and of that very lead); otherwise 404."""
+    from .models import LeadAttachment
+
+    attachment = db.session.get(LeadAttachment, attachment_id)
+    if attachment is None or attachment.lead_id != lead_id or not can_view_lead(user, attachment.lead):
+        abort(404)
+    return attachment
+
+
+def get_lead_question_or_404(user: User, question_id: int):
+    """A staff question on a lead the user may see; otherwise 404."""
+    from .models import Lead, LeadQuestion
+
+    question = db.session.get(LeadQuestion, question_id)
+    if question is None or not can_view_lead(user, db.session.get(Lead, question.lead_id)):
+        abort(404)
+    return question
+
+
+def get_tip_link_or_404(user: User, tip_link_id: int):
+    """A tip link on a case the user can see; otherwise 404."""
+    from .models import TipLink
+
+    link = db.session.get(TipLink, tip_link_id)
+    if link is None or not can_view_case(user, link.case):
+        abort(404)
+    return link
+
+
+def get_appointment_or_404(user: User, appointment_id: int):
+    """Family: only their own appointments. Staff: appointments on cases they can see. Otherwise 404."""
+    from .models import Appointment
+
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is None or not _signed_in(user):
+        abort(404)
+    if user.role == "family":
+        member = appointment.family_member
+        if member is None or member.user_id != user.id or not can_view_case(user, appointment.case):
+            abort(404)
+        return appointment
+    if not can_view_case(user, appointment.case):
+        abort(404)
+    return appointment

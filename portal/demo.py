@@ -109,7 +109,43 @@ def seed_demo() -> tuple[bool, list[tuple[str, str]]]:
     for order, (title, description, phone, url) in enumerate(RESOURCES):
         db.session.add(Resource(title=title, description=description, phone=phone, url=url, sort_order=order))
     db.session.flush()
+    _seed_family_side(now)
     return True, logins
+
+
+def _seed_family_side(now) -> None:
+    """A few leads, a staff question and a conversation on the two demo families' cases."""
+    from .models import Case, CaseMessage, Lead, LeadQuestion
+    from .services.leads import new_reference
+
+    for number, leads in (
+        ("OD-2026-0101", [("reviewing", "He said he was meeting someone called Ghost at the gas station on 5th.",
+                           [{"name": "Ghost", "phone": "", "social": "@ghost_plug_312", "relation": "Sold to him",
+                             "knows": "Where the pills came from"}])]),
+        ("OD-2026-0102", [("new", "Su amigo Tito estuvo con él la última noche.", [])]),
+    ):
+        case = db.session.scalar(select(Case).where(Case.case_number == number))
+        member = case.family_members[0]
+        for status, details, people in leads:
+            lead = Lead(reference=new_reference(), case_id=case.id, family_member_id=member.id,
+                        submitted_by_id=member.user_id, details=details, people=people, status=status,
+                        created_at=now - timedelta(days=1))
+            db.session.add(lead)
+            db.session.flush()
+            if status == "reviewing":
+                db.session.add(LeadQuestion(lead_id=lead.id, asked_by_id=case.liaison_id,
+                                            question="Do you know what kind of car Ghost drives?"))
+        if number == "OD-2026-0101":
+            sent = now - timedelta(hours=30)
+            message = CaseMessage(case_id=case.id, sender="staff", author_id=case.liaison_id, channel="portal",
+                                  body="Hello Maria. I am your liaison. Write to me here any time.", created_at=sent)
+            db.session.add(message)
+            db.session.flush()
+            db.session.add(Outreach(case_id=case.id, staff_id=case.liaison_id, channel="portal_message",
+                                    direction="outbound", outcome="message_sent", occurred_at=sent, is_system=True,
+                                    source_type="portal_message", source_id=message.id,
+                                    created_by_id=case.liaison_id))
+    db.session.flush()
 
 
 def _walk_stages(case, target: str, liaison: User, opened) -> None:

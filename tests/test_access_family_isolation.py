@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.routing import IntegerConverter
 
-from . import factories
+from . import factories, family_factories
 from .conftest import csrf_from, sign_in
 
 # For every id a URL can take: how to get the id of family B's record of that kind.
@@ -14,6 +14,11 @@ OTHER_FAMILY_IDS = {
     "member_id": lambda b: b["member"].id,
     "update_id": lambda b: b["update"].id,
     "user_id": lambda b: b["user"].id,
+    "lead_id": lambda b: b["lead"].id,
+    "attachment_id": lambda b: b["attachment"].id,
+    "question_id": lambda b: b["question"].id,
+    "tip_link_id": lambda b: b["tip_link"].id,
+    "appointment_id": lambda b: b["appointment"].id,
 }
 
 
@@ -25,15 +30,23 @@ def _int_routes(app):
 
 
 @pytest.fixture
-def two_families(client):
+def two_families(app, client):
     liaison = factories.make_user(role="liaison")
     user_a, member_a, case_a = factories.make_family(liaison=liaison)
     user_b, member_b, case_b = factories.make_family(liaison=liaison)
     update_b = factories.make_update(case=case_b, body="For family B only", family_visible=True)
     factories.make_update(case=case_b, body="Internal about B", family_visible=False)
+    lead_b = family_factories.make_lead(case=case_b, member=member_b, details="For family B only")
+    records_b = {
+        "lead": lead_b,
+        "attachment": family_factories.make_attachment(lead=lead_b, app=app),
+        "question": family_factories.make_question(lead=lead_b),
+        "tip_link": family_factories.make_tip_link(case=case_b, member=member_b)[0],
+        "appointment": family_factories.make_appointment(case=case_b, member=member_b),
+    }
     sign_in(client, user_a)
     return {"a": {"user": user_a, "case": case_a, "member": member_a},
-            "b": {"case": case_b, "member": member_b, "update": update_b, "user": user_b}}
+            "b": {"case": case_b, "member": member_b, "update": update_b, "user": user_b, **records_b}}
 
 
 def test_every_id_argument_is_covered(app):

@@ -122,5 +122,9 @@ def set_language():
     if current_user.is_authenticated:
         user = current_user._get_current_object()
         user.language = form.language.data
+        if user.is_family:  # the family's texts follow the language they read the portal in
+            from ..services.preferences import set_language
+
+            set_language(user=user, language=form.language.data)
         db.session.commit()
     return redirect(safe_next(form.next.data, url_for("auth.index")))

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("family", __name__)
 
-from . import routes  # noqa: E402,F401  (routes attach themselves to bp)
+from . import booking, leads, messages, preferences, routes  # noqa: E402,F401  (routes attach themselves to bp)

@@ -1,13 +1,25 @@
-"""What a family member sees: their case(s)."""
-from flask import redirect, render_template, url_for
+"""What a family member sees: their case in plain words, the contact history, a meeting request, resources."""
+import phonenumbers
+from babel.dates import get_timezone_name as babel_timezone_name
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import format_date, format_time, get_locale, get_timezone
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from .. import access
+from ..auth.forms import EmptyForm
 from ..extensions import db
-from ..models import Case, CaseUpdate, Outreach
+from ..models import Case, CaseUpdate, FamilyMember, Outreach, Resource, utcnow
+from ..services import appointments
+from ..services.cases import add_update
+from ..services.contact import next_contact_due
 from . import bp
+
+SECTIONS = {"leads": "family.leads", "book": "family.booking", "messages": "family.messages",
+            "settings": "family.preferences", "tips": "family.tip_links"}
 
 
 @bp.before_request
@@ -17,26 +29,161 @@ def _family_only():
     access.require_role(current_user, "family")
 
 
+def my_cases() -> list[Case]:
+    """The cases the signed-in family member belongs to, newest first."""
+    return list(db.session.scalars(access.cases_visible_to(current_user).order_by(Case.opened_at.desc())))
+
+
+def case_and_member(case_id: int) -> tuple[Case, FamilyMember]:
+    """The case (404 unless it is the user's) and the user's own family-member record on it."""
+    case = access.get_case_or_404(current_user, case_id)
+    member = access.family_member_for(current_user, case)
+    if member is None:
+        abort(404)
+    return case, member
+
+
 @bp.route("/my")
 def home():
     """The family member's cases; straight to the case when there is only one."""
-    cases = db.session.scalars(access.cases_visible_to(current_user).order_by(Case.opened_at.desc())).all()
+    cases = my_cases()
     if len(cases) == 1:
         return redirect(url_for("family.case", case_id=cases[0].id))
-    return render_template("family/home.html", cases=cases)
+    return render_template("family/home.html", cases=cases, section=None)
+
+
+@bp.route("/my/go/<section>")
+def section(section: str):
+    """A menu entry: the section of the only case, or a choice of case when there are several."""
+    if section not in SECTIONS:
+        abort(404)
+    cases = my_cases()
+    if len(cases) == 1:
+        return redirect(url_for(SECTIONS[section], case_id=cases[0].id))
+    return render_template("family/home.html", cases=cases, section=SECTIONS[section])
+
+
+def _meeting_request(case: Case):
+    """The user's meeting request about the current stage, if they already sent one."""
+    return db.session.scalar(select(CaseUpdate).where(
+        CaseUpdate.case_id == case.id, CaseUpdate.kind == "meeting_request",
+        CaseUpdate.author_id == current_user.id, CaseUpdate.created_at >= case.stage_changed_at,
+    ).order_by(CaseUpdate.created_at.desc()).limit(1))
+
+
+def _contact_history(case: Case) -> list[Outreach]:
+    """Every contact or attempt logged with this family; entries later corrected are replaced by the correction."""
+    rows = db.session.scalars(
+        select(Outreach).where(Outreach.case_id == case.id).options(selectinload(Outreach.staff))
+        .order_by(Outreach.occurred_at.desc(), Outreach.id.desc())
+    ).all()
+    corrected = {row.corrects_id for row in rows if row.corrects_id}
+    return [row for row in rows if row.id not in corrected]
 
 
 @bp.route("/my/cases/<int:case_id>")
 def case(case_id: int):
-    """The case in plain words: stage, what comes next, updates, liaison, contact history."""
-    case = access.get_case_or_404(current_user, case_id)
-    member = access.family_member_for(current_user, case)
+    """The case in plain words: stage, what comes next, updates, liaison, contact history, next contact."""
+    case, member = case_and_member(case_id)
     updates = db.session.scalars(
         select(CaseUpdate).where(CaseUpdate.case_id == case.id, CaseUpdate.family_visible.is_(True))
         .order_by(CaseUpdate.created_at.desc())
     ).all()
-    contacts = db.session.scalars(
-        select(Outreach).where(Outreach.case_id == case.id).options(joinedload(Outreach.staff))
-        .order_by(Outreach.occurred_at.desc())
+    next_due = next_contact_due(member)
+    return render_template(
+        "family/case.html", case=case, member=member, updates=updates, contacts=_contact_history(case),
+        next_due=next_due, next_due_passed=next_due is not None and next_due <= utcnow(),
+        next_slot=appointments.next_open_slot(case.liaison_id),
+        upcoming=appointments.upcoming_for(member), meeting_request=_meeting_request(case), button_form=EmptyForm(),
+    )
+
+
+@bp.route("/my/cases/<int:case_id>/meeting-request", methods=["POST"])
+def request_meeting(case_id: int):
+    """Ask for a meeting about the prosecutor's decision; staff see it as a request on the case."""
+    case, member = case_and_member(case_id)
+    if not EmptyForm().validate_on_submit():
+        flash(_("The page was open too long. Please try again."), "error")
+        return redirect(url_for("family.case", case_id=case.id))
+    if case.stage != "prosecution_declined":
+        abort(404)
+    if _meeting_request(case) is None:
+        add_update(case, kind="meeting_request", family_visible=False, author=current_user,
+                   body=f"{member.name} asked for a meeting about the prosecutor's decision.")
+        db.session.commit()
+    flash(_("Thank you. We told your liaison. They will contact you to set up the meeting."), "success")
+    return redirect(url_for("family.case", case_id=case.id, _anchor="decision"))
+
+
+@bp.route("/my/resources")
+def resources():
+    """Support services: grief support, the 988 lifeline, victim compensation, counselling."""
+    language = str(get_locale() or "en")
+    rows = db.session.scalars(
+        select(Resource).where(or_(Resource.language.is_(None), Resource.language == language))
+        .order_by(Resource.sort_order, Resource.id)
     ).all()
-    return render_template("family/case.html", case=case, member=member, updates=updates, contacts=contacts)
+    return render_template("family/resources.html", resources=rows)
+
+
+@bp.app_template_filter("appointment_mode")
+def appointment_mode(key: str) -> str:
+    """The words for a way of talking: phone call, video call, in person."""
+    return str(appointments.MODE_LABELS.get(key, key))
+
+
+SUBMITTER_STATUS_LABELS = {"received": _l("Received"), "being_reviewed": _l("Being reviewed"),
+                           "followed_up": _l("Followed up"), "closed": _l("Closed")}
+
+
+@bp.app_template_filter("lead_status")
+def lead_status(lead) -> str:
+    """The simple status a lead's sender sees (never the staff-side status)."""
+    key = lead.submitter_status
+    return str(SUBMITTER_STATUS_LABELS.get(key, key))
+
+
+APPOINTMENT_STATUS_LABELS = {
+    "requested": _l("Waiting for your liaison to confirm"), "booked": _l("Booked"), "confirmed": _l("Confirmed"),
+    "cancelled": _l("Cancelled"), "rescheduled": _l("Moved to another time"), "completed": _l("Done"),
+    "no_show": _l("Missed"),
+}
+
+
+@bp.app_template_filter("appointment_status")
+def appointment_status(key: str) -> str:
+    """The words for an appointment's status."""
+    return str(APPOINTMENT_STATUS_LABELS.get(key, key))
+
+
+@bp.app_template_filter("local_time")
+def local_time(value) -> str:
+    """A UTC time as a clock time in the viewer's time zone and language, e.g. 5:30 PM."""
+    return format_time(value, "short") if value else ""
+
+
+@bp.app_template_global("get_timezone_name")
+def timezone_name() -> str:
+    """The viewer's time zone in words, e.g. Central Time."""
+    return babel_timezone_name(get_timezone(), "long", "generic", locale=str(get_locale() or "en"))
+
+
+@bp.app_template_filter("phone_display")
+def phone_display(number: str | None) -> str:
+    """A stored E.164 number as people write it: (312) 555-0101 at home, +44 20 ... abroad."""
+    if not number:
+        return ""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return number
+    region = current_app.config["DEFAULT_PHONE_REGION"]
+    style = (phonenumbers.PhoneNumberFormat.NATIONAL if phonenumbers.region_code_for_number(parsed) == region
+             else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(parsed, style)
+
+
+@bp.app_template_filter("local_when")
+def local_when(value, width: str = "medium") -> str:
+    """A date and clock time in the viewer's zone and language, e.g. 'Tuesday, March 3, 2026, 5:00 PM'."""
+    return f"{format_date(value, width)}, {format_time(value, 'short')}" if value else ""

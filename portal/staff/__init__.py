@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__)
 
-from . import routes, security_admin  # noqa: E402,F401  (routes attach themselves to bp)
+from . import conversation, routes, security_admin  # noqa: E402,F401  (routes attach themselves to bp)

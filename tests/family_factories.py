@@ -1,0 +1,108 @@
+"""Factories for the family side: leads, files, questions, tip links, availability, appointments, messages."""
+from __future__ import annotations
+
+import itertools
+import secrets
+from datetime import time, timedelta
+
+from portal.extensions import db
+from portal.models import (
+    Appointment,
+    AvailabilityWindow,
+    Case,
+    FamilyMember,
+    Lead,
+    LeadAttachment,
+    LeadNote,
+    LeadQuestion,
+    TipLink,
+    User,
+    utcnow,
+)
+
+_seq = itertools.count(1)
+
+
+def make_lead(*, case: Case, member: FamilyMember | None = None, user: User | None = None, details: str = "A lead.",
+              status: str = "new", assigned_to: User | None = None, anonymous: bool = False) -> Lead:
+    """A lead on a case, from a family member (default) or anonymous."""
+    n = next(_seq)
+    lead = Lead(reference=f"L-T{n:03d}-{n % 100:02d}", case_id=case.id, family_member_id=member.id if member else None,
+                submitted_by_id=user.id if user else (member.user_id if member else None), is_anonymous=anonymous,
+                details=details, status=status, assigned_to_id=assigned_to.id if assigned_to else None, people=[])
+    db.session.add(lead)
+    db.session.commit()
+    return lead
+
+
+def make_attachment(*, lead: Lead, app, content: bytes = b"%PDF-1.4 test", name: str = "file.pdf",
+                    content_type: str = "application/pdf") -> LeadAttachment:
+    """A stored file on a lead (written to UPLOAD_DIR)."""
+    from pathlib import Path
+
+    stored_name = secrets.token_hex(20)
+    folder = Path(app.config["UPLOAD_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / stored_name).write_bytes(content)
+    attachment = LeadAttachment(lead_id=lead.id, stored_name=stored_name, original_name=name,
+                                content_type=content_type, size=len(content), sha256="0" * 64)
+    db.session.add(attachment)
+    db.session.commit()
+    return attachment
+
+
+def make_question(*, lead: Lead, question: str = "Can you tell us more?", asked_by: User | None = None) -> LeadQuestion:
+    """A staff question on a lead."""
+    entry = LeadQuestion(lead_id=lead.id, question=question, asked_by_id=asked_by.id if asked_by else None)
+    db.session.add(entry)
+    db.session.commit()
+    return entry
+
+
+def make_note(*, lead: Lead, body: str, author: User | None = None) -> LeadNote:
+    """An internal staff note on a lead."""
+    note = LeadNote(lead_id=lead.id, body=body, author_id=author.id if author else None)
+    db.session.add(note)
+    db.session.commit()
+    return note
+
+
+def make_tip_link(*, case: Case, member: FamilyMember | None = None) -> tuple[TipLink, str]:
+    """A working tip link and its raw token."""
+    import hashlib
+
+    token = secrets.token_urlsafe(24)
+    link = TipLink(case_id=case.id, token_hash=hashlib.sha256(token.encode()).hexdigest(),
+                   created_by_family_member_id=member.id if member else None)
+    db.session.add(link)
+    db.session.commit()
+    return link, token
+
+
+def make_window(*, liaison: User, weekday: int, start: time = time(17, 0), end: time = time(19, 0),
+                slot_minutes: int = 30) -> AvailabilityWindow:
+    """A weekly availability window."""
+    window = AvailabilityWindow(liaison_id=liaison.id, weekday=weekday, start_time=start, end_time=end,
+                                slot_minutes=slot_minutes)
+    db.session.add(window)
+    db.session.commit()
+    return window
+
+
+def make_every_day_windows(*, liaison: User, start: time = time(9, 0), end: time = time(17, 0)) -> None:
+    """Availability on every day of the week, so tests find slots whatever day they run."""
+    for weekday in range(7):
+        make_window(liaison=liaison, weekday=weekday, start=start, end=end)
+
+
+def make_appointment(*, case: Case, member: FamilyMember, liaison: User | None = None, starts_at=None,
+                     status: str = "booked") -> Appointment:
+    """A booked slot, by default three days from now."""
+    starts_at = starts_at or (utcnow() + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    appointment = Appointment(case_id=case.id, family_member_id=member.id,
+                              liaison_id=(liaison or case.liaison).id if (liaison or case.liaison) else None,
+                              kind="slot", mode="phone", starts_at=starts_at, ends_at=starts_at + timedelta(minutes=30),
+                              status=status, reason="")
+    db.session.add(appointment)
+    db.session.commit()
+    return appointment
