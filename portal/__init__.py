@@ -5,7 +5,7 @@ import logging
 import uuid
 from pathlib import Path
 
-from flask import Flask, render_template, request, session
+from flask import Flask, has_request_context, render_template, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
@@ -115,8 +115,10 @@ def _load_user(user_id: str):
     return user
 
 
-def _select_locale() -> str:
+def _select_locale() -> str | None:
     languages = ("en", "es")
+    if not has_request_context():  # commands and workers: the default, unless force_locale() says otherwise
+        return None
     try:
         if current_user.is_authenticated and current_user.language in languages:
             return current_user.language
