@@ -123,3 +123,25 @@ def make_window(*, liaison: User, weekday: int = 1, start=None, end=None) -> Ava
     db.session.add(window)
     db.session.commit()
     return window
+
+
+def make_exception(*, liaison: User, day=None, reason: str = "Training"):
+    """A day off."""
+    from datetime import date
+
+    from portal.models import AvailabilityException
+
+    row = AvailabilityException(liaison_id=liaison.id, day=day or date(2026, 12, 24), reason=reason)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def make_resource(*, title: str = "988 Lifeline"):
+    """A support resource."""
+    from portal.models import Resource
+
+    row = Resource(title=title, description="Call or text 988.")
+    db.session.add(row)
+    db.session.commit()
+    return row

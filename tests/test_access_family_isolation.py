@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.routing import IntegerConverter
 
-from . import factories
+from . import factories, staff_factories
 from .conftest import csrf_from, sign_in
 
 # For every id a URL can take: how to get the id of family B's record of that kind.
@@ -13,6 +13,17 @@ OTHER_FAMILY_IDS = {
     "case_id": lambda b: b["case"].id,
     "member_id": lambda b: b["member"].id,
     "update_id": lambda b: b["update"].id,
+    # Staff-side records that belong to family B's case (made on demand).
+    "outreach_id": lambda b: factories.make_outreach(case=b["case"], member=b["member"]).id,
+    "lead_id": lambda b: staff_factories.make_lead(case=b["case"], member=b["member"]).id,
+    "attachment_id": lambda b: staff_factories.make_attachment(
+        lead=staff_factories.make_lead(case=b["case"]), stored_name=f"b-{b['case'].id}-{id(b)}.jpg").id,
+    "question_id": lambda b: staff_factories.make_question(lead=staff_factories.make_lead(case=b["case"])).id,
+    "appointment_id": lambda b: staff_factories.make_appointment(case=b["case"], member=b["member"]).id,
+    "window_id": lambda b: staff_factories.make_window(liaison=b["case"].liaison).id,
+    "exception_id": lambda b: staff_factories.make_exception(liaison=b["case"].liaison).id,
+    "resource_id": lambda b: staff_factories.make_resource().id,
+    "user_id": lambda b: b["member"].user_id,
 }
 
 

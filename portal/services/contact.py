@@ -31,7 +31,11 @@ SEVERITY_NAMES = {ACT_NOW: "act_now", SOON: "soon", LISTED: "listed"}
 
 
 class OutreachError(ValueError):
-    """A contact that cannot be logged as given; the message is safe to show."""
+    """A contact that cannot be logged as given; the message is safe to show, field names the input at fault."""
+
+    def __init__(self, message: str, field: str = "notes") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def counts_as_contact():
@@ -174,18 +178,18 @@ def log_outreach(*, case: Case, staff: User | None, channel: str, direction: str
     """Log one contact or attempt with a family (time defaults to now); the matching flag clears at once."""
     now = now or utcnow()
     if channel not in CHANNELS:
-        raise OutreachError(_("Choose how you made contact."))
+        raise OutreachError(_("Choose how you made contact."), "channel")
     if direction not in DIRECTIONS:
-        raise OutreachError(_("Choose who reached out."))
+        raise OutreachError(_("Choose who reached out."), "direction")
     if outcome not in OUTCOMES:
-        raise OutreachError(_("Choose what happened."))
+        raise OutreachError(_("Choose what happened."), "outcome")
     if member is not None and member.case_id != case.id:
-        raise OutreachError(_("That person is not on this case."))
+        raise OutreachError(_("That person is not on this case."), "member")
     occurred_at = occurred_at or now
     if occurred_at.tzinfo is None:
-        raise OutreachError("occurred_at must be timezone-aware")
+        raise OutreachError("occurred_at must be timezone-aware", "occurred_at")
     if occurred_at > now + FUTURE_TOLERANCE:
-        raise OutreachError(_("The time is in the future. Enter when the contact happened."))
+        raise OutreachError(_("The time is in the future. Enter when the contact happened."), "occurred_at")
     if corrects is not None and corrects.case_id != case.id:
         raise OutreachError(_("A correction must be on the same case."))
     entry = Outreach(case_id=case.id, family_member_id=member.id if member else None,
