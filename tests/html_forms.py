@@ -83,7 +83,7 @@ class _Parser(HTMLParser):
         elif tag == "a":
             self._link = None
         elif tag == "textarea" and self._textarea is not None and self._form is not None:
-            self._form.fields.append((self._textarea[0], "".join(self._textarea[1]).lstrip("\n")))
+            self._form.fields.append((self._textarea[0], _drop_first_newline("".join(self._textarea[1]))))
             self._textarea = None
         elif tag == "option" and self._option is not None and self._select is not None:
             self._select[1].append((self._option[0], self._option[1]))
@@ -103,6 +103,14 @@ class _Parser(HTMLParser):
             self._button["text"] += data.strip()
         if self._link is not None:
             self._link["text"] += data.strip()
+
+
+def _drop_first_newline(text: str) -> str:
+    """Browsers ignore one line break right after <textarea>."""
+    for start in ("\r\n", "\n"):
+        if text.startswith(start):
+            return text[len(start):]
+    return text
 
 
 def parse(html: str) -> _Parser:
