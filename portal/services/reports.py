@@ -148,7 +148,7 @@ def contact_compliance(rng: ReportRange, *, now: datetime, agency: Agency) -> li
                 continue
             times = _member_times(contacts[case.id], member.id)
             anchor = case.opened_at
-            while (due := anchor + timedelta(days=days)) <= limit:
+            while (due := anchor + timedelta(days=days)) < limit:
                 in_time = [t for t in times if anchor < t <= due]
                 if in_time:
                     met, anchor = True, max(in_time)

@@ -54,7 +54,7 @@ def audit_csv():
     filters = _filters()
     zone = ZoneInfo(get_agency().timezone)
     rows = db.session.execute(audit_query(filters, tz=zone.key).limit(EXPORT_LIMIT)).all()
-    audit.record("audit.export", None, rows=len(rows), **{k: str(v) for k, v in vars(filters).items() if v})
+    audit.record("audit.export", None, rows=len(rows), filters={k: str(v) for k, v in vars(filters).items() if v})
     db.session.commit()
     header = [_("When"), _("Who"), _("Email"), _("Role"), _("Action"), _("Record type"), _("Record id"),
               _("Outcome"), _("IP address"), _("Details")]
