@@ -5,7 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.routing import IntegerConverter
 
 from portal.models import AuditEvent, utcnow
@@ -125,3 +125,25 @@ def test_family_and_anonymous_visitors_never_reach_staff_pages(app, client, worl
     for url in ("/staff/", "/staff/leads", f"/staff/attachments/{world['ids']['attachment_id']}", "/staff/reports",
                 "/staff/audit", "/staff/admin/users"):
         assert client.get(url).status_code == 404, url
+
+
+CASE_RECORD_IDS = {"case_id", "member_id", "outreach_id", "lead_id", "attachment_id"}
+
+
+def test_every_staff_page_showing_a_case_or_its_records_writes_an_audit_event(app, client, world):
+    from portal.extensions import db
+
+    sign_in(client, world["supervisor"])
+    checked = []
+    for rule in _staff_rules(app):
+        if "GET" not in rule.methods or not CASE_RECORD_IDS & set(rule._converters):
+            continue
+        db.session.commit()
+        last = db.session.scalar(select(func.max(AuditEvent.id))) or 0
+        assert client.get(_build(rule, world["ids"])).status_code == 200
+        db.session.commit()
+        new = db.session.scalars(select(AuditEvent).where(AuditEvent.id > last)).all()
+        assert any(e.actor_id == world["supervisor"].id and e.action.endswith((".view", ".download"))
+                   for e in new), (rule.rule, [e.action for e in new])
+        checked.append(rule.rule)
+    assert len(checked) >= 6, checked

@@ -163,8 +163,7 @@ def next_contact_due(member: FamilyMember, *, now: datetime | None = None) -> da
             or_(Outreach.family_member_id == member.id, Outreach.family_member_id.is_(None)),
             Outreach.occurred_at <= now, counts_as_contact())
     )
-    opened = db.session.scalar(select(Case.opened_at).where(Case.id == member.case_id))
-    return (last or opened) + timedelta(days=days)
+    return (last or member.case.opened_at) + timedelta(days=days)
 
 
 # --- the outreach log ------------------------------------------------------------------------------------

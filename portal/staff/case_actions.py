@@ -3,7 +3,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import access
+from .. import access, audit
 from ..extensions import db
 from ..services import case_management as cm
 from ..services.case_management import CaseError
@@ -45,6 +45,8 @@ def open_case():
 
 
 def _preview(case, *, action: str, form, stage_to: str):
+    audit.record("case.view", case, page=f"{action}_preview")
+    db.session.commit()
     try:
         preview = cm.preview_stage_change(case, stage_to=stage_to, message=form.message.data or "")
     except CaseError as exc:

@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import access
+from .. import access, audit
 from ..extensions import db
 from ..models import OUTCOMES, Case, Outreach
 from ..services import contact
@@ -61,6 +61,8 @@ def _save(case: Case, form: OutreachForm, *, corrects: Outreach | None = None):
 def new_contact(case_id: int):
     """The "log a contact" form, filled in from the flag or case it was opened from."""
     case = access.get_case_or_404(current_user, case_id)
+    audit.record("case.view", case, page="log_contact")
+    db.session.commit()
     form = _form(case)
     members = {str(m.id): m for m in case.family_members}
     chosen = request.args.get("member", "")
@@ -90,6 +92,8 @@ def correct_contact(outreach_id: int):
     form = _form(case, OutreachForm())
     if request.method == "POST":
         return _save(case, form, corrects=original)
+    audit.record("case.view", case, page="correct_contact", outreach_id=original.id)
+    db.session.commit()
     form.member.data = str(original.family_member_id or "")
     form.channel.data, form.direction.data = original.channel, original.direction
     form.occurred_at.data = original.occurred_at.astimezone(ZoneInfo(get_agency().timezone)).replace(tzinfo=None)

@@ -3,9 +3,10 @@ from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import access, audit
 from ..auth.forms import EmptyForm
@@ -46,13 +47,13 @@ def dashboard():
     listed = [f for f in flags if f.severity == contact.LISTED]
     cases = db.session.scalars(
         access.cases_visible_to(current_user).where(Case.closed_at.is_(None))
-        .options(selectinload(Case.liaison)).order_by(Case.opened_at.desc()).limit(PAGE_SIZE)
+        .options(joinedload(Case.liaison)).order_by(Case.opened_at.desc()).limit(PAGE_SIZE)
     ).all()
     handovers = db.session.execute(
         select(CaseUpdate, Case).join(Case, Case.id == CaseUpdate.case_id)
         .where(Case.liaison_id == current_user.id, CaseUpdate.kind == "handover",
                CaseUpdate.family_visible.is_(False), CaseUpdate.created_at >= utcnow() - timedelta(days=14))
-        .options(selectinload(CaseUpdate.author)).order_by(CaseUpdate.created_at.desc())
+        .options(joinedload(CaseUpdate.author)).order_by(CaseUpdate.created_at.desc())
     ).all()
     liaisons = assignable_staff() if current_user.sees_all_cases else []
     return render_template("staff/dashboard.html", flags=active[:MAX_FLAGS_SHOWN], total=len(active),
@@ -73,7 +74,7 @@ def case_list():
         stmt = stmt.where(Case.closed_at.is_not(None))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     cases = db.session.scalars(
-        stmt.options(selectinload(Case.liaison), selectinload(Case.family_members))
+        stmt.options(joinedload(Case.liaison), selectinload(Case.family_members))
         .order_by(Case.opened_at.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     ).all()
     return render_template("staff/case_list.html", cases=cases, page=page, show=show,
@@ -100,18 +101,18 @@ def _stage_form(case: Case, form=None):
 def case_page(case: Case, *, status: int = 200, **forms):
     """Render the case page with any forms that carry errors."""
     updates = db.session.scalars(
-        select(CaseUpdate).where(CaseUpdate.case_id == case.id).options(selectinload(CaseUpdate.author))
+        select(CaseUpdate).where(CaseUpdate.case_id == case.id).options(joinedload(CaseUpdate.author))
         .order_by(CaseUpdate.created_at.desc())
     ).all()
     contacts = db.session.scalars(
         select(Outreach).where(Outreach.case_id == case.id)
-        .options(selectinload(Outreach.staff), selectinload(Outreach.family_member))
+        .options(joinedload(Outreach.staff), joinedload(Outreach.family_member))
         .order_by(Outreach.occurred_at.desc(), Outreach.id.desc())
     ).all()
     corrected_by = {c.corrects_id: c for c in contacts if c.corrects_id}
     texts = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.case_id == case.id)
-        .options(selectinload(OutboxMessage.family_member)).order_by(OutboxMessage.id.desc()).limit(20)
+        .options(joinedload(OutboxMessage.family_member)).order_by(OutboxMessage.id.desc()).limit(20)
     ).all()
     members = list(case.family_members)
     return render_template(
@@ -158,6 +159,8 @@ def edit_member(member_id: int):
     member = access.get_family_member_or_404(current_user, member_id)
     form = EditFamilyMemberForm(prefix="edit", obj=None)
     if request.method == "GET":
+        audit.record("family_member.view", member, case_id=member.case_id)
+        db.session.commit()
         form.name.data, form.relationship.data = member.name, member.relationship_to_decedent
         form.phone.data, form.email.data, form.language.data = member.phone, member.email, member.language
         form.is_spokesperson.data, form.cadence.data = member.is_spokesperson, member.cadence
@@ -230,3 +233,26 @@ def lead_status_label(key: str) -> str:
     from .forms_work import LEAD_STATUS_CHOICES
 
     return str(dict(LEAD_STATUS_CHOICES).get(key, key))
+
+
+APPOINTMENT_STATUS_LABELS = {
+    "requested": _l("Requested"), "booked": _l("Booked"), "confirmed": _l("Confirmed"), "cancelled": _l("Cancelled"),
+    "rescheduled": _l("Moved to another time"), "completed": _l("Held"), "no_show": _l("Missed"),
+}
+TEXT_STATUS_LABELS = {
+    "queued": _l("Waiting to send"), "sending": _l("Sending"), "sent": _l("Sent"), "delivered": _l("Delivered"),
+    "undelivered": _l("Not delivered"), "failed": _l("Failed"), "deferred": _l("Waiting for daytime"),
+    "blocked": _l("Not sent: they replied STOP"), "cancelled": _l("Cancelled"),
+}
+
+
+@bp.app_template_filter("appointment_status_label")
+def appointment_status_label(key: str) -> str:
+    """Plain words for an appointment's status."""
+    return str(APPOINTMENT_STATUS_LABELS.get(key, key))
+
+
+@bp.app_template_filter("text_status_label")
+def text_status_label(key: str) -> str:
+    """Plain words for a text's delivery status."""
+    return str(TEXT_STATUS_LABELS.get(key, key))
