@@ -374,3 +374,52 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_families(frozen,
         assert len({f.case_id for f in flags}) == n
         counts.append(len(statements))
     assert counts[0] == counts[1] and counts[0] <= 12, counts
+
+
+# --- every contact rule against every cadence --------------------------------------------------------------------
+
+ALL_CADENCES = ["weekly", "biweekly", "monthly", "on_change", "do_not_contact"]
+
+
+@pytest.mark.parametrize("cadence", ALL_CADENCES)
+def test_first_contact_applies_to_every_cadence_except_do_not_contact(frozen, family, db, cadence):
+    _liaison, _case, member = family
+    member.cadence = cadence
+    db.session.commit()
+    assert frozen(T0 + timedelta(hours=48) - MINUTE)[0].kind in ("first_contact", "do_not_contact")
+    flags = frozen(T0 + timedelta(hours=48))
+    expected = ["do_not_contact"] if cadence == "do_not_contact" else ["first_contact"]
+    assert kinds(flags) == expected
+    assert [f.level for f in flags] == (["listed"] if cadence == "do_not_contact" else ["act_now"])
+
+
+@pytest.mark.parametrize("cadence", ALL_CADENCES)
+def test_stage_change_applies_to_every_cadence_except_do_not_contact(frozen, family, db, cadence):
+    _liaison, case, member = family
+    member.cadence = cadence
+    sf.make_contact(case=case, member=member, at=T0 + timedelta(hours=1))
+    changed = T0 + timedelta(days=3)
+    case.stage, case.stage_changed_at = "investigating", changed
+    db.session.commit()
+    before = [k for k in kinds(frozen(changed + timedelta(days=2) - MINUTE)) if k != "do_not_contact"]
+    after = [k for k in kinds(frozen(changed + timedelta(days=2))) if k != "do_not_contact"]
+    assert before == []
+    assert after == ([] if cadence == "do_not_contact" else ["stage_change"])
+
+
+@pytest.mark.parametrize("make,kind", [
+    (lambda case, member: sf.make_lead(case=case, created_at=T0), "lead_unreviewed"),
+    (lambda case, member: sf.make_message(case=case, member=member, created_at=T0), "message_unanswered"),
+    (lambda case, member: sf.make_text(member=member, status="failed", created_at=T0), "text_undelivered"),
+    (lambda case, member: sf.make_appointment(case=case, member=member, kind="callback", status="requested",
+                                              created_at=T0), "callback_unconfirmed"),
+    (lambda case, member: sf.make_case_update(case=case, kind="meeting_request", created_at=T0), "meeting_request"),
+    (lambda case, member: sf.make_appointment(case=case, member=member, status="no_show", starts_at=T0), "no_show"),
+])
+def test_flags_about_what_the_family_asked_or_sent_stay_for_do_not_contact(frozen, family, db, make, kind):
+    _liaison, case, member = family
+    member.cadence = "do_not_contact"
+    db.session.commit()
+    sf.make_contact(case=case, member=member, at=T0 - timedelta(hours=1))
+    make(case, member)
+    assert kind in kinds(frozen(T0 + timedelta(days=6)))

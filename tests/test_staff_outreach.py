@@ -118,3 +118,16 @@ def test_nothing_in_the_log_can_be_deleted_through_the_portal(app):
     for rule in app.url_map.iter_rules():
         if "contact" in rule.rule or "outreach" in rule.rule:
             assert "DELETE" not in rule.methods and "delete" not in rule.rule, rule.rule
+
+
+def test_contact_history_shows_a_correction_instead_of_what_it_corrects(setup):
+    from portal.services.contact import contact_history
+
+    liaison, case, mother, _brother = setup
+    wrong = log_outreach(case=case, staff=liaison, channel="phone", direction="outbound", outcome="reached",
+                         member=mother)
+    kept = log_outreach(case=case, staff=liaison, channel="email", direction="outbound", outcome="message_sent",
+                        member=mother, occurred_at=NOW - timedelta(hours=1))
+    fixed = log_outreach(case=case, staff=liaison, channel="phone", direction="outbound", outcome="no_answer",
+                         member=mother, corrects=wrong)
+    assert [e.id for e in db.session.scalars(contact_history(case.id))] == [fixed.id, kept.id]

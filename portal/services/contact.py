@@ -216,3 +216,13 @@ def superseded_ids(case_id: int) -> set[int]:
     return set(db.session.scalars(
         select(Outreach.corrects_id).where(Outreach.case_id == case_id, Outreach.corrects_id.is_not(None))
     ))
+
+
+def contact_history(case_id: int):
+    """A SELECT of a case's contacts as they stand (entries replaced by a correction left out), newest first.
+
+    For the family's contact history: a correction replaces what it corrects, so the family never sees both.
+    """
+    replaced = select(Outreach.corrects_id).where(Outreach.case_id == case_id, Outreach.corrects_id.is_not(None))
+    return (select(Outreach).where(Outreach.case_id == case_id, Outreach.id.not_in(replaced))
+            .order_by(Outreach.occurred_at.desc(), Outreach.id.desc()))
