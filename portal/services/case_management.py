@@ -175,6 +175,8 @@ def close_case(case: Case, *, exit_message: str, author: User | None) -> CaseUpd
 def reassign_case(case: Case, *, liaison: User, backup_liaison: User | None, handover_note: str,
                   family_message: str, author: User | None) -> tuple[CaseUpdate, CaseUpdate]:
     """Hand the case to another liaison with a note for them; the new liaison and the family are told."""
+    if liaison is None:
+        raise CaseError(_("Choose the new liaison."))
     _check_assignee(liaison, what=_("The new liaison"))
     _check_assignee(backup_liaison, what=_("The backup"))
     if backup_liaison is not None and backup_liaison.id == liaison.id:
