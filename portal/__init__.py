@@ -116,10 +116,10 @@ def _load_user(user_id: str):
     return user
 
 
-def _select_locale() -> str:
+def _select_locale() -> str | None:
     languages = ("en", "es")
-    if not has_request_context():  # commands and workers: messages in the default language
-        return "en"
+    if not has_request_context():  # commands and workers: the default, unless force_locale() says otherwise
+        return None
     try:
         if current_user.is_authenticated and current_user.language in languages:
             return current_user.language

@@ -5,7 +5,19 @@ from flask import abort
 from sqlalchemy import Select, or_, select
 
 from .extensions import db
-from .models import Case, FamilyMember, User
+from .models import (
+    Appointment,
+    AvailabilityException,
+    AvailabilityWindow,
+    Case,
+    FamilyMember,
+    Lead,
+    LeadAttachment,
+    LeadQuestion,
+    Outreach,
+    Resource,
+    User,
+)
 
 
 def cases_visible_to(user: User) -> Select:
@@ -84,6 +96,35 @@ def require_role(user: User, *roles: str) -> None:
         abort(404)
 
 
+# --- Staff side: leads, contacts, appointments, availability, reports, audit, admin ---------------------------
+
+def require_supervisor(user: User) -> None:
+    """404 unless the user is a supervisor or an admin (reports, the audit log)."""
+    require_role(user, "supervisor", "admin")
+
+
+def require_admin(user: User) -> None:
+    """404 unless the user is an admin (staff accounts, agency settings, resources)."""
+    require_role(user, "admin")
+
+
+def can_see_reports(user: User) -> bool:
+    """Supervisors and admins see reports and the audit log."""
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active
+                and user.role in ("supervisor", "admin"))
+
+
+def _visible_case_ids(user: User) -> Select:
+    return cases_visible_to(user).with_only_columns(Case.id)
+
+
+def leads_visible_to(user: User) -> Select:
+    """A SELECT of the leads on cases this staff member may see (nothing for families: they use their own)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_staff:
+        return select(Lead).where(False)
+    return select(Lead).where(Lead.case_id.in_(_visible_case_ids(user)))
+
+
 # --- Family side: leads, files, questions, tip links, appointments (a family sees only its own things) ---
 
 def _signed_in(user: User) -> bool:
@@ -131,9 +172,18 @@ def get_attachment_or_404(user: User, lead_id: int, attachment_id: int):
     return attachment
 
 
+def get_lead_attachment_or_404(user: User, attachment_id: int):
+    """A lead's file, only for staff who may see the lead's case; otherwise 404."""
+    attachment = db.session.get(LeadAttachment, attachment_id)
+    if attachment is None:
+        abort(404)
+    get_lead_or_404(user, attachment.lead_id)
+    return attachment
+
+
 def get_lead_question_or_404(user: User, question_id: int):
     """A staff question on a lead the user may see; otherwise 404."""
-    from .models import Lead, LeadQuestion
+    from .models import Lead
 
     question = db.session.get(LeadQuestion, question_id)
     if question is None or not can_view_lead(user, db.session.get(Lead, question.lead_id)):
@@ -163,6 +213,64 @@ def get_appointment_or_404(user: User, appointment_id: int):
         if member is None or member.user_id != user.id or not can_view_case(user, appointment.case):
             abort(404)
         return appointment
-    if not can_view_case(user, appointment.case):
+    # Staff: on a case they can see, or booked with them (e.g. before a reassignment).
+    if not user.is_staff or not (can_view_case(user, appointment.case) or appointment.liaison_id == user.id):
         abort(404)
     return appointment
+
+
+def get_outreach_or_404(user: User, outreach_id: int):
+    """A logged contact on a case the staff member may see; otherwise 404."""
+    entry = db.session.get(Outreach, outreach_id)
+    if entry is None or not user.is_staff or not can_view_case(user, entry.case):
+        abort(404)
+    return entry
+
+
+def appointments_visible_to(user: User) -> Select:
+    """A SELECT of appointments on the staff member's cases or with them."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_staff:
+        return select(Appointment).where(False)
+    if user.sees_all_cases:
+        return select(Appointment)
+    return select(Appointment).where(or_(Appointment.case_id.in_(_visible_case_ids(user)),
+                                         Appointment.liaison_id == user.id))
+
+
+def can_manage_availability_of(user: User, liaison_id: int) -> bool:
+    """Staff publish their own availability; supervisors and admins may edit anyone's."""
+    return bool(user is not None and user.is_staff and (user.id == liaison_id or user.sees_all_cases))
+
+
+def get_availability_window_or_404(user: User, window_id: int):
+    """A weekly window the user may edit; otherwise 404."""
+    window = db.session.get(AvailabilityWindow, window_id)
+    if window is None or not can_manage_availability_of(user, window.liaison_id):
+        abort(404)
+    return window
+
+
+def get_availability_exception_or_404(user: User, exception_id: int):
+    """An availability exception the user may edit; otherwise 404."""
+    exception = db.session.get(AvailabilityException, exception_id)
+    if exception is None or not can_manage_availability_of(user, exception.liaison_id):
+        abort(404)
+    return exception
+
+
+def get_staff_account_or_404(user: User, user_id: int) -> User:
+    """A staff account, for admins only; families' accounts and everyone else answer 404."""
+    require_admin(user)
+    account = db.session.get(User, user_id)
+    if account is None or not account.is_staff:
+        abort(404)
+    return account
+
+
+def get_resource_or_404(user: User, resource_id: int):
+    """A support resource, for admins only; otherwise 404."""
+    require_admin(user)
+    resource = db.session.get(Resource, resource_id)
+    if resource is None:
+        abort(404)
+    return resource

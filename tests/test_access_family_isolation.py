@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.routing import IntegerConverter
 
-from . import factories, family_factories
+from . import factories, family_factories, staff_factories
 from .conftest import csrf_from, sign_in
 
 # For every id a URL can take: how to get the id of family B's record of that kind.
@@ -19,6 +19,10 @@ OTHER_FAMILY_IDS = {
     "question_id": lambda b: b["question"].id,
     "tip_link_id": lambda b: b["tip_link"].id,
     "appointment_id": lambda b: b["appointment"].id,
+    "outreach_id": lambda b: factories.make_outreach(case=b["case"], member=b["member"]).id,
+    "window_id": lambda b: staff_factories.make_window(liaison=b["case"].liaison).id,
+    "exception_id": lambda b: staff_factories.make_exception(liaison=b["case"].liaison).id,
+    "resource_id": lambda b: staff_factories.make_resource().id,
 }
 
 

@@ -1,10 +1,31 @@
-"""Staff forms: family members, invitations, timeline entries."""
+"""Staff forms: cases, family members, timeline entries, stage changes, handovers, contacts."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..forms import EMAIL_MESSAGE, PhoneNumber, strip_filter
+
+CADENCE_CHOICES = [("weekly", _l("Every week")), ("biweekly", _l("Every 2 weeks")), ("monthly", _l("Every month")),
+                   ("on_change", _l("Only when something changes")),
+                   ("do_not_contact", _l("Don't contact me, I'll reach out"))]
+CHANNEL_CHOICES = [("phone", _l("Phone call")), ("sms", _l("Text message")), ("email", _l("Email")),
+                   ("visit", _l("Visit")), ("letter", _l("Letter")), ("portal_message", _l("Portal message")),
+                   ("video", _l("Video call"))]
+DIRECTION_CHOICES = [("outbound", _l("We reached out")), ("inbound", _l("They reached out"))]
+# The outcomes offered as one-tap buttons when logging a contact by hand.
+MANUAL_OUTCOMES = ("reached", "left_voicemail", "no_answer", "wrong_number", "declined", "message_sent",
+                   "message_received")
 
 
 class FamilyMemberForm(FlaskForm):
@@ -21,6 +42,14 @@ class FamilyMemberForm(FlaskForm):
     is_spokesperson = BooleanField(_l("Speaks for the family"))
 
 
+class EditFamilyMemberForm(FamilyMemberForm):
+    """Change a family member's details and how often they want to hear from us."""
+
+    cadence = SelectField(_l("How often they want contact"), choices=CADENCE_CHOICES)
+    preferred_channel = SelectField(_l("How they prefer to be contacted"),
+                                    choices=[("", _l("No preference"))] + CHANNEL_CHOICES)
+
+
 class UpdateForm(FlaskForm):
     """A timeline entry: for the family, or an internal note."""
 
@@ -28,3 +57,61 @@ class UpdateForm(FlaskForm):
                          filters=[strip_filter])
     visibility = SelectField(_l("Who sees it"), choices=[("internal", _l("Staff only (internal note)")),
                                                          ("family", _l("The family (shown on their page)"))])
+
+
+class OpenCaseForm(FlaskForm):
+    """Open a new case."""
+
+    case_number = StringField(_l("Case number"), validators=[DataRequired(_l("Enter the case number.")),
+                                                             Length(max=40)], filters=[strip_filter])
+    decedent_name = StringField(_l("Name of the person who died"),
+                                validators=[DataRequired(_l("Enter the name.")), Length(max=160)],
+                                filters=[strip_filter])
+    date_of_death = DateField(_l("Date of death"), validators=[Optional()])
+    liaison = SelectField(_l("Liaison officer"), coerce=int, validators=[DataRequired(_l("Choose a liaison."))])
+    backup = SelectField(_l("Backup liaison (optional)"), coerce=int)
+
+
+class StageChangeForm(FlaskForm):
+    """Move a case to a new stage, with words for the family."""
+
+    stage = SelectField(_l("New stage"), validators=[DataRequired(_l("Choose a stage."))])
+    message = TextAreaField(_l("Message for the family"),
+                            validators=[DataRequired(_l("Write a few words for the family.")), Length(max=5000)],
+                            filters=[strip_filter])
+
+
+class CloseCaseForm(FlaskForm):
+    """Close a case with a last message."""
+
+    message = TextAreaField(_l("Last message for the family"),
+                            validators=[DataRequired(_l("Write a last message for the family.")),
+                                        Length(max=5000)], filters=[strip_filter])
+
+
+class ReassignForm(FlaskForm):
+    """Hand a case to another liaison."""
+
+    liaison = SelectField(_l("New liaison officer"), coerce=int, validators=[DataRequired(_l("Choose a liaison."))])
+    backup = SelectField(_l("Backup liaison (optional)"), coerce=int)
+    handover_note = TextAreaField(_l("Handover note for the new liaison (staff only)"),
+                                  validators=[DataRequired(_l("Write a handover note.")), Length(max=5000)],
+                                  filters=[strip_filter])
+    family_message = TextAreaField(_l("A few words for the family (optional)"), validators=[Length(max=2000)],
+                                   filters=[strip_filter])
+
+
+class OutreachForm(FlaskForm):
+    """Log a contact: everything is filled in; the outcome button saves it."""
+
+    member = RadioField(_l("With whom"), validators=[Optional()], coerce=str)
+    channel = RadioField(_l("How"), choices=CHANNEL_CHOICES, default="phone",
+                         validators=[DataRequired(_l("Choose how you made contact."))])
+    direction = RadioField(_l("Who reached out"), choices=DIRECTION_CHOICES, default="outbound",
+                           validators=[DataRequired(_l("Choose who reached out."))])
+    occurred_at = DateTimeLocalField(_l("When (leave empty for now)"), format="%Y-%m-%dT%H:%M",
+                                     validators=[Optional()])
+    notes = TextAreaField(_l("Notes (staff only)"), validators=[Length(max=5000)], filters=[strip_filter])
+    outcome = HiddenField()
+    flag = HiddenField()
+    next = HiddenField()

@@ -1,18 +1,25 @@
-"""The staff side: the case list, a case, family members and invitations."""
-from flask import flash, redirect, render_template, url_for
+"""The staff side: who needs contact (home), the case list, a case, family members and invitations."""
+from datetime import timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import access, audit
 from ..auth.forms import EmptyForm
 from ..extensions import db
-from ..models import Case, CaseUpdate, Outreach
+from ..models import STAGES, Case, CaseUpdate, OutboxMessage, Outreach, User, utcnow
 from ..services import cases as case_service
-from ..services import invitations
+from ..services import contact, invitations
+from ..services.case_management import CaseError, assignable_staff, update_family_member
 from . import bp
-from .forms import FamilyMemberForm, UpdateForm
+from .forms import CloseCaseForm, EditFamilyMemberForm, FamilyMemberForm, ReassignForm, StageChangeForm, UpdateForm
+
+PAGE_SIZE = 50
+MAX_FLAGS_SHOWN = 300
 
 
 @bp.before_request
@@ -22,31 +29,102 @@ def _staff_only():
     access.require_staff(current_user)
 
 
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
 @bp.route("/")
 def dashboard():
-    """The cases this staff member may see."""
-    # One statement however many cases (selectinload would add one per 500 cases).
+    """Who needs contact: every flag on the caseload, most urgent first; then the caseload itself."""
+    chosen = None
+    if current_user.sees_all_cases:
+        chosen = _int_arg("liaison")
+        flags = contact.due_for_contact(liaison=chosen)
+    else:
+        flags = contact.due_for_contact(liaison=current_user)
+    active = [f for f in flags if f.severity > contact.LISTED]
+    listed = [f for f in flags if f.severity == contact.LISTED]
     cases = db.session.scalars(
-        access.cases_visible_to(current_user)
-        .options(joinedload(Case.liaison), joinedload(Case.family_members))
-        .order_by(Case.opened_at.desc())
-    ).unique().all()
-    return render_template("staff/dashboard.html", cases=cases)
+        access.cases_visible_to(current_user).where(Case.closed_at.is_(None))
+        .options(joinedload(Case.liaison)).order_by(Case.opened_at.desc()).limit(PAGE_SIZE)
+    ).all()
+    handovers = db.session.execute(
+        select(CaseUpdate, Case).join(Case, Case.id == CaseUpdate.case_id)
+        .where(Case.liaison_id == current_user.id, CaseUpdate.kind == "handover",
+               CaseUpdate.family_visible.is_(False), CaseUpdate.created_at >= utcnow() - timedelta(days=14))
+        .options(joinedload(CaseUpdate.author)).order_by(CaseUpdate.created_at.desc())
+    ).all()
+    liaisons = assignable_staff() if current_user.sees_all_cases else []
+    return render_template("staff/dashboard.html", flags=active[:MAX_FLAGS_SHOWN], total=len(active),
+                           listed=listed, cases=cases, handovers=handovers, liaisons=liaisons, chosen=chosen,
+                           counts={"act_now": sum(f.severity == contact.ACT_NOW for f in active),
+                                   "soon": sum(f.severity == contact.SOON for f in active)})
 
 
-def _case_page(case: Case, *, member_form=None, update_form=None, status: int = 200):
+@bp.route("/cases")
+def case_list():
+    """Every case the staff member may see, a page at a time, newest first."""
+    page = max(_int_arg("page") or 1, 1)
+    show = request.args.get("show", "open")
+    stmt = access.cases_visible_to(current_user)
+    if show == "open":
+        stmt = stmt.where(Case.closed_at.is_(None))
+    elif show == "closed":
+        stmt = stmt.where(Case.closed_at.is_not(None))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    cases = db.session.scalars(
+        stmt.options(joinedload(Case.liaison), selectinload(Case.family_members))
+        .order_by(Case.opened_at.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
+    return render_template("staff/case_list.html", cases=cases, page=page, show=show,
+                           pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), total=total)
+
+
+def _reassign_form(case: Case, form=None):
+    form = form or ReassignForm(prefix="handover")
+    people = assignable_staff()
+    form.liaison.choices = [(u.id, u.name) for u in people]
+    form.backup.choices = [(0, _("No backup"))] + [(u.id, u.name) for u in people]
+    if not form.is_submitted():
+        form.liaison.data = case.liaison_id
+        form.backup.data = case.backup_liaison_id or 0
+    return form
+
+
+def _stage_form(case: Case, form=None):
+    form = form or StageChangeForm(prefix="stage")
+    form.stage.choices = [(s.key, str(s.label)) for s in STAGES if s.key not in (case.stage, "closed")]
+    return form
+
+
+def case_page(case: Case, *, status: int = 200, **forms):
+    """Render the case page with any forms that carry errors."""
     updates = db.session.scalars(
         select(CaseUpdate).where(CaseUpdate.case_id == case.id).options(joinedload(CaseUpdate.author))
         .order_by(CaseUpdate.created_at.desc())
     ).all()
     contacts = db.session.scalars(
-        select(Outreach).where(Outreach.case_id == case.id).options(joinedload(Outreach.staff))
-        .order_by(Outreach.occurred_at.desc())
+        select(Outreach).where(Outreach.case_id == case.id)
+        .options(joinedload(Outreach.staff), joinedload(Outreach.family_member))
+        .order_by(Outreach.occurred_at.desc(), Outreach.id.desc())
     ).all()
+    corrected_by = {c.corrects_id: c for c in contacts if c.corrects_id}
+    texts = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.case_id == case.id)
+        .options(joinedload(OutboxMessage.family_member)).order_by(OutboxMessage.id.desc()).limit(20)
+    ).all()
+    members = list(case.family_members)
     return render_template(
-        "staff/case.html", case=case, updates=updates, contacts=contacts,
-        member_form=member_form or FamilyMemberForm(prefix="member"),
-        update_form=update_form or UpdateForm(prefix="update"), button_form=EmptyForm(),
+        "staff/case.html", case=case, updates=updates, contacts=contacts, corrected_by=corrected_by,
+        texts=texts, members=members, next_due={m.id: contact.next_contact_due(m) for m in members},
+        flags=contact.due_for_contact(case_ids=[case.id]),
+        member_form=forms.get("member_form") or FamilyMemberForm(prefix="member"),
+        update_form=forms.get("update_form") or UpdateForm(prefix="update"),
+        stage_form=_stage_form(case, forms.get("stage_form")),
+        close_form=forms.get("close_form") or CloseCaseForm(prefix="close"),
+        reassign_form=_reassign_form(case, forms.get("reassign_form")),
+        button_form=EmptyForm(),
     ), status
 
 
@@ -55,7 +133,7 @@ def case(case_id: int):
     """One case, everything staff need; each view is audited."""
     case = access.get_case_or_404(current_user, case_id)
     audit.record("case.view", case)
-    page = _case_page(case)  # rendered before the commit, which would expire every loaded row and reload them
+    page = case_page(case)  # rendered before the commit, which would expire every loaded row and reload them
     db.session.commit()
     return page
 
@@ -66,7 +144,7 @@ def add_member(case_id: int):
     case = access.get_case_or_404(current_user, case_id)
     form = FamilyMemberForm(prefix="member")
     if not form.validate_on_submit():
-        return _case_page(case, member_form=form, status=422)
+        return case_page(case, member_form=form, status=422)
     member = case_service.add_family_member(
         case, name=form.name.data, relationship=form.relationship.data or "", phone=form.phone.data or None,
         email=form.email.data or None, language=form.language.data, is_spokesperson=form.is_spokesperson.data,
@@ -74,6 +152,35 @@ def add_member(case_id: int):
     db.session.commit()
     flash(_("%(name)s was added. You can now send an invite.", name=member.name), "success")
     return redirect(url_for("staff.case", case_id=case.id, _anchor=f"member-{member.id}"))
+
+
+@bp.route("/members/<int:member_id>/edit", methods=["GET", "POST"])
+def edit_member(member_id: int):
+    """Correct a family member's details: a new number clears "number may be wrong"."""
+    member = access.get_family_member_or_404(current_user, member_id)
+    form = EditFamilyMemberForm(prefix="edit", obj=None)
+    if request.method == "GET":
+        audit.record("family_member.view", member, case_id=member.case_id)
+        db.session.commit()
+        form.name.data, form.relationship.data = member.name, member.relationship_to_decedent
+        form.phone.data, form.email.data, form.language.data = member.phone, member.email, member.language
+        form.is_spokesperson.data, form.cadence.data = member.is_spokesperson, member.cadence
+        form.preferred_channel.data = member.preferred_channel or ""
+    elif form.validate_on_submit():
+        try:
+            update_family_member(member, name=form.name.data, relationship=form.relationship.data or "",
+                                 phone=form.phone.data or None, email=form.email.data or None,
+                                 language=form.language.data, cadence=form.cadence.data,
+                                 is_spokesperson=form.is_spokesperson.data,
+                                 preferred_channel=form.preferred_channel.data or None)
+        except CaseError as exc:
+            form.phone.errors = [*form.phone.errors, str(exc)]
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("staff.case", case_id=member.case_id, _anchor=f"member-{member.id}"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("staff/member_edit.html", member=member, form=form), status
 
 
 @bp.route("/members/<int:member_id>/invite", methods=["POST"])
@@ -96,7 +203,7 @@ def add_update(case_id: int):
     case = access.get_case_or_404(current_user, case_id)
     form = UpdateForm(prefix="update")
     if not form.validate_on_submit():
-        return _case_page(case, update_form=form, status=422)
+        return case_page(case, update_form=form, status=422)
     family_visible = form.visibility.data == "family"
     case_service.add_update(case, body=form.body.data, family_visible=family_visible, author=current_user,
                             kind="update" if family_visible else "note")
@@ -105,3 +212,48 @@ def add_update(case_id: int):
     return redirect(url_for("staff.case", case_id=case.id))
 
 
+def staff_user_or_404(user_id: int | None) -> User | None:
+    """An active staff member chosen in a form (0 or None means nobody)."""
+    if not user_id:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_staff or not user.is_active:
+        abort(404)
+    return user
+
+
+@bp.app_template_filter("age_since")
+def age_since(value) -> str:
+    """How long ago a time was, in plain words ("49 hours", "5 days")."""
+    return contact.age_words(utcnow() - value) if value else ""
+
+
+@bp.app_template_filter("lead_status_label")
+def lead_status_label(key: str) -> str:
+    """The staff word for a lead status."""
+    from .forms_work import LEAD_STATUS_CHOICES
+
+    return str(dict(LEAD_STATUS_CHOICES).get(key, key))
+
+
+APPOINTMENT_STATUS_LABELS = {
+    "requested": _l("Requested"), "booked": _l("Booked"), "confirmed": _l("Confirmed"), "cancelled": _l("Cancelled"),
+    "rescheduled": _l("Moved to another time"), "completed": _l("Held"), "no_show": _l("Missed"),
+}
+TEXT_STATUS_LABELS = {
+    "queued": _l("Waiting to send"), "sending": _l("Sending"), "sent": _l("Sent"), "delivered": _l("Delivered"),
+    "undelivered": _l("Not delivered"), "failed": _l("Failed"), "deferred": _l("Waiting for daytime"),
+    "blocked": _l("Not sent: they replied STOP"), "cancelled": _l("Cancelled"),
+}
+
+
+@bp.app_template_filter("appointment_status_label")
+def appointment_status_label(key: str) -> str:
+    """Plain words for an appointment's status."""
+    return str(APPOINTMENT_STATUS_LABELS.get(key, key))
+
+
+@bp.app_template_filter("text_status_label")
+def text_status_label(key: str) -> str:
+    """Plain words for a text's delivery status."""
+    return str(TEXT_STATUS_LABELS.get(key, key))

@@ -1,0 +1,209 @@
+"""Case management: open a case, keep its family list, move it through its stages, hand it over, close it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from .. import audit
+from ..extensions import db
+from ..models import CADENCES, CHANNELS, LANGUAGES, STAGE_KEYS, Case, CaseUpdate, FamilyMember, Stage, User, stage_info
+from ..models import utcnow as _utcnow
+from . import cases as case_service
+from .cases import CaseError, normalize_phone
+from .messaging import queue_family_sms, queue_sms, render_sms
+
+ASSIGNABLE_ROLES = ("liaison", "supervisor")
+
+
+def assignable_staff() -> list[User]:
+    """Active staff who can carry a caseload, by name."""
+    return list(db.session.scalars(
+        select(User).where(User.role.in_(ASSIGNABLE_ROLES), User.active.is_(True)).order_by(User.name)
+    ))
+
+
+def _check_assignee(user: User | None, *, what: str) -> None:
+    if user is not None and (user.role not in ASSIGNABLE_ROLES or not user.is_active):
+        raise CaseError(_("%(what)s must be an active liaison officer or supervisor.", what=what))
+
+
+def open_case(*, case_number: str, decedent_name: str, date_of_death: date | None, liaison: User | None,
+              backup_liaison: User | None = None, opened_by: User | None = None) -> Case:
+    """Open a case at its first stage, with a liaison (and optionally a backup)."""
+    _check_assignee(liaison, what=_("The liaison"))
+    _check_assignee(backup_liaison, what=_("The backup"))
+    if liaison is not None and backup_liaison is not None and liaison.id == backup_liaison.id:
+        raise CaseError(_("The backup must be someone other than the liaison."))
+    if date_of_death is not None and date_of_death > _utcnow().date():
+        raise CaseError(_("The date of death cannot be in the future."))
+    if not case_number.strip() or not decedent_name.strip():
+        raise CaseError(_("Enter the case number and the name of the person who died."))
+    return case_service.open_case(case_number=case_number, decedent_name=decedent_name,
+                                  date_of_death=date_of_death, liaison=liaison, backup_liaison=backup_liaison,
+                                  opened_by=opened_by)
+
+
+def add_family_member(case: Case, **fields) -> FamilyMember:
+    """Add a relative to a case; a phone is validated and stored in E.164."""
+    return case_service.add_family_member(case, **fields)
+
+
+def update_family_member(member: FamilyMember, *, name: str, relationship: str, phone: str | None,
+                         email: str | None, language: str, cadence: str, is_spokesperson: bool,
+                         preferred_channel: str | None = None) -> FamilyMember:
+    """Change a relative's details (e.g. a corrected phone number, a cadence they told us by phone)."""
+    if language not in LANGUAGES or cadence not in CADENCES:
+        raise CaseError("unknown language or cadence")
+    if preferred_channel and preferred_channel not in CHANNELS:
+        raise CaseError("unknown channel")
+    new_phone = normalize_phone(phone) if phone else None
+    changed = []
+    if new_phone != member.phone:
+        changed.append("phone")
+        member.phone = new_phone
+        member.phone_flagged_at = None  # a new number is not known to be wrong
+        if new_phone and member.sms_opted_out_at is None and not member.texts_enabled:
+            member.texts_enabled = True
+    values = {"name": name.strip(), "relationship_to_decedent": relationship.strip(),
+              "email": email.strip().lower() if email else None, "language": language, "cadence": cadence,
+              "is_spokesperson": is_spokesperson, "preferred_channel": preferred_channel or None}
+    for key, value in values.items():
+        if getattr(member, key) != value:
+            changed.append(key)
+            setattr(member, key, value)
+    db.session.flush()
+    if changed:
+        audit.record("family_member.update", member, case_id=member.case_id, fields=sorted(changed))
+    return member
+
+
+def family_case_url(case: Case) -> str:
+    """The absolute link to the family's own page for the case."""
+    path = current_app.url_map.bind("").build("family.case", {"case_id": case.id})
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+
+
+@dataclass
+class FamilyNotice:
+    """What one family member will get: the exact text, or why no text goes to them."""
+
+    member: FamilyMember
+    text: str | None
+    why_not: str | None = None
+
+
+@dataclass
+class StagePreview:
+    """Everything the family will see and receive when a stage changes."""
+
+    stage: Stage
+    message: str
+    notices: list[FamilyNotice]
+
+
+def _why_no_text(member: FamilyMember) -> str | None:
+    if not member.phone:
+        return _("no mobile number")
+    if member.sms_opted_out_at is not None:
+        return _("replied STOP to texts")
+    if not member.texts_enabled:
+        return _("turned texts off")
+    return None
+
+
+def _text_context(case: Case, stage_to: str) -> dict:
+    return {"stage": stage_to, "link": family_case_url(case)}
+
+
+def preview_stage_change(case: Case, *, stage_to: str, message: str) -> StagePreview:
+    """What the family will see on their page and the exact text each member will get (nothing is saved)."""
+    if stage_to not in STAGE_KEYS:
+        raise CaseError(_("Choose a stage from the list."))
+    notices = []
+    for member in case.family_members:
+        why = _why_no_text(member)
+        text = None if why else render_sms("stage_change", member.language, member=member,
+                                           **_text_context(case, stage_to))
+        notices.append(FamilyNotice(member=member, text=text, why_not=why))
+    return StagePreview(stage=stage_info(stage_to), message=message.strip(), notices=notices)
+
+
+def _move(case: Case, *, stage_to: str, message: str, author: User | None, kind: str) -> CaseUpdate:
+    stage_from = case.stage
+    now = _utcnow()
+    case.stage = stage_to
+    case.stage_changed_at = now
+    update = case_service.add_update(case, body=message, family_visible=True, author=author, kind=kind,
+                                     stage_from=stage_from, stage_to=stage_to)
+    texted = 0
+    for member in case.family_members:
+        if member.can_receive_texts:
+            queue_family_sms(member, "stage_change", kind=kind, **_text_context(case, stage_to))
+            texted += 1
+    audit.record("case.stage_change", case, stage_from=stage_from, stage_to=stage_to, texts=texted)
+    return update
+
+
+def change_stage(case: Case, *, stage_to: str, message: str, author: User | None) -> CaseUpdate:
+    """Move the case to a new stage with a message for the family; texts go to every member who gets texts."""
+    if case.is_closed:
+        raise CaseError(_("This case is closed."))
+    if stage_to not in STAGE_KEYS or stage_to == "closed":
+        raise CaseError(_("Choose a stage from the list. To close the case, use Close the case."))
+    if stage_to == case.stage:
+        raise CaseError(_("The case is already at this stage."))
+    if not message.strip():
+        raise CaseError(_("Write a few words for the family."))
+    return _move(case, stage_to=stage_to, message=message, author=author, kind="stage_change")
+
+
+def close_case(case: Case, *, exit_message: str, author: User | None) -> CaseUpdate:
+    """Close the case with a last message for the family (they keep reading everything)."""
+    if case.is_closed:
+        raise CaseError(_("This case is already closed."))
+    if not exit_message.strip():
+        raise CaseError(_("Write a last message for the family."))
+    update = _move(case, stage_to="closed", message=exit_message, author=author, kind="closure")
+    case.closed_at = case.stage_changed_at
+    return update
+
+
+def reassign_case(case: Case, *, liaison: User, backup_liaison: User | None, handover_note: str,
+                  family_message: str, author: User | None) -> tuple[CaseUpdate, CaseUpdate]:
+    """Hand the case to another liaison with a note for them; the new liaison and the family are told."""
+    if liaison is None:
+        raise CaseError(_("Choose the new liaison."))
+    _check_assignee(liaison, what=_("The new liaison"))
+    _check_assignee(backup_liaison, what=_("The backup"))
+    if backup_liaison is not None and backup_liaison.id == liaison.id:
+        raise CaseError(_("The backup must be someone other than the liaison."))
+    if liaison.id == case.liaison_id and (backup_liaison.id if backup_liaison else None) == case.backup_liaison_id:
+        raise CaseError(_("Nothing changes: choose another liaison or backup."))
+    if not handover_note.strip():
+        raise CaseError(_("Write a handover note for the new liaison."))
+    previous = case.liaison
+    case.liaison_id = liaison.id
+    case.backup_liaison_id = backup_liaison.id if backup_liaison else None
+    db.session.flush()
+    note = case_service.add_update(case, body=handover_note, family_visible=False, author=author, kind="handover")
+    words = _("Your liaison officer is now %(name)s.", name=liaison.name)
+    if family_message.strip():
+        words = f"{words}\n\n{family_message.strip()}"
+    told = case_service.add_update(case, body=words, family_visible=True, author=author, kind="handover")
+    link = family_case_url(case)
+    for member in case.family_members:
+        if member.can_receive_texts:
+            queue_family_sms(member, "handover", kind="handover", liaison_name=liaison.name, link=link)
+    if liaison.phone and (previous is None or previous.id != liaison.id):
+        staff_link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + \
+            current_app.url_map.bind("").build("staff.case", {"case_id": case.id})
+        queue_sms(to=liaison.phone, kind="staff_handover", language=liaison.language, case=case,
+                  body=render_sms("staff_handover", liaison.language, case_number=case.case_number,
+                                  from_name=author.name if author else "", link=staff_link))
+    audit.record("case.reassign", case, liaison_from=previous.id if previous else None, liaison_to=liaison.id,
+                 backup_to=case.backup_liaison_id)
+    return note, told

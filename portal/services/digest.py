@@ -1,0 +1,76 @@
+"""The optional daily digest: each staff member who asked for it gets a count of their flags (text or print).
+
+Built from due_for_contact(), the same function as the staff home page, so the digest never disagrees with it.
+The texts engineer schedules send_digests() on huey; `flask send-digests` runs it by hand or from cron.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from .. import audit
+from ..extensions import db
+from ..models import STAFF_ROLES, User, utcnow
+from .contact import ACT_NOW, LISTED, Flag, due_for_contact
+from .messaging import queue_sms, render_sms
+
+
+@dataclass
+class Digest:
+    """One staff member's summary."""
+
+    user: User
+    flags: list[Flag]
+
+    @property
+    def act_now(self) -> int:
+        return sum(f.severity == ACT_NOW for f in self.flags)
+
+
+def digest_recipients(*, everyone: bool = False) -> list[User]:
+    """Active staff who asked for the digest (or every active liaison with everyone=True)."""
+    stmt = select(User).where(User.active.is_(True), User.role.in_(STAFF_ROLES)).order_by(User.id)
+    stmt = stmt.where(User.role == "liaison") if everyone else stmt.where(User.daily_digest.is_(True))
+    return list(db.session.scalars(stmt))
+
+
+def build_digest(user: User, *, now: datetime | None = None) -> Digest:
+    """The flags on this person's caseload (listed do-not-contact families left out)."""
+    flags = [f for f in due_for_contact(now=now or utcnow(), liaison=user) if f.severity > LISTED]
+    return Digest(user=user, flags=flags)
+
+
+def digest_lines(digest: Digest) -> list[str]:
+    """A printable digest: case numbers and reasons only (no family names), in the person's language."""
+    with force_locale(digest.user.language):
+        return [f"{digest.user.name} <{digest.user.email}>: {len(digest.flags)} ({digest.act_now} act now)"] + \
+            [f"  {f.case_number}  {f.reason}" for f in digest.flags]
+
+
+def send_digests(*, now: datetime | None = None, print_only: bool = False, everyone: bool = False,
+                 echo: Callable[[str], None] = print) -> dict[str, int]:
+    """Text each recipient with a phone their count of flags, print the rest; nobody with no flags is bothered."""
+    now = now or utcnow()
+    link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + current_app.url_map.bind("").build("staff.dashboard")
+    counts = {"texted": 0, "printed": 0, "nothing_due": 0}
+    for user in digest_recipients(everyone=everyone):
+        digest = build_digest(user, now=now)
+        if not digest.flags:
+            counts["nothing_due"] += 1
+            continue
+        if user.phone and not print_only:
+            body = render_sms("digest", user.language, count=len(digest.flags), act_now=digest.act_now, link=link)
+            queue_sms(to=user.phone, body=body, kind="digest", language=user.language)
+            counts["texted"] += 1
+        else:
+            for line in digest_lines(digest):
+                echo(line)
+            counts["printed"] += 1
+        audit.record("digest.send", user, actor=None, ip=None, flags=len(digest.flags),
+                     texted=bool(user.phone and not print_only))
+    return counts

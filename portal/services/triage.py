@@ -1,0 +1,129 @@
+"""Lead triage: the queue, statuses, assignment, internal notes, questions to the submitter; every view audited."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask_babel import gettext as _
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from .. import access, audit
+from ..extensions import db
+from ..models import LEAD_STATUSES, Lead, LeadAttachment, LeadNote, LeadQuestion, User, utcnow
+from .case_management import family_case_url
+from .messaging import queue_family_sms
+
+
+class TriageError(ValueError):
+    """A triage action that cannot be done as asked; the message is safe to show."""
+
+
+def lead_queue(user: User, *, status: str | None = None, case_id: int | None = None, page: int = 1,
+               per_page: int = 50) -> tuple[list[Lead], int]:
+    """Leads the staff member may see: new ones first (oldest first), then the rest, newest first."""
+    stmt = access.leads_visible_to(user)
+    if status in LEAD_STATUSES:
+        stmt = stmt.where(Lead.status == status)
+    if case_id is not None:
+        stmt = stmt.where(Lead.case_id == case_id)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    is_new = sql_case((Lead.status == "new", 0), else_=1)
+    new_age = sql_case((Lead.status == "new", Lead.created_at), else_=None)
+    leads = db.session.scalars(
+        stmt.options(selectinload(Lead.case), selectinload(Lead.assigned_to), selectinload(Lead.attachments))
+        .order_by(is_new, new_age.asc(), Lead.created_at.desc(), Lead.id.desc())
+        .offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return list(leads), total
+
+
+def view_lead(lead: Lead, *, viewer: User) -> None:
+    """Record that a staff member opened the lead; the first staff view moves it from new to reviewing."""
+    audit.record("lead.view", lead, case_id=lead.case_id)
+    if lead.status == "new":
+        _set_status(lead, "reviewing", by=viewer)
+
+
+def _set_status(lead: Lead, status: str, *, by: User | None) -> None:
+    previous = lead.status
+    lead.status = status
+    if status != "new" and lead.reviewed_at is None:
+        lead.reviewed_at = utcnow()
+    audit.record("lead.status", lead, status_from=previous, status_to=status)
+
+
+def set_lead_status(lead: Lead, *, status: str, by: User | None) -> None:
+    """Change the staff-side status (the submitter sees a simpler word for it)."""
+    if status not in LEAD_STATUSES:
+        raise TriageError(_("Choose a status from the list."))
+    if status != lead.status:
+        _set_status(lead, status, by=by)
+
+
+def assign_lead(lead: Lead, *, assignee: User | None, by: User | None) -> None:
+    """Give the lead to a staff member who may see its case (or to nobody)."""
+    if assignee is not None and (not assignee.is_staff or not assignee.is_active
+                                 or not access.can_view_case(assignee, lead.case)):
+        raise TriageError(_("Choose someone who works on this case."))
+    lead.assigned_to_id = assignee.id if assignee else None
+    audit.record("lead.assign", lead, assigned_to=lead.assigned_to_id)
+    if assignee is not None and lead.status in ("new", "reviewing"):
+        _set_status(lead, "assigned", by=by)
+
+
+def assignable_for(lead: Lead) -> list[User]:
+    """Active staff who may see the lead's case."""
+    people = db.session.scalars(select(User).where(User.role.in_(("liaison", "supervisor", "admin")),
+                                                   User.active.is_(True)).order_by(User.name)).all()
+    return [p for p in people if access.can_view_case(p, lead.case)]
+
+
+def add_lead_note(lead: Lead, *, body: str, author: User | None) -> LeadNote:
+    """An internal note on a lead; the submitter never sees it."""
+    if not body.strip():
+        raise TriageError(_("Write the note first."))
+    note = LeadNote(lead_id=lead.id, author_id=author.id if author else None, body=body.strip())
+    db.session.add(note)
+    db.session.flush()
+    audit.record("lead_note.create", note, lead_id=lead.id)
+    return note
+
+
+def ask_question(lead: Lead, *, question: str, asked_by: User | None) -> LeadQuestion:
+    """Ask the submitter a question; a family member gets a detail-free text, a tipster sees it with their code."""
+    if not question.strip():
+        raise TriageError(_("Write the question first."))
+    row = LeadQuestion(lead_id=lead.id, asked_by_id=asked_by.id if asked_by else None, question=question.strip())
+    db.session.add(row)
+    db.session.flush()
+    member = lead.family_member if not lead.is_anonymous else None
+    texted = False
+    if member is not None and member.can_receive_texts:
+        texted = queue_family_sms(member, "lead_question", kind="lead_question", link=family_case_url(lead.case)) \
+            is not None
+    audit.record("lead_question.create", row, lead_id=lead.id, texted=texted)
+    return row
+
+
+def acknowledge_answer(question: LeadQuestion, *, by: User | None) -> None:
+    """Mark a submitter's answer as read and taken in."""
+    if question.answered_at is None:
+        raise TriageError(_("There is no answer to acknowledge yet."))
+    if question.acknowledged_at is None:
+        question.acknowledged_at = utcnow()
+        audit.record("lead_question.acknowledge", question, lead_id=question.lead_id)
+
+
+def attachment_path(attachment: LeadAttachment, upload_dir: str) -> Path | None:
+    """The stored file of an attachment, if it is inside the upload folder and exists."""
+    root = Path(upload_dir).resolve()
+    path = (root / attachment.stored_name).resolve()
+    if root not in path.parents or not path.is_file():
+        return None
+    return path
+
+
+def record_download(attachment: LeadAttachment) -> None:
+    """Audit that a staff member opened a lead's file."""
+    audit.record("lead_attachment.download", attachment, lead_id=attachment.lead_id)
