@@ -163,10 +163,13 @@ def register_blueprints(app: Flask) -> None:
     from .auth import bp as auth_bp
     from .family import bp as family_bp
     from .staff import bp as staff_bp
+    from .webhooks import bp as webhooks_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(family_bp)
     app.register_blueprint(staff_bp, url_prefix="/staff")
+    csrf.exempt(webhooks_bp)  # Twilio signs its requests instead
+    app.register_blueprint(webhooks_bp, url_prefix="/webhooks")
 
 
 def register_errorhandlers(app: Flask) -> None:

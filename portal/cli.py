@@ -1,4 +1,4 @@
-"""Flask commands: seed-demo, create-user."""
+"""Flask commands: seed-demo, create-user, worker."""
 from __future__ import annotations
 
 import click
@@ -38,3 +38,16 @@ def register(app: Flask) -> None:
             raise click.ClickException(str(exc)) from None
         db.session.commit()
         click.echo(f"Created {role} {email}.")
+
+    @app.cli.command("worker")
+    @click.option("--workers", "-w", default=4, show_default=True, help="Threads in this consumer.")
+    @click.option("--no-periodic", is_flag=True, help="Do not run the every-minute sweep and reminders here.")
+    def worker_command(workers: int, no_periodic: bool) -> None:
+        """Run a background-job consumer (huey): delivers texts, retries them, sends reminders."""
+        import logging
+
+        from .tasks import run_consumer
+
+        logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"),
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        run_consumer(app, workers=workers, periodic=not no_periodic)

@@ -13,6 +13,7 @@ OTHER_FAMILY_IDS = {
     "case_id": lambda b: b["case"].id,
     "member_id": lambda b: b["member"].id,
     "update_id": lambda b: b["update"].id,
+    "inbound_id": lambda b: b["inbound"].id,
 }
 
 
@@ -30,9 +31,10 @@ def two_families(client):
     user_b, member_b, case_b = factories.make_family(liaison=liaison)
     update_b = factories.make_update(case=case_b, body="For family B only", family_visible=True)
     factories.make_update(case=case_b, body="Internal about B", family_visible=False)
+    inbound_b = factories.make_inbound_sms(member=member_b, body="A text from family B")
     sign_in(client, user_a)
     return {"a": {"user": user_a, "case": case_a, "member": member_a},
-            "b": {"case": case_b, "member": member_b, "update": update_b}}
+            "b": {"case": case_b, "member": member_b, "update": update_b, "inbound": inbound_b}}
 
 
 def test_every_id_argument_is_covered(app):
