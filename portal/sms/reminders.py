@@ -23,8 +23,9 @@ REMINDERS = (
 
 def _when(appointment: Appointment, language: str, timezone: str) -> tuple[str, str]:
     tz = zone(timezone)
-    return (format_skeleton("MMMEdjm", appointment.starts_at, tzinfo=tz, locale=language),
-            format_time(appointment.starts_at, "short", tzinfo=tz, locale=language))
+    at = format_time(appointment.starts_at, "short", tzinfo=tz, locale=language)
+    day = format_skeleton("MMMEd", appointment.starts_at, tzinfo=tz, locale=language)
+    return f"{day}, {at}", at
 
 
 def queue_due_reminders(now: datetime | None = None) -> int:
