@@ -62,7 +62,7 @@ def twilio(app, monkeypatch, fake_twilio):
 def live_portal(app, monkeypatch):
     """The app served over real HTTP on 127.0.0.1, with PUBLIC_BASE_URL pointing at it."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}"
     monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", url)
@@ -116,3 +116,21 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.1, what: str = "c
             return value
         time.sleep(interval)
     pytest.fail(f"timed out after {timeout}s waiting for {what}")
+
+
+@pytest.fixture
+def huey_immediate(app, monkeypatch, tmp_path):
+    """SMS_DELIVERY=worker with huey in immediate mode: enqueued tasks run at once, in this process."""
+    from portal import tasks
+
+    saved = (tasks.huey.storage, dict(tasks._state), tasks.huey.immediate)
+    monkeypatch.setitem(app.config, "SMS_DELIVERY", "worker")
+    monkeypatch.setitem(app.config, "HUEY_SQLITE_PATH", str(tmp_path / "huey.db"))
+    monkeypatch.setitem(app.config, "REDIS_URL", None)
+    tasks.configure_huey(app.config)
+    tasks.huey.immediate = True
+    yield tasks.huey
+    tasks.huey.immediate = saved[2]
+    tasks.huey.storage = saved[0]
+    tasks._state.clear()
+    tasks._state.update(saved[1])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from ..models import CaseMessage, FamilyMember, InboundSms, Outreach
@@ -13,9 +14,10 @@ def add_sent_outreach(session: Session, *, outbox_id: int, case_id: int | None, 
     """Log one outbound text in its case's contact history (called once, when the text first counts as sent)."""
     if case_id is None:  # e.g. a HELP reply to a number no case knows
         return
-    session.add(Outreach(case_id=case_id, family_member_id=family_member_id, channel="sms", direction="outbound",
-                         outcome="message_sent", occurred_at=at, is_system=True, source_type="sms",
-                         source_id=outbox_id, notes=""))
+    # A plain INSERT (no unit of work): this runs once for every text a worker sends.
+    session.execute(insert(Outreach.__table__).values(
+        case_id=case_id, family_member_id=family_member_id, channel="sms", direction="outbound",
+        outcome="message_sent", occurred_at=at, is_system=True, source_type="sms", source_id=outbox_id, notes=""))
 
 
 def add_to_conversation(session: Session, inbound: InboundSms, member: FamilyMember) -> CaseMessage:

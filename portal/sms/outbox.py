@@ -111,21 +111,21 @@ def release(session: Session, items: list[Claimed], token: datetime, *, at: date
 def _record_sent(session: Session, item: Claimed, token: datetime, provider_sid: str) -> None:
     now = utcnow()
     # Normally the text is still ours. If the claim was lost it may be queued again: we did send it, so say so.
+    table = OutboxMessage.__table__  # plain UPDATEs: this runs once for every text a worker sends
     moved = session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == item.id,
-               or_(OutboxMessage.status.in_(CLAIMABLE), _mine(item, token)))
+        update(table)
+        .where(table.c.id == item.id,
+               or_(table.c.status.in_(CLAIMABLE),
+                   and_(table.c.status == "sending", table.c.claimed_at == token)))
         .values(status="sent", provider_sid=provider_sid, sent_at=now, attempts=item.attempts + 1,
                 error_code=None, claimed_at=None, next_attempt_at=None)
-        .execution_options(synchronize_session=False)
     ).rowcount
     if moved:
         add_sent_outreach(session, outbox_id=item.id, case_id=item.case_id, family_member_id=item.family_member_id,
                           at=now)
     else:  # a status callback got here first and already moved it on (and logged the outreach)
-        session.execute(update(OutboxMessage).where(OutboxMessage.id == item.id)
-                        .values(attempts=OutboxMessage.attempts + 1, sent_at=func.coalesce(OutboxMessage.sent_at, now))
-                        .execution_options(synchronize_session=False))
+        session.execute(update(table).where(table.c.id == item.id)
+                        .values(attempts=table.c.attempts + 1, sent_at=func.coalesce(table.c.sent_at, now)))
     session.commit()
 
 

@@ -5,6 +5,7 @@ import logging
 import os
 import threading
 import time
+import urllib.request
 from urllib.parse import urlsplit
 
 import requests
@@ -28,8 +29,13 @@ class PortalTwilioHttpClient(TwilioHttpClient):
     """
 
     def __init__(self, *, base_url: str | None = None, timeout: float | None = None) -> None:
-        super().__init__(timeout=timeout, logger=logging.getLogger("portal.sms.twilio_http"))
+        super().__init__(timeout=timeout, logger=logging.getLogger("portal.sms.twilio_http"),
+                         proxy=_environment_proxies())
         self.base_url = base_url.rstrip("/") if base_url else None
+        # requests would re-read proxy and CA settings from the environment on every request (a scan of all
+        # of os.environ each time); read them once here instead.
+        self.session.trust_env = False
+        self.session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
 
     def request(self, method, url, *args, **kwargs):
         """Send the SDK's request, to base_url instead of api.twilio.com when one is set."""
@@ -43,6 +49,10 @@ class PortalTwilioHttpClient(TwilioHttpClient):
 
     def log_response(self, status_code, response) -> None:
         return None
+
+
+def _environment_proxies() -> dict[str, str]:
+    return {scheme: url for scheme, url in urllib.request.getproxies().items() if scheme in ("http", "https")}
 
 
 def status_callback_url(outbox_id: int) -> str:
