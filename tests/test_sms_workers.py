@@ -119,7 +119,9 @@ def test_a_consumer_killed_mid_batch_loses_nothing(app, db, huey_storage, tmp_pa
         _enqueue(ids)
         first = start_consumer(env, workers=1, log_path=tmp_path / "first.log")
         try:
-            wait_for(lambda: len(fake.messages) >= 60, timeout=60, what="the first consumer to send 60 texts")
+            # Kill it once 50 texts are out and it holds a claimed batch: in the middle of a batch.
+            wait_for(lambda: len(fake.messages) >= 50 and _count(db, OutboxMessage.status == "sending"),
+                     timeout=60, interval=0.02, what="the first consumer to be busy with a batch")
             os.killpg(first.pid, signal.SIGKILL)
             first.wait()
         finally:
