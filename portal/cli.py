@@ -42,7 +42,8 @@ def register(app: Flask) -> None:
     @app.cli.command("worker")
     @click.option("--workers", "-w", default=4, show_default=True, help="Threads in this consumer.")
     @click.option("--no-periodic", is_flag=True, help="Do not run the every-minute sweep and reminders here.")
-    def worker_command(workers: int, no_periodic: bool) -> None:
+    @click.option("--verbose", "-v", is_flag=True, help="Also log every job huey runs.")
+    def worker_command(workers: int, no_periodic: bool, verbose: bool) -> None:
         """Run a background-job consumer (huey): delivers texts, retries them, sends reminders."""
         import logging
 
@@ -50,4 +51,6 @@ def register(app: Flask) -> None:
 
         logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"),
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        if not verbose:  # huey logs two lines for every job at INFO
+            logging.getLogger("huey").setLevel(logging.WARNING)
         run_consumer(app, workers=workers, periodic=not no_periodic)
