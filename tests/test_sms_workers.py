@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 
 import pytest
@@ -195,3 +196,29 @@ def test_two_consumers_on_postgres_and_redis_deliver_5000_texts_none_twice(app, 
         assert db.session.scalar(select(func.count()).select_from(Outreach)) == total
     finally:
         client.flushdb()
+
+
+def test_a_periodic_task_can_run_a_plain_function_inside_the_app_context(app, monkeypatch):
+    from datetime import datetime
+
+    from flask import current_app
+    from huey import crontab
+
+    calls = []
+
+    def daily_digest() -> None:  # a plain function, like the digest another area will add
+        calls.append((current_app.name, current_app.config["AGENCY_NAME"]))
+
+    task = tasks.periodic_app_task(crontab(hour="12", minute="0"))(daily_digest)
+    try:
+        monkeypatch.setitem(tasks._state, "app", app)
+        runner = threading.Thread(target=task.call_local)  # huey's worker threads have no app context
+        runner.start()
+        runner.join()
+        assert calls == [("portal", app.config["AGENCY_NAME"])]
+        assert task.task_class in tasks.huey._registry._periodic_tasks
+        schedule = task.task_class()
+        assert schedule.validate_datetime(datetime(2026, 3, 3, 12, 0))
+        assert not schedule.validate_datetime(datetime(2026, 3, 3, 12, 1))
+    finally:
+        tasks.huey._registry.unregister(task.task_class)
