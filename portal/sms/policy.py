@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 DAY_START = time(8, 0)  # non-urgent texts go out between 08:00 and 21:00 in the recipient's time zone
 DAY_END = time(21, 0)
 MAX_ATTEMPTS = 8
-FIRST_RETRY = timedelta(minutes=1)
-BACKOFF_FACTOR = 3  # 1, 3, 9, 27, 81, 243, 729 minutes: the 8th attempt comes about 18 hours after the 1st
+FIRST_RETRY = timedelta(seconds=80)
+BACKOFF_FACTOR = 3  # 80 s, 4 min, 12 min, 36 min, 1.8 h, 5.4 h, 16.2 h: the 8th attempt about a day after the 1st
 JITTER = 0.2  # each wait is stretched or shrunk by up to 20% so that retries after an outage spread out
 PAUSE_AFTER_PROVIDER_ERROR = timedelta(seconds=30)
 
