@@ -184,3 +184,11 @@ def test_a_shared_number_reply_goes_to_the_member_texted_last(db, sms, text_in, 
     text_in(shared, "Thanks for the update")
     reply = db.session.scalar(select(CaseMessage))
     assert reply.family_member_id == second.id and reply.case_id == second.case_id != first.case_id
+
+
+def test_a_stranger_gets_the_reply_in_the_language_they_wrote_in(db, sms, text_in, inline):
+    text_in("+13125550997", "AYUDA")
+    text_in("+13125550996", "No me envíes más mensajes")
+    text_in("+13125550995", "HELP")
+    languages = dict(db.session.execute(select(OutboxMessage.to_number, OutboxMessage.language)).all())
+    assert languages == {"+13125550997": "es", "+13125550996": "es", "+13125550995": "en"}

@@ -55,8 +55,9 @@ def _unknown_number_opted_out(phone: str, before_id: int) -> bool:
     return False
 
 
-def _reply(phone: str, member: FamilyMember | None, name: str, kind: str, **context) -> OutboxMessage:
-    language = member.language if member is not None else "en"
+def _reply(phone: str, member: FamilyMember | None, name: str, kind: str, *, asked_in: str = "en",
+           **context) -> OutboxMessage:
+    language = member.language if member is not None else asked_in  # a stranger gets the language they wrote in
     body = render_sms(name, language, link=portal_link(), **context)
     return queue_sms(to=phone, body=body, kind=kind, language=language, urgent=True,
                      case=member.case if member is not None else None, family_member=member)
@@ -70,7 +71,8 @@ def _opt_out(inbound: InboundSms, members: list[FamilyMember]) -> None:
         _reply(inbound.from_number, pick_member(inbound.from_number, newly) or newly[0], "opt_out_confirmation",
                policy.OPT_OUT_CONFIRMATION)
     elif not members and not _unknown_number_opted_out(inbound.from_number, inbound.id):
-        _reply(inbound.from_number, None, "opt_out_confirmation", policy.OPT_OUT_CONFIRMATION)
+        _reply(inbound.from_number, None, "opt_out_confirmation", policy.OPT_OUT_CONFIRMATION,
+               asked_in=keywords.language_of(inbound.body))
 
 
 def _opt_in(inbound: InboundSms) -> None:
@@ -88,7 +90,8 @@ def _help(inbound: InboundSms, members: list[FamilyMember], opted_out: bool) -> 
     from ..services.agency import get_agency
 
     member = pick_member(inbound.from_number, members) or (members[0] if members else None)
-    _reply(inbound.from_number, member, "help", "help_reply", agency_phone=get_agency().phone)
+    _reply(inbound.from_number, member, "help", "help_reply", asked_in=keywords.language_of(inbound.body),
+           agency_phone=get_agency().phone)
 
 
 def receive_inbound_sms(*, message_sid: str, from_number: str, to_number: str, body: str) -> InboundSms | None:

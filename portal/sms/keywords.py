@@ -36,6 +36,9 @@ _PLAIN_OPT_OUT = [
     r"(?:por favor )?no mas (?:mensajes|textos)(?: por favor)?",
 ]
 _PLAIN_OPT_OUT_RE = re.compile("^(?:" + "|".join(_PLAIN_OPT_OUT) + ")$")
+SPANISH_WORDS = frozenset({"para", "parar", "alto", "detener", "cancelar", "baja", "si", "comenzar", "iniciar",
+                           "ayuda"})
+_SPANISH_PHRASE_RE = re.compile(r"\b(?:por favor|no me|deja|dejen|dejar|ya no|no mas|mensajes|textos)\b")
 
 
 def normalize(body: str) -> str:
@@ -64,3 +67,9 @@ def classify(body: str) -> str | None:
 def is_conversational(body: str) -> bool:
     """Whether an opt-in word ('yes', 'sí') is also an ordinary answer when the sender never opted out."""
     return normalize(body) in CONVERSATIONAL_OPT_IN
+
+
+def language_of(body: str) -> str:
+    """'es' when a keyword text is Spanish ('PARA', 'no me envíes más mensajes'), else 'en'."""
+    text = normalize(body)
+    return "es" if text in SPANISH_WORDS or _SPANISH_PHRASE_RE.search(text) else "en"
