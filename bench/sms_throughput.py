@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -112,6 +113,7 @@ def main() -> None:
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"))
     args = parser.parse_args()
 
+    own_instance = "PORTAL_INSTANCE_DIR" not in os.environ
     os.environ.setdefault("PORTAL_INSTANCE_DIR", tempfile.mkdtemp(prefix="bench-sms-"))
     from portal import create_app
     from portal.extensions import db
@@ -134,6 +136,9 @@ def main() -> None:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+    shutil.rmtree(workdir, ignore_errors=True)  # kept only when a run fails, for its consumer logs
+    if own_instance:
+        shutil.rmtree(os.environ["PORTAL_INSTANCE_DIR"], ignore_errors=True)
 
 
 if __name__ == "__main__":
