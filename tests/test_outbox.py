@@ -235,3 +235,16 @@ def test_invite_text_is_written_in_the_recipients_language(app):
     english = render_sms("invite", "en", link="https://x.example/invite/abc")
     assert english.startswith(app.config["AGENCY_NAME"])
     assert english.endswith("https://x.example/invite/abc") and "invited you" in english
+
+
+def test_waiting_texts_can_be_cancelled_and_are_then_never_sent(db, sms):
+    from portal.services.messaging import cancel_waiting_texts
+
+    member = factories.make_family_member(case=factories.make_case())
+    reminder = _text(db, member=member, kind="appointment_reminder")
+    other = _text(db, member=member, kind="update")
+    assert cancel_waiting_texts(member, kind="appointment_reminder") == 1
+    db.session.commit()
+    outbox.sweep()
+    assert _reload(db, reminder).status == "cancelled" and _reload(db, other).status == "sent"
+    assert [t["outbox_id"] for t in sms.sent] == [other.id]

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import Case, FamilyMember, OutboxMessage, utcnow
@@ -98,3 +98,14 @@ def queue_family_sms(member: FamilyMember, name: str, *, kind: str, urgent: bool
         not_before = policy.next_send_time(utcnow(), member.timezone, member.quiet_start, member.quiet_end)
     return queue_sms(to=member.phone, body=body, kind=kind, language=member.language, case=member.case,
                      family_member=member, urgent=urgent, not_before=not_before)
+
+
+def cancel_waiting_texts(member: FamilyMember, *, kind: str) -> int:
+    """Cancel a member's texts of this kind that have not gone out yet (e.g. reminders of a cancelled appointment)."""
+    return db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.family_member_id == member.id, OutboxMessage.kind == kind,
+               OutboxMessage.status.in_(("queued", "deferred")))
+        .values(status="cancelled", claimed_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
