@@ -34,9 +34,13 @@ migrate: install
 seed: migrate
 	$(FLASK) seed-demo
 
-## make run: install, upgrade the database, seed demo data once, serve on http://127.0.0.1:5000
+## make run: install, upgrade the database, seed demo data once, serve on http://127.0.0.1:5000, with a background
+## worker beside it that delivers texts (printed on this console in development); Ctrl-C stops both
 run: seed translations-compile
-	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
+	@echo "Serving on http://$(HOST):$(PORT) with a background worker  (Ctrl-C to stop)"
+	@export SMS_DELIVERY=$${SMS_DELIVERY:-worker}; \
+	$(FLASK) worker --workers 2 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## make test: install the test tools and run the whole suite (PostgreSQL when TEST_DATABASE_URL is set)

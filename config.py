@@ -83,6 +83,17 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ("en", "es")
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # Texts through Twilio and the background worker (README: "Texts (Twilio)").
+    TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID")
+    TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN")
+    TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID")
+    TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER")
+    TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL")  # only for the fake Twilio in tests and benchmarks
+    TWILIO_TIMEOUT = float(os.environ.get("TWILIO_TIMEOUT") or 10)
+    SMS_BATCH_SIZE = _int("SMS_BATCH_SIZE", 20)
+    SMS_CLAIM_LEASE_SECONDS = _int("SMS_CLAIM_LEASE_SECONDS", 300)
+    HUEY_NAME = os.environ.get("HUEY_NAME", "portal")
+    HUEY_SQLITE_PATH = os.environ.get("HUEY_SQLITE_PATH", str(INSTANCE_DIR / "huey.db"))
     TESTING = False
     DEBUG = False
 

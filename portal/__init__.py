@@ -167,11 +167,14 @@ def register_blueprints(app: Flask) -> None:
     from .family import bp as family_bp
     from .staff import bp as staff_bp
     from .tips import bp as tips_bp
+    from .webhooks import bp as webhooks_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(family_bp)
     app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(tips_bp)
+    csrf.exempt(webhooks_bp)  # Twilio signs its requests instead
+    app.register_blueprint(webhooks_bp, url_prefix="/webhooks")
 
 
 def _discard_session() -> None:

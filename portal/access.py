@@ -274,3 +274,9 @@ def get_resource_or_404(user: User, resource_id: int):
     if resource is None:
         abort(404)
     return resource
+def family_members_linkable_by(user: User) -> Select:
+    """A SELECT of the family members a staff member may link an incoming text to: those on cases they see."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active or not user.is_staff:
+        return select(FamilyMember).where(False)
+    visible = cases_visible_to(user).with_only_columns(Case.id)
+    return select(FamilyMember).where(FamilyMember.case_id.in_(visible))

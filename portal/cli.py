@@ -1,4 +1,4 @@
-"""Flask commands: seed-demo, create-user, backup, restore, demo-totp."""
+"""Flask commands: seed-demo, create-user, backup, restore, demo-totp, worker."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -88,3 +88,18 @@ def register(app: Flask) -> None:
         if user is None or not user.totp_secret:
             raise click.ClickException("Sign in once with the password first: the setup page creates the key.")
         click.echo(pyotp.TOTP(user.totp_secret).now())
+    @app.cli.command("worker")
+    @click.option("--workers", "-w", default=4, show_default=True, help="Threads in this consumer.")
+    @click.option("--no-periodic", is_flag=True, help="Do not run the every-minute sweep and reminders here.")
+    @click.option("--verbose", "-v", is_flag=True, help="Also log every job huey runs.")
+    def worker_command(workers: int, no_periodic: bool, verbose: bool) -> None:
+        """Run a background-job consumer (huey): delivers texts, retries them, sends reminders."""
+        import logging
+
+        from .tasks import run_consumer
+
+        logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"),
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        if not verbose:  # huey logs two lines for every job at INFO
+            logging.getLogger("huey").setLevel(logging.WARNING)
+        run_consumer(app, workers=workers, periodic=not no_periodic)

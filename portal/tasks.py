@@ -1,69 +1,126 @@
-"""Background work: delivering the outbox. Runs outside any request, with its own database session."""
+"""Background jobs on huey: deliver texts after commit, sweep retries every minute, appointment reminders.
+
+Storage: Redis when REDIS_URL is set (any number of consumers, on any number of machines), otherwise a SQLite
+file in the instance directory. `flask worker` starts a consumer; `make run` starts one beside the web server.
+The outbox table, not huey, is the record of what must be sent: a lost huey task only delays a text until the
+next sweep.
+
+To run a plain function periodically (e.g. the daily digest), decorate it here:
+
+    @periodic_app_task(crontab(hour="12", minute="0"))   # huey crontabs are in UTC
+    def daily_digest() -> None:
+        digest.send_daily_digests()
+"""
 from __future__ import annotations
 
+import functools
 import logging
-import time
+from pathlib import Path
 
-from flask import current_app
-from sqlalchemy import update
-from sqlalchemy.orm import Session
+from flask import Flask, current_app, has_app_context
+from huey import Huey, crontab
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
-from .extensions import db
-from .models import FamilyMember, OutboxMessage, utcnow
-from .sms.client import SmsError
+from .sms import outbox, reminders
+from .sms.outbox import deliver_message  # noqa: F401  (part of this module's interface)
 
 log = logging.getLogger(__name__)
 
+# The storage is chosen from the app's config by configure_huey(); until then nothing leaves the process.
+huey = Huey("portal", results=False, utc=True, storage_class=MemoryStorage)
+_state: dict = {"key": None, "app": None}
 
-def sms_client():
-    """The app's SmsClient."""
-    return current_app.extensions["sms_client"]
+
+def configure_huey(config) -> Huey:
+    """Point the huey instance at the storage the config names: Redis if REDIS_URL, else the SQLite file."""
+    key = (config.get("REDIS_URL"), config.get("HUEY_SQLITE_PATH"), config.get("HUEY_NAME") or "portal")
+    if key != _state["key"]:
+        redis_url, path, name = key
+        if redis_url:
+            huey.storage = RedisStorage(name=name, url=redis_url)
+        else:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            huey.storage = SqliteStorage(name=name, filename=path)
+        huey.name = name
+        _state["key"] = key
+    return huey
 
 
-def deliver_message(outbox_id: int) -> str:
-    """Claim one queued text and hand it to the provider; returns the text's new status."""
-    with Session(db.engine) as session:
-        claimed = session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == outbox_id, OutboxMessage.status == "queued")
-            .values(status="sending", claimed_at=utcnow())
-        ).rowcount
-        session.commit()
-        message = session.get(OutboxMessage, outbox_id)
-        if message is None or not claimed:
-            return message.status if message else "missing"
-        member = session.get(FamilyMember, message.family_member_id) if message.family_member_id else None
-        if member is not None and member.sms_opted_out_at is not None and message.kind != "opt_out_confirmation":
-            message.status = "blocked"
-            session.commit()
-            log.info("text blocked: recipient opted out", extra={"outbox_id": outbox_id})
-            return message.status
-        started = time.monotonic()
-        try:
-            result = sms_client().send(to=message.to_number, body=message.body, outbox_id=message.id)
-        except SmsError as exc:
-            message.attempts += 1
-            message.error_code = exc.code
-            message.status = "queued" if exc.retryable else "failed"
-            session.commit()
-            log.warning("text not sent: outbox_id=%s code=%s retryable=%s duration_ms=%d", outbox_id, exc.code,
-                        exc.retryable, (time.monotonic() - started) * 1000)
-            return message.status
-        message.attempts += 1
-        message.status = result.status
-        message.provider_sid = result.provider_sid
-        message.sent_at = utcnow()
-        session.commit()
-        log.info("text sent: outbox_id=%s duration_ms=%d", outbox_id, (time.monotonic() - started) * 1000)
-        return message.status
+def _worker_app() -> Flask:
+    if _state["app"] is None:  # a consumer started as `huey_consumer portal.tasks.huey`
+        from . import create_app
+
+        _state["app"] = create_app()
+        configure_huey(_state["app"].config)
+    return _state["app"]
+
+
+def in_app_context(func):
+    """Run func inside the app context (huey runs tasks on its own threads, which have none)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if has_app_context():
+            return func(*args, **kwargs)
+        with _worker_app().app_context():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def app_task(**options):
+    """A huey task that runs inside the app context."""
+    return lambda func: huey.task(**options)(in_app_context(func))
+
+
+def periodic_app_task(validate_datetime, **options):
+    """A periodic huey task that runs inside the app context."""
+    return lambda func: huey.periodic_task(validate_datetime, **options)(in_app_context(func))
+
+
+@app_task()
+def deliver_texts(ids: list[int]) -> None:
+    """Deliver the texts a transaction just queued (those still due and unclaimed)."""
+    outbox.drain(ids=ids)
+
+
+@periodic_app_task(crontab(minute="*"))
+def sweep_outbox() -> None:
+    """Every minute: take back texts a stopped consumer held, retry what is due, send deferred texts."""
+    outbox.sweep()
+
+
+@periodic_app_task(crontab(minute="*"))
+def appointment_reminders() -> None:
+    """Every minute: queue the 24-hour and 1-hour appointment reminders that have come due."""
+    reminders.queue_due_reminders()
 
 
 def dispatch_outbox(ids: list[int]) -> None:
-    """Called after a commit that queued texts: deliver now (inline) or leave them for a worker."""
-    if current_app.config["SMS_DELIVERY"] != "inline":
-        return
-    for outbox_id in ids:
+    """Called after a commit that queued texts: deliver now (inline), hand to a worker (worker), or leave them."""
+    mode = current_app.config["SMS_DELIVERY"]
+    if mode == "inline":
         try:
-            deliver_message(outbox_id)
+            outbox.drain(ids=list(ids))
         except Exception:  # delivery must never break the request that queued the text
-            log.exception("inline delivery failed for outbox_id=%s; it stays queued", outbox_id)
+            log.exception("inline delivery failed for %d texts; they stay queued", len(ids))
+    elif mode == "worker":
+        size = max(int(current_app.config.get("SMS_BATCH_SIZE", 20)), 1)
+        try:
+            configure_huey(current_app.config)
+            for start in range(0, len(ids), size):
+                deliver_texts(list(ids[start:start + size]))
+        except Exception:  # e.g. Redis is down: the rows are committed, the every-minute sweep sends them
+            log.exception("could not hand %d texts to the worker; the sweep will send them", len(ids))
+
+
+def run_consumer(app: Flask, *, workers: int = 4, periodic: bool = True) -> None:
+    """Run a huey consumer in this process until it is stopped (SIGINT: gracefully, SIGTERM: at once)."""
+    configure_huey(app.config)
+    _state["app"] = app
+    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=periodic, initial_delay=0.05,
+                                    backoff=1.15, max_delay=1.0, check_worker_health=True)
+    if periodic:
+        sweep_outbox()  # right away, not at the next minute: recover what a stopped consumer left behind
+    log.info("consumer starting: %d workers, storage=%s", workers, type(huey.storage).__name__)
+    consumer.run()

@@ -14,6 +14,8 @@ from portal.extensions import db as _db
 
 from . import factories
 
+pytest_plugins = ["tests.sms_helpers"]  # the texts fixtures: daytime, fake_twilio, twilio, live_portal
+
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 

@@ -89,3 +89,19 @@ def make_outreach(*, case: Case, member: FamilyMember | None = None, staff: User
     db.session.add(entry)
     db.session.commit()
     return entry
+
+
+def make_inbound_sms(*, member: FamilyMember | None = None, from_number: str | None = None, body: str = "Hello",
+                     message_sid: str | None = None, handling: str | None = None):
+    """A received text: linked to a member's conversation when member is given, else in the unmatched inbox."""
+    from portal.models import InboundSms
+
+    n = next(_seq)
+    inbound = InboundSms(message_sid=message_sid or f"SMTEST{n:026d}",
+                         from_number=from_number or (member.phone if member else f"+1312555{n % 10000:04d}"),
+                         to_number="+13125550000", body=body,
+                         handling=handling or ("conversation" if member else "unmatched"),
+                         family_member_id=member.id if member else None, case_id=member.case_id if member else None)
+    db.session.add(inbound)
+    db.session.commit()
+    return inbound

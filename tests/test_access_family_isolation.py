@@ -23,6 +23,7 @@ OTHER_FAMILY_IDS = {
     "window_id": lambda b: staff_factories.make_window(liaison=b["case"].liaison).id,
     "exception_id": lambda b: staff_factories.make_exception(liaison=b["case"].liaison).id,
     "resource_id": lambda b: staff_factories.make_resource().id,
+    "inbound_id": lambda b: b["inbound"].id,
 }
 
 
@@ -48,9 +49,11 @@ def two_families(app, client):
         "tip_link": family_factories.make_tip_link(case=case_b, member=member_b)[0],
         "appointment": family_factories.make_appointment(case=case_b, member=member_b),
     }
+    inbound_b = factories.make_inbound_sms(member=member_b, body="A text from family B")
     sign_in(client, user_a)
     return {"a": {"user": user_a, "case": case_a, "member": member_a},
-            "b": {"case": case_b, "member": member_b, "update": update_b, "user": user_b, **records_b}}
+            "b": {"case": case_b, "member": member_b, "update": update_b, "user": user_b, "inbound": inbound_b,
+                  **records_b}}
 
 
 def test_every_id_argument_is_covered(app):

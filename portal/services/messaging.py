@@ -1,46 +1,111 @@
-"""Texts: render them in the recipient's language and queue them in the outbox."""
+"""Texts: render them in the recipient's language and queue them in the outbox, by the texts policy.
+
+The policy, for everyone who queues a text through queue_family_sms(member, name, kind=..., urgent=..., **ctx):
+- templates/sms/<name>.txt gets `detailed` (True only if the member opted into detailed texts) and shows case
+  details only inside `{% if detailed %}`; otherwise the generic "There is an update from <agency>. Sign in...".
+- Non-urgent texts wait for 08:00-21:00 in the member's time zone and outside their own quiet hours.
+- Nothing goes to an opted-out number except the one opt-out confirmation, until START.
+- Texts are rendered in the member's language and name the sender (the agency).
+"""
 from __future__ import annotations
+
+from datetime import datetime
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+from sqlalchemy import select, update
 
 from ..extensions import db
-from ..models import Case, FamilyMember, OutboxMessage
+from ..models import Case, FamilyMember, OutboxMessage, utcnow
+from ..sms import consent, policy
+from ..sms.segments import gsm_friendly
 
 OUTBOX_SESSION_KEY = "outbox_new_ids"
 
 
+def portal_link(endpoint: str = "family.home", **values) -> str:
+    """An absolute link into the portal for a text, built on PUBLIC_BASE_URL (works in workers too)."""
+    path = current_app.url_map.bind("").build(endpoint, values)
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+
+
 def render_sms(name: str, language: str, **context) -> str:
     """Render templates/sms/<name>.txt in the given language, stripped of surrounding blank space."""
-    context.setdefault("agency_name", current_app.config["AGENCY_NAME"])
+    if "agency_name" not in context:
+        from .agency import get_agency
+
+        context["agency_name"] = get_agency().name or current_app.config["AGENCY_NAME"]
+    context.setdefault("detailed", False)
     with force_locale(language):
-        return render_template(f"sms/{name}.txt", **context).strip()
+        return gsm_friendly(render_template(f"sms/{name}.txt", **context)).strip()
 
 
 def queue_sms(*, to: str, body: str, kind: str, language: str = "en", case: Case | None = None,
-              family_member: FamilyMember | None = None, urgent: bool = False) -> OutboxMessage:
-    """Write one text to the outbox in the caller's transaction; it is delivered after that commits."""
+              family_member: FamilyMember | None = None, urgent: bool = False,
+              not_before: datetime | None = None) -> OutboxMessage:
+    """Write one text to the outbox in the caller's transaction; it is delivered after that commits.
+
+    A not_before in the future makes the text 'deferred' until then (quiet hours).
+    """
+    deferred = not_before is not None and not_before > utcnow()
     message = OutboxMessage(
         to_number=to,
         body=body,
         kind=kind,
         language=language,
         urgent=urgent,
-        status="queued",
+        status="deferred" if deferred else "queued",
+        next_attempt_at=not_before if deferred else None,
         case_id=case.id if case is not None else None,
         family_member_id=family_member.id if family_member is not None else None,
     )
     db.session.add(message)
     db.session.flush()
-    db.session.info.setdefault(OUTBOX_SESSION_KEY, []).append(message.id)
+    if not deferred:
+        db.session.info.setdefault(OUTBOX_SESSION_KEY, []).append(message.id)
     return message
+
+
+def _waiting_generic_update(member: FamilyMember, kind: str) -> OutboxMessage | None:
+    return db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.family_member_id == member.id, OutboxMessage.kind == kind,
+                                    OutboxMessage.status.in_(("queued", "deferred")))
+        .order_by(OutboxMessage.id).limit(1)
+    )
 
 
 def queue_family_sms(member: FamilyMember, name: str, *, kind: str, urgent: bool = False,
                      **context) -> OutboxMessage | None:
-    """Render a text template for a family member in their language and queue it, if they can get texts."""
-    if not member.phone:
+    """Render a text template for a family member in their language and queue it, if they can get texts.
+
+    Returns None when nothing is queued: no phone, texts turned off, or the number opted out. A generic
+    (not detailed) text of a kind that is already waiting for this member is not queued twice.
+    """
+    if not member.phone or not member.texts_enabled:
         return None
-    body = render_sms(name, member.language, member=member, **context)
+    if kind != policy.OPT_OUT_CONFIRMATION and consent.opted_out_numbers(db.session, {member.phone}):
+        return None
+    context.pop("detailed", None)  # only the member's own choice decides
+    detailed = bool(member.detailed_texts)
+    if name == "update" and not detailed and not urgent:
+        waiting = _waiting_generic_update(member, kind)
+        if waiting is not None:
+            return waiting
+    context.setdefault("link", portal_link())
+    body = render_sms(name, member.language, member=member, detailed=detailed, **context)
+    not_before = None
+    if not urgent:
+        not_before = policy.next_send_time(utcnow(), member.timezone, member.quiet_start, member.quiet_end)
     return queue_sms(to=member.phone, body=body, kind=kind, language=member.language, case=member.case,
-                     family_member=member, urgent=urgent)
+                     family_member=member, urgent=urgent, not_before=not_before)
+
+
+def cancel_waiting_texts(member: FamilyMember, *, kind: str) -> int:
+    """Cancel a member's texts of this kind that have not gone out yet (e.g. reminders of a cancelled appointment)."""
+    return db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.family_member_id == member.id, OutboxMessage.kind == kind,
+               OutboxMessage.status.in_(("queued", "deferred")))
+        .values(status="cancelled", claimed_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount

@@ -1,4 +1,4 @@
-"""One SmsClient around the text provider: console (development), memory (tests) and, later, Twilio."""
+"""One SmsClient around the text provider: twilio (production), console (development), memory (tests)."""
 from __future__ import annotations
 
 import itertools
@@ -74,7 +74,13 @@ class MemorySmsClient:
             self.sent.clear()
 
 
-_BACKENDS = {"console": ConsoleSmsClient, "memory": MemorySmsClient}
+def _twilio_client() -> SmsClient:
+    from .twilio_client import TwilioSmsClient
+
+    return TwilioSmsClient()
+
+
+_BACKENDS = {"console": ConsoleSmsClient, "memory": MemorySmsClient, "twilio": _twilio_client}
 
 
 def build_client(backend: str) -> SmsClient:

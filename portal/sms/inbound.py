@@ -1,0 +1,146 @@
+"""Texts people send us: consent keywords, replies into the case conversation, and the unmatched inbox."""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from .. import audit
+from ..extensions import db
+from ..models import FamilyMember, InboundSms, OutboxMessage, User, utcnow
+from ..services.messaging import portal_link, queue_sms, render_sms
+from . import consent, keywords, policy
+from .history import add_to_conversation
+
+log = logging.getLogger(__name__)
+
+RECENT_TEXT_DAYS = 30
+
+
+class LinkError(ValueError):
+    """A text that cannot be linked to a family member; the message is safe to show."""
+
+
+def _members_with_number(phone: str) -> list[FamilyMember]:
+    return list(db.session.scalars(select(FamilyMember).where(FamilyMember.phone == phone).order_by(FamilyMember.id)))
+
+
+def pick_member(phone: str, members: list[FamilyMember]) -> FamilyMember | None:
+    """Whose reply this is: the only family member with the number, or the one we texted last; else unknown."""
+    if len(members) <= 1:
+        return members[0] if members else None
+    by_id = {m.id: m for m in members}
+    recent = db.session.scalar(
+        select(OutboxMessage.family_member_id)
+        .where(OutboxMessage.to_number == phone, OutboxMessage.family_member_id.in_(by_id),
+               OutboxMessage.sent_at >= utcnow() - timedelta(days=RECENT_TEXT_DAYS))
+        .order_by(OutboxMessage.sent_at.desc()).limit(1)
+    )
+    return by_id.get(recent)
+
+
+def _unknown_number_opted_out(phone: str, before_id: int) -> bool:
+    """For a number no family member has: whether its last consent keyword was an opt-out."""
+    earlier = db.session.scalars(
+        select(InboundSms.body).where(InboundSms.from_number == phone, InboundSms.handling == "keyword",
+                                      InboundSms.id < before_id)
+        .order_by(InboundSms.id.desc()).limit(20)
+    )
+    for body in earlier:
+        word = keywords.classify(body)
+        if word in (keywords.OPT_OUT, keywords.OPT_IN):
+            return word == keywords.OPT_OUT
+    return False
+
+
+def _reply(phone: str, member: FamilyMember | None, name: str, kind: str, *, asked_in: str = "en",
+           **context) -> OutboxMessage:
+    language = member.language if member is not None else asked_in  # a stranger gets the language they wrote in
+    body = render_sms(name, language, link=portal_link(), **context)
+    return queue_sms(to=phone, body=body, kind=kind, language=language, urgent=True,
+                     case=member.case if member is not None else None, family_member=member)
+
+
+def _opt_out(inbound: InboundSms, members: list[FamilyMember]) -> None:
+    newly = consent.opt_out_number(db.session, inbound.from_number, now=utcnow())
+    for member in newly:
+        audit.record("sms.opt_out", member, actor=None, source="text")
+    if newly:
+        _reply(inbound.from_number, pick_member(inbound.from_number, newly) or newly[0], "opt_out_confirmation",
+               policy.OPT_OUT_CONFIRMATION)
+    elif not members and not _unknown_number_opted_out(inbound.from_number, inbound.id):
+        _reply(inbound.from_number, None, "opt_out_confirmation", policy.OPT_OUT_CONFIRMATION,
+               asked_in=keywords.language_of(inbound.body))
+
+
+def _opt_in(inbound: InboundSms) -> None:
+    back = consent.opt_in_number(db.session, inbound.from_number)
+    for member in back:
+        audit.record("sms.opt_in", member, actor=None, source="text")
+    if back:
+        _reply(inbound.from_number, pick_member(inbound.from_number, back) or back[0], "opt_in_confirmation",
+               "opt_in_confirmation")
+
+
+def _help(inbound: InboundSms, members: list[FamilyMember], opted_out: bool) -> None:
+    if opted_out or (not members and _unknown_number_opted_out(inbound.from_number, inbound.id)):
+        return  # nothing but the one confirmation goes to an opted-out number
+    from ..services.agency import get_agency
+
+    member = pick_member(inbound.from_number, members) or (members[0] if members else None)
+    _reply(inbound.from_number, member, "help", "help_reply", asked_in=keywords.language_of(inbound.body),
+           agency_phone=get_agency().phone)
+
+
+def receive_inbound_sms(*, message_sid: str, from_number: str, to_number: str, body: str) -> InboundSms | None:
+    """Record a text sent to us and act on it; None when this MessageSid was handled before."""
+    if db.session.scalar(select(InboundSms.id).where(InboundSms.message_sid == message_sid)) is not None:
+        return None
+    inbound = InboundSms(message_sid=message_sid, from_number=from_number[:20], to_number=to_number[:20],
+                         body=body, handling="unmatched", received_at=utcnow())
+    db.session.add(inbound)
+    db.session.flush()  # the unique MessageSid also stops a simultaneous duplicate at commit
+    members = _members_with_number(inbound.from_number)
+    opted_out = any(m.sms_opted_out_at is not None for m in members)
+    word = keywords.classify(body)
+    if word == keywords.OPT_IN and not opted_out and keywords.is_conversational(body):
+        word = None  # "yes" from someone who never opted out is an answer, not a keyword
+    if word is None:
+        member = pick_member(inbound.from_number, members)
+        if member is not None:
+            add_to_conversation(db.session, inbound, member)
+        log.info("inbound text id=%s handling=%s", inbound.id, inbound.handling)
+        return inbound
+    inbound.handling = "keyword"
+    owner = pick_member(inbound.from_number, members)
+    if owner is not None:
+        inbound.family_member_id, inbound.case_id = owner.id, owner.case_id
+    if word == keywords.OPT_OUT:
+        _opt_out(inbound, members)
+    elif word == keywords.OPT_IN:
+        _opt_in(inbound)
+    else:
+        _help(inbound, members, opted_out)
+    log.info("inbound text id=%s handling=keyword word=%s", inbound.id, word)
+    return inbound
+
+
+def unmatched_texts(limit: int = 100) -> list[InboundSms]:
+    """Texts from numbers no family member has, newest first, waiting for staff to link them."""
+    return list(db.session.scalars(
+        select(InboundSms).where(InboundSms.handling == "unmatched").order_by(InboundSms.received_at.desc(),
+                                                                             InboundSms.id.desc()).limit(limit)
+    ))
+
+
+def link_inbound_sms(inbound: InboundSms, member: FamilyMember, *, staff: User) -> None:
+    """Put an unmatched text into a family member's conversation (the caller checked the staff may see them)."""
+    if inbound.handling != "unmatched":
+        raise LinkError(str(_l("This text was already linked.")))
+    add_to_conversation(db.session, inbound, member)
+    inbound.linked_by_id = staff.id
+    inbound.linked_at = utcnow()
+    db.session.flush()
+    audit.record("inbound_sms.link", inbound, family_member_id=member.id, case_id=member.case_id)

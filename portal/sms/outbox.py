@@ -1,0 +1,248 @@
+"""Delivering the outbox: claim due texts (safe with many consumers), send them, record every outcome.
+
+States: queued -> sending -> sent -> delivered / undelivered / failed, plus deferred (quiet hours), blocked
+(opted out) and cancelled. A claimed text is 'sending' with claimed_at as the claim's token; every later write
+checks that token, so a consumer whose claim was taken over can never overwrite another's result. A consumer
+that dies leaves its texts 'sending'; the sweep gives them back after SMS_CLAIM_LEASE_SECONDS, which can repeat
+only a text that was in flight at that moment.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models import Agency, FamilyMember, OutboxMessage, utcnow
+from . import consent, policy
+from .client import SmsError
+from .history import add_sent_outreach
+
+log = logging.getLogger(__name__)
+
+CLAIMABLE = ("queued", "deferred")
+NOT_YET_SENT = ("queued", "deferred", "sending")
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """The parts of a claimed text that delivery needs (read in the claim itself, no second query)."""
+
+    id: int
+    to_number: str
+    body: str
+    kind: str
+    urgent: bool
+    attempts: int
+    case_id: int | None
+    family_member_id: int | None
+
+
+@dataclass
+class DrainResult:
+    """What one drain did, for logs and tests."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    blocked: int = 0
+    deferred: int = 0
+    released: int = 0
+    paused: bool = False
+
+
+def claim(session: Session, *, now: datetime, limit: int,
+          ids: list[int] | None = None) -> tuple[datetime, list[Claimed]]:
+    """Mark up to limit due texts 'sending' for this consumer alone; returns the claim token and the texts."""
+    token = now + timedelta(microseconds=secrets.randbelow(1000))  # two claims in one microsecond differ
+    due = or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now)
+    pick = select(OutboxMessage.id).where(OutboxMessage.status.in_(CLAIMABLE), due)
+    if ids is not None:
+        pick = pick.where(OutboxMessage.id.in_(ids))
+    # PostgreSQL skips rows another consumer holds instead of waiting. SQLite ignores FOR UPDATE: its writers
+    # take turns, and the status guard in the UPDATE makes a second claim of a row impossible.
+    pick = pick.order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
+    rows = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(pick), OutboxMessage.status.in_(CLAIMABLE))
+        .values(status="sending", claimed_at=token)
+        .returning(OutboxMessage.id, OutboxMessage.to_number, OutboxMessage.body, OutboxMessage.kind,
+                   OutboxMessage.urgent, OutboxMessage.attempts, OutboxMessage.case_id,
+                   OutboxMessage.family_member_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    session.commit()
+    return token, sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
+
+
+def _mine(item: Claimed, token: datetime):
+    return and_(OutboxMessage.id == item.id, OutboxMessage.status == "sending", OutboxMessage.claimed_at == token)
+
+
+def _finish(session: Session, item: Claimed, token: datetime, **values) -> bool:
+    done = session.execute(update(OutboxMessage).where(_mine(item, token)).values(**values)
+                           .execution_options(synchronize_session=False)).rowcount
+    session.commit()
+    return bool(done)
+
+
+def release(session: Session, items: list[Claimed], token: datetime, *, at: datetime) -> int:
+    """Give claimed texts that were not tried back to the queue, due at the given time."""
+    if not items:
+        return 0
+    count = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_([i.id for i in items]), OutboxMessage.status == "sending",
+               OutboxMessage.claimed_at == token)
+        .values(status="queued", claimed_at=None, next_attempt_at=at)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    return count
+
+
+def _record_sent(session: Session, item: Claimed, token: datetime, provider_sid: str) -> None:
+    now = utcnow()
+    # Normally the text is still ours. If the claim was lost it may be queued again: we did send it, so say so.
+    table = OutboxMessage.__table__  # plain UPDATEs: this runs once for every text a worker sends
+    moved = session.execute(
+        update(table)
+        .where(table.c.id == item.id,
+               or_(table.c.status.in_(CLAIMABLE),
+                   and_(table.c.status == "sending", table.c.claimed_at == token)))
+        .values(status="sent", provider_sid=provider_sid, sent_at=now, attempts=item.attempts + 1,
+                error_code=None, claimed_at=None, next_attempt_at=None)
+    ).rowcount
+    if moved:
+        add_sent_outreach(session, outbox_id=item.id, case_id=item.case_id, family_member_id=item.family_member_id,
+                          at=now)
+    else:  # a status callback got here first and already moved it on (and logged the outreach)
+        session.execute(update(table).where(table.c.id == item.id)
+                        .values(attempts=table.c.attempts + 1, sent_at=func.coalesce(table.c.sent_at, now)))
+    session.commit()
+
+
+def _record_failure(session: Session, item: Claimed, token: datetime, exc: SmsError, result: DrainResult) -> None:
+    now = utcnow()
+    attempts = item.attempts + 1
+    values = {"attempts": attempts, "error_code": (exc.code or "")[:16] or None, "claimed_at": None}
+    if exc.code == policy.OPTED_OUT_CODE:
+        values["status"] = "blocked"
+        consent.opt_out_number(session, item.to_number, now=now)
+    elif exc.code in policy.WRONG_NUMBER_CODES:
+        values["status"] = "failed"
+        consent.flag_number(session, item.to_number, now=now)
+    elif not exc.retryable or attempts >= policy.MAX_ATTEMPTS:
+        values["status"] = "failed"
+    else:
+        values["status"] = "queued"
+        values["next_attempt_at"] = now + policy.retry_delay(attempts)
+    _finish(session, item, token, **values)
+    counter = {"blocked": "blocked", "failed": "failed", "queued": "retrying"}[values["status"]]
+    setattr(result, counter, getattr(result, counter) + 1)
+    log.info("text not sent: outbox_id=%s attempt=%d code=%s now=%s", item.id, attempts, values["error_code"],
+             values["status"])
+
+
+def _send_batch(session: Session, batch: list[Claimed], token: datetime, result: DrainResult, *,
+                deadline: float, agency_tz: str) -> None:
+    opted_out = consent.opted_out_numbers(session, {i.to_number for i in batch})
+    member_ids = {i.family_member_id for i in batch if i.family_member_id}
+    members = {m.id: m for m in session.scalars(select(FamilyMember).where(FamilyMember.id.in_(member_ids)))} \
+        if member_ids else {}
+    client = current_app.extensions["sms_client"]
+    for index, item in enumerate(batch):
+        if time.monotonic() > deadline:  # the claim may soon be handed to another consumer: stop in time
+            result.released += release(session, batch[index:], token, at=utcnow())
+            return
+        if item.to_number in opted_out and item.kind != policy.OPT_OUT_CONFIRMATION:
+            result.blocked += _finish(session, item, token, status="blocked", claimed_at=None)
+            continue
+        now = utcnow()
+        if not item.urgent:
+            member = members.get(item.family_member_id)
+            send_at = (policy.next_send_time(now, member.timezone, member.quiet_start, member.quiet_end) if member
+                       else policy.next_send_time(now, agency_tz))
+            if send_at > now:
+                result.deferred += _finish(session, item, token, status="deferred", next_attempt_at=send_at,
+                                           claimed_at=None)
+                continue
+        try:
+            sent = client.send(to=item.to_number, body=item.body, outbox_id=item.id)
+        except Exception as exc:
+            if not isinstance(exc, SmsError):
+                log.exception("text delivery crashed: outbox_id=%s", item.id)
+                exc = SmsError("unexpected error", code="error")
+            _record_failure(session, item, token, exc, result)
+            if exc.code == policy.OPTED_OUT_CODE:
+                opted_out.add(item.to_number)
+            if exc.retryable:  # the provider, not this text, is in trouble: leave the rest for later
+                result.paused = True
+                result.released += release(session, batch[index + 1:], token,
+                                           at=utcnow() + policy.PAUSE_AFTER_PROVIDER_ERROR)
+                return
+            continue
+        _record_sent(session, item, token, sent.provider_sid)
+        result.sent += 1
+
+
+def drain(*, ids: list[int] | None = None, budget_seconds: float | None = None) -> DrainResult:
+    """Deliver due texts (all, or only these ids) batch by batch until none is left or the provider is in trouble."""
+    config = current_app.config
+    batch_size = int(config.get("SMS_BATCH_SIZE", 20))
+    half_lease = int(config.get("SMS_CLAIM_LEASE_SECONDS", 300)) / 2
+    stop_at = time.monotonic() + (budget_seconds if budget_seconds is not None else math.inf)
+    result = DrainResult()
+    with Session(db.engine, expire_on_commit=False) as session:
+        agency_tz = session.scalar(select(Agency.timezone).order_by(Agency.id).limit(1)) \
+            or config["AGENCY_TIMEZONE"]
+        while time.monotonic() < stop_at:
+            token, batch = claim(session, now=utcnow(), limit=batch_size, ids=ids)
+            if not batch:
+                break
+            _send_batch(session, batch, token, result, deadline=time.monotonic() + half_lease, agency_tz=agency_tz)
+            if result.paused:
+                break
+    return result
+
+
+def reclaim_stale(*, now: datetime | None = None) -> int:
+    """Give back texts left 'sending' longer than the lease (their consumer died); returns how many."""
+    now = now or utcnow()
+    lease = timedelta(seconds=int(current_app.config.get("SMS_CLAIM_LEASE_SECONDS", 300)))
+    with Session(db.engine) as session:
+        count = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - lease)
+            .values(status="queued", claimed_at=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        session.commit()
+    if count:
+        log.warning("gave back %d texts left 'sending' by a consumer that stopped", count)
+    return count
+
+
+def sweep(*, budget_seconds: float | None = 50) -> DrainResult:
+    """The every-minute job: take back abandoned claims, then deliver everything that is due."""
+    reclaim_stale()
+    result = drain(budget_seconds=budget_seconds)
+    if result.sent or result.retrying or result.failed:
+        log.info("sweep: sent=%d retrying=%d failed=%d blocked=%d deferred=%d paused=%s", result.sent,
+                 result.retrying, result.failed, result.blocked, result.deferred, result.paused)
+    return result
+
+
+def deliver_message(outbox_id: int) -> str:
+    """Deliver one text now if it is due; returns its status afterwards."""
+    drain(ids=[outbox_id])
+    with Session(db.engine) as session:
+        status = session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == outbox_id))
+    return status or "missing"

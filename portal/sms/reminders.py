@@ -1,0 +1,62 @@
+"""Appointment reminders by text, 24 hours and 1 hour before; each goes once even with many consumers."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from babel.dates import format_skeleton, format_time
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..models import ACTIVE_SLOT_STATUSES, Appointment, utcnow
+from ..services.messaging import queue_family_sms
+from .policy import zone
+
+log = logging.getLogger(__name__)
+
+# (column that says it was sent, template, how long before, latest useful moment before, urgent)
+REMINDERS = (
+    ("reminder_24h_sent_at", "appointment_reminder_24h", timedelta(hours=24), timedelta(hours=2), False),
+    ("reminder_1h_sent_at", "appointment_reminder_1h", timedelta(hours=1), timedelta(0), True),
+)
+
+
+def _when(appointment: Appointment, language: str, timezone: str) -> tuple[str, str]:
+    tz = zone(timezone)
+    at = format_time(appointment.starts_at, "short", tzinfo=tz, locale=language)
+    day = format_skeleton("MMMEd", appointment.starts_at, tzinfo=tz, locale=language)
+    return f"{day}, {at}", at
+
+
+def queue_due_reminders(now: datetime | None = None) -> int:
+    """Queue every reminder that has come due and was not queued yet; returns how many were handled."""
+    now = now or utcnow()
+    handled = 0
+    for column_name, template, ahead, latest, urgent in REMINDERS:
+        column = getattr(Appointment, column_name)
+        due = db.session.scalars(
+            select(Appointment)
+            .where(Appointment.status.in_(ACTIVE_SLOT_STATUSES), Appointment.starts_at.is_not(None),
+                   Appointment.family_member_id.is_not(None), column.is_(None),
+                   Appointment.starts_at <= now + ahead, Appointment.starts_at > now + latest)
+            .order_by(Appointment.starts_at).limit(200)
+        ).all()
+        for appointment in due:
+            if appointment.created_at >= appointment.starts_at - ahead:
+                continue  # booked after this reminder's time: the booking itself was the reminder
+            # Claim the reminder: a second consumer running the same job finds it already taken.
+            claimed = db.session.execute(
+                update(Appointment).where(Appointment.id == appointment.id, column.is_(None))
+                .values({column_name: now}).execution_options(synchronize_session=False)
+            ).rowcount
+            if claimed:
+                member = appointment.family_member
+                when, at = _when(appointment, member.language, member.timezone)
+                queue_family_sms(member, template, kind="appointment_reminder", urgent=urgent, when=when, time=at,
+                                 mode=appointment.mode,
+                                 liaison_name=appointment.liaison.name if appointment.liaison else None)
+                handled += 1
+            db.session.commit()  # one appointment at a time; the commit hands its text to delivery
+    if handled:
+        log.info("queued %d appointment reminders", handled)
+    return handled

@@ -1,0 +1,63 @@
+"""Twilio's status callbacks: a text's status only moves forward, and a repeated callback changes nothing."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import func, or_, update
+
+from ..extensions import db
+from ..models import OutboxMessage, utcnow
+from . import consent, policy
+from .history import add_sent_outreach
+from .outbox import NOT_YET_SENT
+
+log = logging.getLogger(__name__)
+
+# Twilio's words for a text's status -> ours. accepted/queued/sending/scheduled say nothing new to us.
+PROVIDER_STATUS = {"sent": "sent", "delivered": "delivered", "read": "delivered", "undelivered": "undelivered",
+                   "failed": "failed"}
+
+
+def apply_status_callback(*, outbox_id: int, provider_status: str | None, provider_sid: str | None,
+                          error_code: str | None = None) -> bool:
+    """Move a text's status forward; False when the callback is old news, repeated, or about another message."""
+    new = PROVIDER_STATUS.get((provider_status or "").strip().lower())
+    message = db.session.get(OutboxMessage, outbox_id)
+    if new is None or message is None:
+        return False
+    now = utcnow()
+    values = {"status": new}
+    if new == "delivered":
+        values["delivered_at"] = now
+    if error_code:
+        values["error_code"] = str(error_code)[:16]
+    same_message = or_(OutboxMessage.provider_sid.is_(None), OutboxMessage.provider_sid == provider_sid)
+    # First move out of "not yet sent" (the callback beat the worker's own write): it counts as sent now.
+    first = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id, OutboxMessage.status.in_(NOT_YET_SENT), same_message)
+        .values(**values, provider_sid=func.coalesce(OutboxMessage.provider_sid, provider_sid),
+                sent_at=func.coalesce(OutboxMessage.sent_at, now), claimed_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    moved = bool(first)
+    if first:
+        add_sent_outreach(db.session, outbox_id=message.id, case_id=message.case_id,
+                          family_member_id=message.family_member_id, at=now)
+    elif new != "sent":
+        moved = bool(db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == outbox_id, OutboxMessage.status == "sent", same_message)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount)
+    if moved and error_code:
+        code = str(error_code)
+        if code == policy.OPTED_OUT_CODE:
+            consent.opt_out_number(db.session, message.to_number, now=now)
+        elif code in policy.WRONG_NUMBER_CODES:
+            consent.flag_number(db.session, message.to_number, now=now)
+    db.session.flush()
+    db.session.expire(message)
+    log.info("status callback outbox_id=%s status=%s applied=%s code=%s", outbox_id, new, moved, error_code)
+    return moved

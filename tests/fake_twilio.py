@@ -1,0 +1,227 @@
+"""A fake Twilio: a real HTTP server on 127.0.0.1 speaking enough of the Messages API for the real SDK.
+
+It records every text it accepts, can fail on demand (HTTP 500/503/429, a dropped connection, a timeout, an
+error code such as 21211 or 21610), and sends signed status callbacks to the URL each text named.
+
+    with FakeTwilio() as fake:            # fake.url goes into TWILIO_API_BASE_URL
+        ...                               # fake.messages: what was accepted; fake.requests: every attempt
+        fake.fail(status=503)             # every request answers 503 until fake.recover()
+        fake.fail(mode="drop", times=3)   # the next 3 requests lose their connection
+        fake.send_status(fake.messages[0], "delivered")
+"""
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+from twilio.request_validator import RequestValidator
+
+ACCOUNT_SID = "AC" + "f" * 32
+AUTH_TOKEN = "fake-twilio-auth-token"  # noqa: S105  (a test value)
+ERROR_MESSAGES = {
+    21211: "The 'To' number is not a valid phone number.",
+    21610: "Attempt to send to unsubscribed recipient",
+    21614: "'To' number is not a valid mobile number",
+    20429: "Too Many Requests",
+}
+
+
+@dataclass
+class Received:
+    """One text the fake accepted."""
+
+    sid: str
+    to: str
+    body: str
+    sender: str | None
+    messaging_service_sid: str | None
+    status_callback: str | None
+    user_agent: str
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def outbox_id(self) -> int | None:
+        """The outbox id the portal put into the status callback URL."""
+        if not self.status_callback:
+            return None
+        values = parse_qs(urlsplit(self.status_callback).query).get("outbox_id")
+        return int(values[0]) if values else None
+
+
+@dataclass
+class _Failure:
+    status: int | None = None  # HTTP status to answer with
+    code: int | None = None  # Twilio error code in the JSON body
+    mode: str | None = None  # "drop" (close without answering) or "timeout" (answer too late)
+    times: int | None = None  # None: until recover()
+
+
+class FakeTwilio:
+    """The server; use as a context manager or call start() and stop()."""
+
+    def __init__(self, *, account_sid: str = ACCOUNT_SID, auth_token: str = AUTH_TOKEN, delay: float = 0.0,
+                 timeout_seconds: float = 2.0) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.delay = delay  # seconds to wait after recording a text and before answering (a text "in flight")
+        self.timeout_seconds = timeout_seconds
+        self.messages: list[Received] = []
+        self.requests: list[tuple[float, int]] = []  # (when, HTTP status answered or 0 for dropped)
+        self._failures: list[_Failure] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- control ---------------------------------------------------------------------------------------------
+    def start(self) -> FakeTwilio:
+        """Listen on a free port on 127.0.0.1."""
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-twilio",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeTwilio:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """The base URL to give the SDK instead of https://api.twilio.com."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def fail(self, *, status: int | None = None, code: int | None = None, mode: str | None = None,
+             times: int | None = None) -> None:
+        """Fail the next `times` requests (all of them until recover() when times is None)."""
+        if status is None and mode is None:
+            status = 400 if code else 500
+        with self._lock:
+            self._failures.append(_Failure(status=status, code=code, mode=mode, times=times))
+
+    def recover(self) -> None:
+        """Answer normally again."""
+        with self._lock:
+            self._failures.clear()
+
+    def counts_by_outbox_id(self) -> dict[int, int]:
+        """How many times each outbox id was accepted."""
+        counts: dict[int, int] = {}
+        with self._lock:
+            for message in self.messages:
+                counts[message.outbox_id] = counts.get(message.outbox_id, 0) + 1
+        return counts
+
+    def send_status(self, message: Received, status: str, *, error_code: int | None = None,
+                    token: str | None = None, url: str | None = None) -> requests.Response:
+        """POST a signed status callback for a text to the URL the portal gave, as Twilio does."""
+        url = url or message.status_callback
+        params = {"MessageSid": message.sid, "SmsSid": message.sid, "AccountSid": self.account_sid,
+                  "MessageStatus": status, "SmsStatus": status, "To": message.to, "ApiVersion": "2010-04-01"}
+        if message.sender:
+            params["From"] = message.sender
+        if error_code:
+            params["ErrorCode"] = str(error_code)
+        signature = RequestValidator(token or self.auth_token).compute_signature(url, params)
+        return requests.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=10)
+
+    # -- the API ---------------------------------------------------------------------------------------------
+    def _next_failure(self) -> _Failure | None:
+        with self._lock:
+            if not self._failures:
+                return None
+            failure = self._failures[0]
+            if failure.times is not None:
+                failure.times -= 1
+                if failure.times <= 0:
+                    self._failures.pop(0)
+            return failure
+
+    def _accept(self, form: dict[str, str], user_agent: str) -> dict:
+        sid = "SM" + uuid.uuid4().hex
+        record = Received(sid=sid, to=form.get("To", ""), body=form.get("Body", ""), sender=form.get("From"),
+                          messaging_service_sid=form.get("MessagingServiceSid"),
+                          status_callback=form.get("StatusCallback"), user_agent=user_agent)
+        with self._lock:
+            self.messages.append(record)
+        now = formatdate(usegmt=True)
+        return {
+            "sid": sid, "account_sid": self.account_sid, "to": record.to, "from": record.sender,
+            "messaging_service_sid": record.messaging_service_sid, "body": record.body, "status": "queued",
+            "num_segments": "1", "num_media": "0", "direction": "outbound-api", "api_version": "2010-04-01",
+            "price": None, "price_unit": "USD", "error_code": None, "error_message": None,
+            "date_created": now, "date_updated": now, "date_sent": None,
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json", "subresource_uris": {},
+        }
+
+
+def _handler_for(fake: FakeTwilio):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, like the real API
+        disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart (delayed ACK)
+
+        def log_message(self, *args) -> None:  # quiet
+            return None
+
+        def _answer(self, status: int, payload: dict) -> None:
+            body = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            fake.requests.append((time.monotonic(), status))
+
+        def _error(self, status: int, code: int | None, message: str) -> None:
+            self._answer(status, {"code": code, "message": message, "status": status,
+                                  "more_info": f"https://www.twilio.com/docs/errors/{code}"})
+
+        def do_POST(self) -> None:  # noqa: N802  (http.server's name)
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length).decode()
+            expected = f"/2010-04-01/Accounts/{fake.account_sid}/Messages.json"
+            if urlsplit(self.path).path != expected:
+                return self._error(404, 20404, "The requested resource was not found")
+            credentials = base64.b64encode(f"{fake.account_sid}:{fake.auth_token}".encode()).decode()
+            if self.headers.get("Authorization") != f"Basic {credentials}":
+                return self._error(401, 20003, "Authenticate")
+            failure = fake._next_failure()
+            if failure is not None:
+                if failure.mode == "drop":
+                    fake.requests.append((time.monotonic(), 0))
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return None
+                if failure.mode == "timeout":
+                    time.sleep(fake.timeout_seconds)
+                    return self._error(503, None, "Service Unavailable (too late)")
+                status = failure.status or 500
+                return self._error(status, failure.code or (20429 if status == 429 else None),
+                                   ERROR_MESSAGES.get(failure.code or 0, "Server error"))
+            form = {key: values[0] for key, values in parse_qs(raw, keep_blank_values=True).items()}
+            if not form.get("To") or not (form.get("From") or form.get("MessagingServiceSid")):
+                return self._error(400, 21604, "A 'To' phone number and a sender are required.")
+            payload = fake._accept(form, self.headers.get("User-Agent", ""))
+            if fake.delay:
+                time.sleep(fake.delay)  # recorded, not yet answered: a consumer killed now loses the answer
+            return self._answer(201, payload)
+
+    return Handler
