@@ -14,7 +14,15 @@ from portal.templating import local_datetime
 
 from . import factories
 from .conftest import sign_in
-from .i18n_support import SPANISH_PO, extract_messages, load_spanish, untranslated
+from .i18n_support import (
+    FAMILY_PYTHON,
+    FAMILY_TEMPLATES,
+    ROOT,
+    SPANISH_PO,
+    extract_messages,
+    load_spanish,
+    untranslated,
+)
 
 MOMENT = datetime(2026, 11, 26, 21, 30, tzinfo=UTC)  # 3:30 PM in Chicago
 
@@ -37,6 +45,19 @@ def test_the_family_side_sources_are_really_read():
     assert any(str(msgid).startswith("%(agency)s: your family liaison invited you") for msgid in messages)
     for stage_text in ("Waiting for lab results", "Most often in 1 or 2 days.", "The court sets the dates."):
         assert stage_text in messages  # the stage vocabulary (portal/models/stages.py)
+    # The tip pages, upload refusals, booking, preferences and the texts are read too.
+    for expected in ("Leave a tip about the death of %(name)s", "“%(name)s” is empty. Choose the file again.",
+                     "Sorry, someone just took this time. Please choose another time.", "Your settings are saved."):
+        assert expected in messages
+    texts = {where.split(":")[0] for places in messages.values() for where in places}
+    assert {"templates/sms/stage_change.txt", "templates/sms/help.txt", "templates/tips/form.html",
+            "portal/uploads.py", "portal/tips/routes.py"} <= texts
+
+
+def test_every_family_side_source_listed_exists():
+    # A renamed or moved module must not silently drop out of the checks above.
+    missing = [entry for entry in (*FAMILY_TEMPLATES, *FAMILY_PYTHON) if not (ROOT / entry).exists()]
+    assert not missing, f"listed in tests/i18n_support.py but not found: {missing}"
 
 
 def test_a_new_untranslated_family_message_is_reported(tmp_path):
