@@ -38,17 +38,30 @@ CASES = [
     ("OD-2025-0120", "Nina Alvarez", 600, "closed", 1, [("Jorge Alvarez", "Husband", "es", None)]),
 ]
 
+# (language, title, description, phone, web address): each family reads the services in its own language.
 RESOURCES = [
-    ("988 Suicide & Crisis Lifeline", "Free, private help any time, day or night, by call or text.", "988",
+    ("en", "988 Suicide & Crisis Lifeline", "Free, private help any time, day or night, by call or text.", "988",
      "https://988lifeline.org"),
-    ("GRASP: grief support after a substance-use death",
+    ("en", "GRASP: grief support after a substance-use death",
      "Support groups for families and friends who lost someone to substance use or addiction.", None,
      "https://grasphelp.org"),
-    ("Crime victim compensation",
+    ("en", "Crime victim compensation",
      "Your state's victim compensation program may help pay for funeral costs and counseling.", None,
      "https://ovc.ojp.gov/states"),
-    ("SAMHSA National Helpline", "Free referrals for treatment and support, in English and Spanish.",
+    ("en", "SAMHSA National Helpline", "Free referrals for treatment and support, in English and Spanish.",
      "1-800-662-4357", "https://www.samhsa.gov/find-help/national-helpline"),
+    ("es", "988 Línea de Prevención del Suicidio y Crisis",
+     "Ayuda gratuita y privada a cualquier hora, de día o de noche, por llamada o mensaje de texto. "
+     "Para hablar en español, marque 988 y luego el 2.", "988", "https://988lineadevida.org"),
+    ("es", "GRASP: apoyo en el duelo después de una muerte por consumo de sustancias",
+     "Grupos de apoyo para familiares y amigos que perdieron a alguien por el consumo de sustancias o una "
+     "adicción.", None, "https://grasphelp.org"),
+    ("es", "Compensación para víctimas de delitos",
+     "El programa de compensación para víctimas de su estado puede ayudar a pagar los gastos del funeral y "
+     "la consejería.", None, "https://ovc.ojp.gov/states"),
+    ("es", "Línea Nacional de Ayuda de SAMHSA",
+     "Referencias gratuitas a tratamiento y apoyo, en inglés y en español.", "1-800-662-4357",
+     "https://www.samhsa.gov/find-help/national-helpline"),
 ]
 
 
@@ -106,8 +119,9 @@ def seed_demo() -> tuple[bool, list[tuple[str, str]]]:
                                               end_time=time(19, 0), slot_minutes=30))
         db.session.add(AvailabilityWindow(liaison_id=liaison.id, weekday=5, start_time=time(10, 0),
                                           end_time=time(12, 0), slot_minutes=30))
-    for order, (title, description, phone, url) in enumerate(RESOURCES):
-        db.session.add(Resource(title=title, description=description, phone=phone, url=url, sort_order=order))
+    for order, (language, title, description, phone, url) in enumerate(RESOURCES):
+        db.session.add(Resource(title=title, description=description, phone=phone, url=url, language=language,
+                                sort_order=order))
     db.session.flush()
     _seed_family_side(now)
     return True, logins

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import ValidationError
+from wtforms.validators import Length
 
 from .services.cases import CaseError, normalize_phone
 
@@ -28,3 +29,11 @@ def strip_filter(value):
 
 
 EMAIL_MESSAGE = _l("Enter an email address like name@example.com.")
+
+# WTForms' own message ("Field cannot be longer than 200 characters.") is stiff in English and in its Spanish.
+TOO_LONG = _l("This is too long. Please use %(max)d characters or fewer.")
+
+
+def max_length(limit: int) -> Length:
+    """Length(max=limit) with a plain message that the portal's catalog translates."""
+    return Length(max=limit, message=TOO_LONG)

@@ -20,12 +20,13 @@ SPANISH_PO = TRANSLATIONS / "es" / "LC_MESSAGES" / "messages.po"
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
 JINJA_OPTIONS = {"extensions": "jinja2.ext.do", "silent": "false"}  # as babel.cfg; a broken template fails loudly
 
-# What a family member, an anonymous tipster or a text recipient can read. Paths that do not exist yet (tips)
-# are skipped until someone creates them.
+# What a family member, an anonymous tipster or a text recipient can read: the pages, the texts and the
+# messages built in Python for them (upload refusals, inbound-text replies, flashes, form errors).
+# test_i18n_spanish checks that each of these paths exists, so a rename cannot silently drop one.
 FAMILY_TEMPLATES = ("templates/family", "templates/tips", "templates/auth", "templates/errors", "templates/sms",
                     "templates/base.html", "templates/_macros.html")
-FAMILY_PYTHON = ("portal/family", "portal/tips", "portal/auth", "portal/services", "portal/forms.py",
-                 "portal/models/stages.py", "portal/templating.py")
+FAMILY_PYTHON = ("portal/family", "portal/tips", "portal/auth", "portal/services", "portal/sms", "portal/forms.py",
+                 "portal/uploads.py", "portal/models/stages.py", "portal/templating.py")
 
 
 def compile_catalogs(directory: Path = TRANSLATIONS) -> list[Path]:

@@ -3,6 +3,7 @@ and dates, times and numbers are written the way a Spanish reader expects."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
 import pytest
 from babel.messages.checkers import python_format
@@ -10,11 +11,20 @@ from flask_babel import force_locale, format_date, format_datetime, format_decim
 
 from portal.models import STAGES
 from portal.services.messaging import render_sms
+from portal.sms.segments import segment_count
 from portal.templating import local_datetime
 
 from . import factories
 from .conftest import sign_in
-from .i18n_support import SPANISH_PO, extract_messages, load_spanish, untranslated
+from .i18n_support import (
+    FAMILY_PYTHON,
+    FAMILY_TEMPLATES,
+    ROOT,
+    SPANISH_PO,
+    extract_messages,
+    load_spanish,
+    untranslated,
+)
 
 MOMENT = datetime(2026, 11, 26, 21, 30, tzinfo=UTC)  # 3:30 PM in Chicago
 
@@ -37,6 +47,19 @@ def test_the_family_side_sources_are_really_read():
     assert any(str(msgid).startswith("%(agency)s: your family liaison invited you") for msgid in messages)
     for stage_text in ("Waiting for lab results", "Most often in 1 or 2 days.", "The court sets the dates."):
         assert stage_text in messages  # the stage vocabulary (portal/models/stages.py)
+    # The tip pages, upload refusals, booking, preferences and the texts are read too.
+    for expected in ("Leave a tip about the death of %(name)s", "“%(name)s” is empty. Choose the file again.",
+                     "Sorry, someone just took this time. Please choose another time.", "Your settings are saved."):
+        assert expected in messages
+    texts = {where.split(":")[0] for places in messages.values() for where in places}
+    assert {"templates/sms/stage_change.txt", "templates/sms/help.txt", "templates/tips/form.html",
+            "portal/uploads.py", "portal/tips/routes.py"} <= texts
+
+
+def test_every_family_side_source_listed_exists():
+    # A renamed or moved module must not silently drop out of the checks above.
+    missing = [entry for entry in (*FAMILY_TEMPLATES, *FAMILY_PYTHON) if not (ROOT / entry).exists()]
+    assert not missing, f"listed in tests/i18n_support.py but not found: {missing}"
 
 
 def test_a_new_untranslated_family_message_is_reported(tmp_path):
@@ -81,6 +104,51 @@ def test_texts_are_written_in_the_recipients_language(app):
         english = render_sms("invite", "en", link="https://portal.example/invite/x")
     assert "le invitó a un portal privado" in spanish and spanish.endswith("https://portal.example/invite/x")
     assert "invited you to a private portal" in english
+
+
+# Every text with the values it gets in real use (a weekday: CLDR's "sáb" for Saturday is outside GSM-7).
+LINK = "https://portal.example.gov/my"
+WEEKDAY = {"en": ("Tuesday, March 3, 2026, 5:00 PM", "Tue, Mar 3, 5:00 PM", "5:00 PM"),
+           "es": ("martes, 3 de marzo de 2026, 17:00", "mar, 3 mar, 17:00", "17:00")}
+TEXTS = [
+    ("update", lambda w: {}), ("update", lambda w: {"detailed": True, "summary": "Zzz."}),
+    ("opt_out_confirmation", lambda w: {}), ("opt_in_confirmation", lambda w: {}),
+    ("help", lambda w: {"agency_phone": "(312) 555-0100"}), ("help", lambda w: {}),
+    ("lead_question", lambda w: {}), ("callback_confirmed", lambda w: {}),
+    ("digest", lambda w: {"count": 3, "act_now": 1}),
+    ("staff_handover", lambda w: {"case_number": "OD-2026-0101", "from_name": "Sgt. Alex Lind"}),
+    *[(name, lambda w: {"detailed": True, "liaison_name": "Officer Dana Rivera", "when": w[0]})
+      for name in ("appointment_booked", "appointment_rescheduled", "appointment_cancelled", "appointment_reminder")],
+    ("appointment_reminder_24h", lambda w: {"when": w[1], "mode": "phone"}),
+    *[("appointment_reminder_24h", lambda w, mode=mode: {"detailed": True, "when": w[1], "mode": mode,
+                                                         "liaison_name": "Officer Dana Rivera"})
+      for mode in ("phone", "video", "in_person")],
+    ("appointment_reminder_1h", lambda w: {"time": w[2], "mode": "phone"}),
+    *[("appointment_reminder_1h", lambda w, mode=mode: {"detailed": True, "time": w[2], "mode": mode,
+                                                        "liaison_name": "Officer Dana Rivera"})
+      for mode in ("phone", "video", "in_person")],
+    ("handover", lambda w: {"member": SimpleNamespace(detailed_texts=True), "liaison_name": "Officer Sam Okafor"}),
+    ("staff_message", lambda w: {"detailed": True, "author_name": "Officer Dana Rivera",
+                                 "decedent_name": "Jordan Ellis"}),
+    *[("stage_change", lambda w, key=stage.key: {"member": SimpleNamespace(detailed_texts=True), "stage": key})
+      for stage in STAGES],
+]
+# The invite must say "le invitó" and "3 días" (the family journey reads them), so it is UCS-2 in Spanish.
+MAY_TAKE_MORE_IN_SPANISH = {"invite"}
+
+
+def test_spanish_texts_take_no_more_segments_than_the_english(app):
+    longer = []
+    with app.test_request_context():
+        for name, context in TEXTS:
+            english, spanish = (segment_count(render_sms(name, language, agency_name="Demo County Police Department",
+                                                         link=LINK, **context(WEEKDAY[language])))
+                                for language in ("en", "es"))
+            if spanish[2] > english[2] and name not in MAY_TAKE_MORE_IN_SPANISH:
+                longer.append(f"{name} {context(WEEKDAY['es'])}: English {english}, Spanish {spanish}")
+    assert len(TEXTS) > 30
+    assert not longer, "Spanish texts that need more segments (avoid á í ó ú where it reads naturally):\n" + \
+        "\n".join(longer)
 
 
 @pytest.mark.parametrize(("locale", "expected"), [

@@ -41,3 +41,20 @@ def test_printed_demo_sign_ins_work(app, db):
     for email in emails:
         response = login(app.test_client(), email, password)
         assert response.status_code == 302, email
+
+
+def test_demo_support_services_are_listed_in_each_familys_language(app, db):
+    from portal.demo import DEMO_PASSWORD
+
+    from .conftest import sign_in
+
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    pages = {}
+    for language in ("en", "es"):
+        user = db.session.scalars(select(User).where(User.role == "family", User.language == language)).first()
+        client = app.test_client()
+        sign_in(client, user, password=DEMO_PASSWORD)
+        pages[language] = client.get("/my/resources").get_data(as_text=True)
+    assert "988 Suicide &amp; Crisis Lifeline" in pages["en"] and "Línea de Prevención" not in pages["en"]
+    assert "988 Línea de Prevención del Suicidio y Crisis" in pages["es"] and "Crisis Lifeline" not in pages["es"]
+    assert "Compensación para víctimas de delitos" in pages["es"] and "Crime victim" not in pages["es"]

@@ -55,7 +55,7 @@ def test_detailed_reminders_say_who_and_how_in_the_members_language(db):
     with time_machine.travel(appointment.starts_at - timedelta(hours=23), tick=False):
         queue_due_reminders()
     [text] = _texts()
-    assert "Officer Dana Rivera" in text.body and "video call" in text.body  # msgids until the catalog is filled
+    assert "Officer Dana Rivera" in text.body and "videollamada" in text.body  # Spanish, from the catalog
     assert "jue, 5 mar, 11:00" in text.body and text.language == "es"
 
 

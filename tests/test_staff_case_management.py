@@ -148,7 +148,7 @@ def test_a_handover_tells_the_new_liaison_and_the_family(app, client, liaison, f
     notes = {(u.family_visible, u.body) for u in db.session.scalars(select(CaseUpdate).where(
         CaseUpdate.kind == "handover"))}
     assert notes == {(False, "Mother prefers calls after 6 pm."),
-                     (True, "Your liaison officer is now Officer Sam Okafor.\n\nSam is kind.")}
+                     (True, "From now on, your liaison officer is Officer Sam Okafor.\n\nSam is kind.")}
     kinds = {(t.kind, t.to_number) for t in db.session.scalars(select(OutboxMessage))}
     assert ("staff_handover", "+13125550199") in kinds and ("handover", plain.phone) in kinds
     assert client.get(f"/staff/cases/{case.id}").status_code == 404  # the old liaison's access ended

@@ -2,9 +2,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo
 
-from ..forms import EMAIL_MESSAGE, strip_filter
+from ..forms import EMAIL_MESSAGE, max_length, strip_filter
 from ..services.accounts import MAX_PASSWORD
 
 
@@ -12,9 +12,9 @@ class LoginForm(FlaskForm):
     """Email and password."""
 
     email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email address.")),
-                                                Email(EMAIL_MESSAGE), Length(max=254)], filters=[strip_filter])
+                                                Email(EMAIL_MESSAGE), max_length(254)], filters=[strip_filter])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")),
-                                                         Length(max=MAX_PASSWORD)])
+                                                         max_length(MAX_PASSWORD)])
     next = HiddenField()
 
 
@@ -22,7 +22,7 @@ class AcceptInviteForm(FlaskForm):
     """Choose the email to sign in with and a password."""
 
     email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email address.")),
-                                                Email(EMAIL_MESSAGE), Length(max=254)], filters=[strip_filter])
+                                                Email(EMAIL_MESSAGE), max_length(254)], filters=[strip_filter])
     password = PasswordField(_l("New password"), validators=[DataRequired(_l("Choose a password."))])
     confirm = PasswordField(_l("Type the password again"),
                             validators=[DataRequired(_l("Type the password again.")),
@@ -44,7 +44,7 @@ class MfaCodeForm(FlaskForm):
     """The six-digit code from an authenticator app."""
 
     code = StringField(_l("6-digit code from your authenticator app"),
-                       validators=[DataRequired(_l("Enter the 6-digit code.")), Length(max=12)],
+                       validators=[DataRequired(_l("Enter the 6-digit code.")), max_length(12)],
                        filters=[strip_filter])
 
 
@@ -52,14 +52,14 @@ class RecoveryCodeForm(FlaskForm):
     """One of the recovery codes printed at enrolment."""
 
     code = StringField(_l("Recovery code"), validators=[DataRequired(_l("Enter one of your recovery codes.")),
-                                                        Length(max=40)], filters=[strip_filter])
+                                                        max_length(40)], filters=[strip_filter])
 
 
 class ChangePasswordForm(FlaskForm):
     """The current password, and a new one typed twice."""
 
     current = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your current password.")),
-                                                                Length(max=MAX_PASSWORD)])
+                                                                max_length(MAX_PASSWORD)])
     password = PasswordField(_l("New password"), validators=[DataRequired(_l("Choose a new password."))])
     confirm = PasswordField(_l("Type the new password again"),
                             validators=[DataRequired(_l("Type the new password again.")),

@@ -16,9 +16,9 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Optional
 
-from ..forms import strip_filter
+from ..forms import max_length, strip_filter
 from ..services.appointments import CALLBACK_WINDOWS, MODE_LABELS
 from ..services.preferences import CADENCE_LABELS
 
@@ -29,12 +29,12 @@ LONG_TEXT = 10000
 class PersonForm(Form):
     """One person we should talk to (every field optional)."""
 
-    name = StringField(_l("Name or nickname"), validators=[Length(max=200)], filters=[strip_filter])
-    phone = StringField(_l("Phone number"), validators=[Length(max=60)], filters=[strip_filter])
+    name = StringField(_l("Name or nickname"), validators=[max_length(200)], filters=[strip_filter])
+    phone = StringField(_l("Phone number"), validators=[max_length(60)], filters=[strip_filter])
     social = StringField(_l("Social media names (for example Instagram or Snapchat)"),
-                         validators=[Length(max=300)], filters=[strip_filter])
-    relation = StringField(_l("How they knew your loved one"), validators=[Length(max=300)], filters=[strip_filter])
-    knows = TextAreaField(_l("What they may know"), validators=[Length(max=2000)], filters=[strip_filter])
+                         validators=[max_length(300)], filters=[strip_filter])
+    relation = StringField(_l("How they knew your loved one"), validators=[max_length(300)], filters=[strip_filter])
+    knows = TextAreaField(_l("What they may know"), validators=[max_length(2000)], filters=[strip_filter])
 
 
 class LeadFieldsMixin:
@@ -42,14 +42,14 @@ class LeadFieldsMixin:
 
     people = FieldList(FormField(PersonForm), min_entries=PEOPLE_ROWS, max_entries=PEOPLE_ROWS)
     last_48_hours = TextAreaField(_l("The last 48 hours: where they were, who they were with, what they said"),
-                                  validators=[Length(max=LONG_TEXT)], filters=[strip_filter])
+                                  validators=[max_length(LONG_TEXT)], filters=[strip_filter])
     supplier = TextAreaField(_l("Who may have sold or given them the drugs"),
-                             validators=[Length(max=LONG_TEXT)], filters=[strip_filter])
+                             validators=[max_length(LONG_TEXT)], filters=[strip_filter])
     phone_and_accounts = TextAreaField(
         _l("What is on their phone or online accounts (messages, contacts, apps)"),
-        validators=[Length(max=LONG_TEXT)], filters=[strip_filter])
+        validators=[max_length(LONG_TEXT)], filters=[strip_filter])
     details = TextAreaField(_l("Anything else you want us to know"),
-                            validators=[Length(max=LONG_TEXT)], filters=[strip_filter])
+                            validators=[max_length(LONG_TEXT)], filters=[strip_filter])
     files = MultipleFileField(_l("Photos, screenshots, PDF files or videos"))
     submission_key = HiddenField()
 
@@ -70,7 +70,7 @@ class AnswerForm(FlaskForm):
     """An answer to a question from staff."""
 
     answer = TextAreaField(_l("Your answer"), validators=[DataRequired(_l("Write your answer first.")),
-                                                          Length(max=LONG_TEXT)], filters=[strip_filter])
+                                                          max_length(LONG_TEXT)], filters=[strip_filter])
 
 
 def _mode_field():
@@ -89,7 +89,7 @@ class BookForm(FlaskForm):
     start = _slot_field()
     mode = _mode_field()
     reason = TextAreaField(_l("What would you like to talk about? (you can leave this empty)"),
-                           validators=[Length(max=2000)], filters=[strip_filter])
+                           validators=[max_length(2000)], filters=[strip_filter])
 
 
 class RescheduleForm(FlaskForm):
@@ -104,17 +104,17 @@ class CallbackForm(FlaskForm):
     window = RadioField(_l("When can we call you?"), choices=list(CALLBACK_WINDOWS.items()),
                         validators=[InputRequired(_l("Choose when we can call you."))])
     other_times = StringField(_l("Other times, or times to avoid (you can leave this empty)"),
-                              validators=[Length(max=150)], filters=[strip_filter])
+                              validators=[max_length(150)], filters=[strip_filter])
     mode = _mode_field()
     reason = TextAreaField(_l("What would you like to talk about? (you can leave this empty)"),
-                           validators=[Length(max=2000)], filters=[strip_filter])
+                           validators=[max_length(2000)], filters=[strip_filter])
 
 
 class MessageForm(FlaskForm):
     """A message to the liaison team."""
 
     body = TextAreaField(_l("Your message"), validators=[DataRequired(_l("Write your message first.")),
-                                                          Length(max=5000)], filters=[strip_filter])
+                                                          max_length(5000)], filters=[strip_filter])
 
 
 CHANNEL_CHOICES = [("", _l("No preference")), ("phone", _l("Phone call")), ("sms", _l("Text message")),
@@ -128,12 +128,14 @@ class PreferencesForm(FlaskForm):
                           validators=[InputRequired()])
     texts_enabled = BooleanField(_l("Text messages"))
     detailed_texts = BooleanField(_l("Detailed texts"))
-    quiet_start = TimeField(_l("No texts after"), validators=[InputRequired(_l("Enter a time like 21:00."))])
-    quiet_end = TimeField(_l("No texts before"), validators=[InputRequired(_l("Enter a time like 08:00."))])
+    quiet_start = TimeField(_l("No texts after"), validators=[InputRequired(_l("Enter a time like 21:00."))],
+                            invalid_value_message=_l("Enter a time like 21:00."))
+    quiet_end = TimeField(_l("No texts before"), validators=[InputRequired(_l("Enter a time like 08:00."))],
+                          invalid_value_message=_l("Enter a time like 08:00."))
     cadence = RadioField(_l("How often should your liaison contact you?"), choices=list(CADENCE_LABELS.items()),
                          validators=[InputRequired(_l("Choose how often we should contact you."))])
     preferred_channel = SelectField(_l("How do you like to be contacted?"), choices=CHANNEL_CHOICES,
                                     validators=[Optional()])
     preferred_times = StringField(_l("Good times to reach you (for example: weekdays after 6 pm)"),
-                                  validators=[Length(max=200)], filters=[strip_filter])
+                                  validators=[max_length(200)], filters=[strip_filter])
     is_spokesperson = BooleanField(_l("I speak for the family. Contact me first."))

@@ -63,7 +63,7 @@ def change_role(account: User, *, role: str, by: User) -> None:
     if role == account.role:
         return
     if account.role == "admin" and account.active and _active_admins() <= 1:
-        raise AdminError(_("This is the last active administrator. Make someone else an administrator first."),
+        raise AdminError(_("This is the last active administrator. Make someone else an admin first."),
                          "role")
     previous = account.role
     account.role = role
@@ -76,9 +76,9 @@ def set_active(account: User, *, active: bool, by: User) -> None:
     if not account.is_staff:
         raise AdminError(_("Only staff accounts are managed here."))
     if not active and account.id == by.id:
-        raise AdminError(_("You cannot deactivate your own account."))
+        raise AdminError(_("You cannot deactivate your own account. Ask another admin to do it."))
     if not active and account.role == "admin" and account.active and _active_admins() <= 1:
-        raise AdminError(_("This is the last active administrator."))
+        raise AdminError(_("This is the last active administrator. The portal needs at least one."))
     if bool(account.active) == active:
         return
     account.active = active

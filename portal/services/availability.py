@@ -101,7 +101,7 @@ def confirm_appointment(appointment: Appointment, *, by: User | None) -> None:
 def complete_appointment(appointment: Appointment, *, by: User | None) -> Outreach:
     """Mark an appointment held; it becomes an entry in the outreach log by itself."""
     if appointment.status not in ("requested", "booked", "confirmed"):
-        raise AvailabilityError(_("This appointment is already finished or cancelled."))
+        raise AvailabilityError(_("This appointment is over or was cancelled."))
     now = utcnow()
     appointment.status = "completed"
     appointment.completed_at = now

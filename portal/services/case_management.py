@@ -28,7 +28,7 @@ def assignable_staff() -> list[User]:
 
 def _check_assignee(user: User | None, *, what: str) -> None:
     if user is not None and (user.role not in ASSIGNABLE_ROLES or not user.is_active):
-        raise CaseError(_("%(what)s must be an active liaison officer or supervisor.", what=what))
+        raise CaseError(_("%(what)s must be a liaison or supervisor who can still sign in.", what=what))
 
 
 def open_case(*, case_number: str, decedent_name: str, date_of_death: date | None, liaison: User | None,
@@ -182,7 +182,7 @@ def reassign_case(case: Case, *, liaison: User, backup_liaison: User | None, han
     if backup_liaison is not None and backup_liaison.id == liaison.id:
         raise CaseError(_("The backup must be someone other than the liaison."))
     if liaison.id == case.liaison_id and (backup_liaison.id if backup_liaison else None) == case.backup_liaison_id:
-        raise CaseError(_("Nothing changes: choose another liaison or backup."))
+        raise CaseError(_("Nothing would change. Choose a new liaison or a new backup."))
     if not handover_note.strip():
         raise CaseError(_("Write a handover note for the new liaison."))
     previous = case.liaison
@@ -190,7 +190,7 @@ def reassign_case(case: Case, *, liaison: User, backup_liaison: User | None, han
     case.backup_liaison_id = backup_liaison.id if backup_liaison else None
     db.session.flush()
     note = case_service.add_update(case, body=handover_note, family_visible=False, author=author, kind="handover")
-    words = _("Your liaison officer is now %(name)s.", name=liaison.name)
+    words = _("From now on, your liaison officer is %(name)s.", name=liaison.name)
     if family_message.strip():
         words = f"{words}\n\n{family_message.strip()}"
     told = case_service.add_update(case, body=words, family_visible=True, author=author, kind="handover")

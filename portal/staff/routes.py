@@ -243,7 +243,7 @@ APPOINTMENT_STATUS_LABELS = {
 TEXT_STATUS_LABELS = {
     "queued": _l("Waiting to send"), "sending": _l("Sending"), "sent": _l("Sent"), "delivered": _l("Delivered"),
     "undelivered": _l("Not delivered"), "failed": _l("Failed"), "deferred": _l("Waiting for daytime"),
-    "blocked": _l("Not sent: they replied STOP"), "cancelled": _l("Cancelled"),
+    "blocked": _l("Not sent: they replied STOP"), "cancelled": _l("Not sent: cancelled"),
 }
 
 

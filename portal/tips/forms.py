@@ -2,10 +2,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, PasswordField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from ..family.forms import LONG_TEXT, LeadFieldsMixin
-from ..forms import strip_filter
+from ..forms import max_length, strip_filter
 
 
 class NoCsrfForm(FlaskForm):
@@ -25,10 +25,10 @@ class TipForm(LeadFieldsMixin, NoCsrfForm):
 class LookupForm(NoCsrfForm):
     """The tip code and passphrase given when the tip was sent."""
 
-    code = StringField(_l("Tip code"), validators=[DataRequired(_l("Enter your tip code.")), Length(max=40)],
+    code = StringField(_l("Tip code"), validators=[DataRequired(_l("Enter your tip code.")), max_length(40)],
                        filters=[strip_filter])
     passphrase = PasswordField(_l("Passphrase"), validators=[DataRequired(_l("Enter your passphrase.")),
-                                                             Length(max=80)])
+                                                             max_length(80)])
 
 
 class TipAnswerForm(NoCsrfForm):
@@ -37,4 +37,4 @@ class TipAnswerForm(NoCsrfForm):
     access = HiddenField()
     question_id = IntegerField(validators=[DataRequired()])
     answer = TextAreaField(_l("Your answer"), validators=[DataRequired(_l("Write your answer first.")),
-                                                          Length(max=LONG_TEXT)], filters=[strip_filter])
+                                                          max_length(LONG_TEXT)], filters=[strip_filter])
