@@ -280,3 +280,15 @@ def family_members_linkable_by(user: User) -> Select:
         return select(FamilyMember).where(False)
     visible = cases_visible_to(user).with_only_columns(Case.id)
     return select(FamilyMember).where(FamilyMember.case_id.in_(visible))
+
+
+def get_inbound_sms_or_404(user: User, inbound_id: int):
+    """A received text for staff: an unmatched one (it belongs to no case yet), or one on a case they see."""
+    from .models import InboundSms
+
+    inbound = db.session.get(InboundSms, inbound_id)
+    if inbound is None or user is None or not getattr(user, "is_authenticated", False) or not user.is_staff:
+        abort(404)
+    if inbound.handling != "unmatched" and not can_view_case(user, db.session.get(Case, inbound.case_id or 0)):
+        abort(404)
+    return inbound
