@@ -11,8 +11,7 @@ from sqlalchemy.orm import selectinload
 from .. import access, audit
 from ..extensions import db
 from ..models import LEAD_STATUSES, Lead, LeadAttachment, LeadNote, LeadQuestion, User, utcnow
-from .case_management import family_case_url
-from .messaging import queue_family_sms
+from .messaging import portal_link, queue_family_sms
 
 
 class TriageError(ValueError):
@@ -98,10 +97,8 @@ def ask_question(lead: Lead, *, question: str, asked_by: User | None) -> LeadQue
     db.session.add(row)
     db.session.flush()
     member = lead.family_member if not lead.is_anonymous else None
-    texted = False
-    if member is not None and member.can_receive_texts:
-        texted = queue_family_sms(member, "lead_question", kind="lead_question", link=family_case_url(lead.case)) \
-            is not None
+    texted = member is not None and queue_family_sms(
+        member, "lead_question", kind="lead_question", link=portal_link("family.lead", lead_id=lead.id)) is not None
     audit.record("lead_question.create", row, lead_id=lead.id, texted=texted)
     return row
 
