@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.models import OutboxMessage
 from portal.services.messaging import queue_family_sms, render_sms
-from portal.sms.reminders import _when
+from portal.sms.reminders import when_words
 from portal.sms.segments import segment_count
 
 from . import factories
@@ -84,8 +84,8 @@ def test_appointment_times_are_written_in_the_members_language_and_fit_gsm7(app)
     from portal.models import Appointment
 
     appointment = Appointment(starts_at=datetime(2026, 3, 3, 16, 0, tzinfo=UTC))
-    when_en, time_en = _when(appointment, "en", "America/Chicago")
-    when_es, time_es = _when(appointment, "es", "America/Chicago")
+    when_en, time_en = when_words(appointment, "en", "America/Chicago")
+    when_es, time_es = when_words(appointment, "es", "America/Chicago")
     assert "Tue" in when_en and "10:00" in time_en
     assert "mar" in when_es and "10:00" in time_es
     body = render_sms("appointment_reminder_24h", "en", agency_name=AGENCY, link=LINK, when=when_en, mode="phone")
