@@ -137,8 +137,9 @@ def test_an_anonymous_tipster_is_never_texted(client, desk):
 def test_files_download_only_through_the_access_check_with_nosniff_and_an_audit(app, client, desk):
     _liaison, case, member = desk
     lead = sf.make_lead(case=case, member=member)
-    Path(app.config["UPLOAD_DIR"], "f1-stored.html").write_bytes(b"<script>alert(1)</script>")
-    attachment = sf.make_attachment(lead=lead, stored_name="f1-stored.html", original_name="screenshot.png",
+    stored = "f1" * 20  # stored names are 40 random hex digits
+    Path(app.config["UPLOAD_DIR"], stored).write_bytes(b"<script>alert(1)</script>")
+    attachment = sf.make_attachment(lead=lead, stored_name=stored, original_name="screenshot.png",
                                     content_type="image/png")
     response = client.get(f"/staff/attachments/{attachment.id}")
     assert response.status_code == 200 and response.data == b"<script>alert(1)</script>"
@@ -159,5 +160,6 @@ def test_a_stored_name_that_escapes_the_upload_folder_is_never_served(client, de
     lead = sf.make_lead(case=case)
     attachment = sf.make_attachment(lead=lead, stored_name="../../../../etc/passwd")
     assert client.get(f"/staff/attachments/{attachment.id}").status_code == 404
-    missing = sf.make_attachment(lead=lead, stored_name="never-written.jpg")
+    missing = sf.make_attachment(lead=lead, stored_name="0e" * 20)  # a name of ours whose file is gone
     assert client.get(f"/staff/attachments/{missing.id}").status_code == 404
+    assert "lead_attachment.download" not in _actions()  # nothing was downloaded

@@ -1,8 +1,6 @@
 """Lead triage: the queue, statuses, assignment, internal notes, questions to the submitter; every view audited."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask_babel import gettext as _
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
@@ -110,15 +108,6 @@ def acknowledge_answer(question: LeadQuestion, *, by: User | None) -> None:
     if question.acknowledged_at is None:
         question.acknowledged_at = utcnow()
         audit.record("lead_question.acknowledge", question, lead_id=question.lead_id)
-
-
-def attachment_path(attachment: LeadAttachment, upload_dir: str) -> Path | None:
-    """The stored file of an attachment, if it is inside the upload folder and exists."""
-    root = Path(upload_dir).resolve()
-    path = (root / attachment.stored_name).resolve()
-    if root not in path.parents or not path.is_file():
-        return None
-    return path
 
 
 def record_download(attachment: LeadAttachment) -> None:
