@@ -90,3 +90,14 @@ def test_appointment_times_are_written_in_the_members_language_and_fit_gsm7(app)
     assert "mar" in when_es and "10:00" in time_es
     body = render_sms("appointment_reminder_24h", "en", agency_name=AGENCY, link=LINK, when=when_en, mode="phone")
     assert segment_count(body)[0] == "GSM-7"  # babel's narrow no-break space before "AM" was replaced
+
+
+def test_texts_are_signed_with_the_agency_name_from_the_agency_settings(db, daytime):
+    from portal.services.agency import get_agency
+
+    get_agency().name = "Riverside County Sheriff"  # what an admin typed in Agency settings, not AGENCY_NAME
+    db.session.commit()
+    member = factories.make_family_member(case=factories.make_case())
+    text = queue_family_sms(member, "update", kind="update")
+    assert text.body.startswith("There is an update from Riverside County Sheriff. ")
+    assert render_sms("opt_out_confirmation", "en").startswith("Riverside County Sheriff: ")
