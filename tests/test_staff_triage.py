@@ -163,3 +163,28 @@ def test_a_stored_name_that_escapes_the_upload_folder_is_never_served(client, de
     missing = sf.make_attachment(lead=lead, stored_name="0e" * 20)  # a name of ours whose file is gone
     assert client.get(f"/staff/attachments/{missing.id}").status_code == 404
     assert "lead_attachment.download" not in _actions()  # nothing was downloaded
+
+
+def test_a_question_goes_to_the_family_who_answer_on_their_lead_page_and_staff_acknowledge_it(app, client, desk):
+    _liaison, case, _member = desk
+    family_user, member, _case = factories.make_family(case=case, name="Ana Peña", phone="+13125550151")
+    lead = sf.make_lead(case=case, member=member, submitted_by_id=family_user.id)
+    _post(client, lead, f"/staff/leads/{lead.id}/questions", **{"question-question": "Who is Flaco?"})
+    text = db.session.scalar(select(OutboxMessage))
+    assert text.to_number == member.phone and text.body.endswith(f"/my/leads/{lead.id}")  # straight to the question
+
+    family = app.test_client()
+    sign_in(family, family_user)
+    page = family.get(f"/my/leads/{lead.id}").get_data(as_text=True)
+    assert "Who is Flaco?" in page
+    question = db.session.scalar(select(LeadQuestion))
+    answer = form_with_action(page, f"/my/questions/{question.id}/answer")
+    assert family.post(answer.action, data=answer.data(**{f"q{question.id}-answer": "His cousin Marcus"})) \
+        .status_code == 302
+
+    staff_page = client.get(f"/staff/leads/{lead.id}").get_data(as_text=True)
+    assert "His cousin Marcus" in staff_page
+    ack = form_with_action(staff_page, f"/staff/lead-questions/{question.id}/acknowledge")
+    client.post(ack.action, data=ack.data())
+    db.session.commit()
+    assert db.session.get(LeadQuestion, question.id).acknowledged_at is not None
