@@ -168,7 +168,7 @@ def test_a_stored_name_that_escapes_the_upload_folder_is_never_served(client, de
 def test_a_question_goes_to_the_family_who_answer_on_their_lead_page_and_staff_acknowledge_it(app, client, desk):
     _liaison, case, _member = desk
     family_user, member, _case = factories.make_family(case=case, name="Ana Peña", phone="+13125550151")
-    lead = sf.make_lead(case=case, member=member, submitted_by_id=family_user.id)
+    lead = sf.make_lead(case=case, member=member)  # submitted from her account
     _post(client, lead, f"/staff/leads/{lead.id}/questions", **{"question-question": "Who is Flaco?"})
     text = db.session.scalar(select(OutboxMessage))
     assert text.to_number == member.phone and text.body.endswith(f"/my/leads/{lead.id}")  # straight to the question
