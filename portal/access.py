@@ -48,11 +48,6 @@ def can_view_case(user: User, case: Case | None) -> bool:
     return False
 
 
-def can_manage_case(user: User, case: Case) -> bool:
-    """Whether the user may change the case (staff who can see it)."""
-    return user.is_staff and can_view_case(user, case)
-
-
 def family_member_for(user: User, case: Case) -> FamilyMember | None:
     """The user's own family-member record on this case, if any."""
     if user is None or user.role != "family":
@@ -106,12 +101,6 @@ def require_supervisor(user: User) -> None:
 def require_admin(user: User) -> None:
     """404 unless the user is an admin (staff accounts, agency settings, resources)."""
     require_role(user, "admin")
-
-
-def can_see_reports(user: User) -> bool:
-    """Supervisors and admins see reports and the audit log."""
-    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active
-                and user.role in ("supervisor", "admin"))
 
 
 def _visible_case_ids(user: User) -> Select:
