@@ -49,9 +49,9 @@ def create_invitation(member: FamilyMember, *, created_by: User | None,
                             expires_at=now + timedelta(hours=current_app.config["INVITE_TTL_HOURS"]))
     db.session.add(invitation)
     db.session.flush()
-    if send_text and member.phone:
-        queue_family_sms(member, "invite", kind="invite", urgent=True, link=invite_url(token))
-    audit.record("invitation.create", invitation, family_member_id=member.id, texted=bool(send_text and member.phone))
+    texted = send_text and queue_family_sms(member, "invite", kind="invite", urgent=True,
+                                            link=invite_url(token)) is not None
+    audit.record("invitation.create", invitation, family_member_id=member.id, texted=texted)
     return invitation, token
 
 
