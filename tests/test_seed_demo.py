@@ -41,3 +41,12 @@ def test_printed_demo_sign_ins_work(app, db):
     for email in emails:
         response = login(app.test_client(), email, password)
         assert response.status_code == 302, email
+
+
+def test_the_demo_liaison_sees_a_family_with_no_first_contact_for_49_hours(app, db):
+    from portal.services.contact import due_for_contact
+
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    liaison = db.session.scalar(select(User).where(User.email == "liaison.rivera@demo.example"))
+    reasons = [f.reason for f in due_for_contact(liaison=liaison) if f.kind == "first_contact"]
+    assert "No first contact for 49 hours" in [str(r) for r in reasons]
