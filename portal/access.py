@@ -48,11 +48,6 @@ def can_view_case(user: User, case: Case | None) -> bool:
     return False
 
 
-def can_manage_case(user: User, case: Case) -> bool:
-    """Whether the user may change the case (staff who can see it)."""
-    return user.is_staff and can_view_case(user, case)
-
-
 def family_member_for(user: User, case: Case) -> FamilyMember | None:
     """The user's own family-member record on this case, if any."""
     if user is None or user.role != "family":
@@ -106,12 +101,6 @@ def require_supervisor(user: User) -> None:
 def require_admin(user: User) -> None:
     """404 unless the user is an admin (staff accounts, agency settings, resources)."""
     require_role(user, "admin")
-
-
-def can_see_reports(user: User) -> bool:
-    """Supervisors and admins see reports and the audit log."""
-    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active
-                and user.role in ("supervisor", "admin"))
 
 
 def _visible_case_ids(user: User) -> Select:
@@ -280,3 +269,15 @@ def family_members_linkable_by(user: User) -> Select:
         return select(FamilyMember).where(False)
     visible = cases_visible_to(user).with_only_columns(Case.id)
     return select(FamilyMember).where(FamilyMember.case_id.in_(visible))
+
+
+def get_inbound_sms_or_404(user: User, inbound_id: int):
+    """A received text for staff: an unmatched one (it belongs to no case yet), or one on a case they see."""
+    from .models import InboundSms
+
+    inbound = db.session.get(InboundSms, inbound_id)
+    if inbound is None or user is None or not getattr(user, "is_authenticated", False) or not user.is_staff:
+        abort(404)
+    if inbound.handling != "unmatched" and not can_view_case(user, db.session.get(Case, inbound.case_id or 0)):
+        abort(404)
+    return inbound

@@ -102,4 +102,5 @@ def register(app: Flask) -> None:
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         if not verbose:  # huey logs two lines for every job at INFO
             logging.getLogger("huey").setLevel(logging.WARNING)
+        app.logger.propagate = False  # portal.* already print through the app's (scrubbing) handler: not twice
         run_consumer(app, workers=workers, periodic=not no_periodic)

@@ -91,7 +91,12 @@ def seed_demo() -> tuple[bool, list[tuple[str, str]]]:
         case = cases.open_case(case_number=number, decedent_name=decedent,
                                date_of_death=date.today() - timedelta(days=days_ago), liaison=liaison,
                                backup_liaison=liaisons[1 - liaison_index] if position % 3 == 0 else None)
-        opened = now - timedelta(days=max(days_ago - 1, 0), hours=49 if days_ago >= 3 else 2)
+        # Older cases were opened the day after the death. The newest two: one 49 hours ago (past the 48-hour
+        # first-contact limit: the flag the demo liaison clears) and one 2 hours ago (not due yet).
+        if days_ago > 3:
+            opened = now - timedelta(days=days_ago - 1)
+        else:
+            opened = now - timedelta(hours=49 if days_ago == 3 else 2)
         case.opened_at = opened
         case.stage_changed_at = opened
         for index, (name, relation, language, email) in enumerate(family):
@@ -111,6 +116,12 @@ def seed_demo() -> tuple[bool, list[tuple[str, str]]]:
                                     channel="phone", direction="outbound", outcome="reached",
                                     occurred_at=opened + timedelta(hours=20),
                                     notes="Introduced myself; explained the steps.", created_by_id=liaison.id))
+            if number != "OD-2026-0050":  # the others were called lately; this family shows an overdue cadence
+                db.session.add(Outreach(case_id=case.id, family_member_id=first.id, staff_id=liaison.id,
+                                        channel="phone", direction="outbound",
+                                        outcome="left_voicemail" if position % 2 else "reached",
+                                        occurred_at=now - timedelta(days=position + 1, hours=3),
+                                        notes="Checked in.", created_by_id=liaison.id))
         if stage == "closed":
             case.closed_at = now - timedelta(days=10)
     for liaison in liaisons:
@@ -150,15 +161,17 @@ def _seed_family_side(now) -> None:
                 db.session.add(LeadQuestion(lead_id=lead.id, asked_by_id=case.liaison_id,
                                             question="Do you know what kind of car Ghost drives?"))
         if number == "OD-2026-0101":
+            # Maria wrote first. Not a staff message: that would count as the first contact and hide the
+            # "no first contact for 49 hours" flag the demo's liaison is meant to see and clear.
             sent = now - timedelta(hours=30)
-            message = CaseMessage(case_id=case.id, sender="staff", author_id=case.liaison_id, channel="portal",
-                                  body="Hello Maria. I am your liaison. Write to me here any time.", created_at=sent)
+            message = CaseMessage(case_id=case.id, sender="family", family_member_id=member.id,
+                                  author_id=member.user_id, channel="portal",
+                                  body="Hello. Is there any news about Jordan? When can we talk?", created_at=sent)
             db.session.add(message)
             db.session.flush()
-            db.session.add(Outreach(case_id=case.id, staff_id=case.liaison_id, channel="portal_message",
-                                    direction="outbound", outcome="message_sent", occurred_at=sent, is_system=True,
-                                    source_type="portal_message", source_id=message.id,
-                                    created_by_id=case.liaison_id))
+            db.session.add(Outreach(case_id=case.id, family_member_id=member.id, channel="portal_message",
+                                    direction="inbound", outcome="message_received", occurred_at=sent,
+                                    is_system=True, source_type="portal_message", source_id=message.id))
     db.session.flush()
 
 

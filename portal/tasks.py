@@ -1,15 +1,13 @@
-"""Background jobs on huey: deliver texts after commit, sweep retries every minute, appointment reminders.
+"""Background jobs on huey: deliver texts after commit, sweep retries and queue reminders every minute, digests.
 
 Storage: Redis when REDIS_URL is set (any number of consumers, on any number of machines), otherwise a SQLite
 file in the instance directory. `flask worker` starts a consumer; `make run` starts one beside the web server.
 The outbox table, not huey, is the record of what must be sent: a lost huey task only delays a text until the
 next sweep.
 
-To run a plain function periodically (e.g. the daily digest), decorate it here:
-
-    @periodic_app_task(crontab(hour="12", minute="0"))   # huey crontabs are in UTC
-    def daily_digest() -> None:
-        digest.send_daily_digests()
+To run a plain function periodically, decorate it here with periodic_app_task(crontab(...)); huey crontabs are
+in UTC, so a job meant for a local hour runs hourly and checks the agency's time itself (see daily_digest).
+Every consumer runs the periodic jobs: each must be safe to run twice at once.
 """
 from __future__ import annotations
 
@@ -19,8 +17,11 @@ from pathlib import Path
 
 from flask import Flask, current_app, has_app_context
 from huey import Huey, crontab
+from huey.exceptions import TaskLockedException
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
+from .extensions import db
+from .services import digest
 from .sms import outbox, reminders
 from .sms.outbox import deliver_message  # noqa: F401  (part of this module's interface)
 
@@ -94,6 +95,20 @@ def sweep_outbox() -> None:
 def appointment_reminders() -> None:
     """Every minute: queue the 24-hour and 1-hour appointment reminders that have come due."""
     reminders.queue_due_reminders()
+
+
+@periodic_app_task(crontab(minute="0"))
+def daily_digest() -> None:
+    """Every hour: at 07:00 agency time, text each staff member who asked for it their count of flags, once a day."""
+    try:
+        with huey.lock_task("daily-digest"):  # two consumers at the same minute: one sends
+            counts = digest.send_daily_digests()
+            db.session.commit()
+    except TaskLockedException:
+        return
+    if counts is not None:
+        log.info("daily digest: %(texted)d texted, %(nothing_due)d with nothing due, %(no_phone)d without a phone",
+                 counts)
 
 
 def dispatch_outbox(ids: list[int]) -> None:

@@ -15,7 +15,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app, send_file
+from flask import abort, current_app, send_file
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
 from pillow_heif import register_heif_opener
@@ -240,8 +240,14 @@ def discard(files: list[StoredFile]) -> None:
 
 
 def send_attachment(attachment):
-    """The file as a download: never shown inline, never sniffed, never cached. Check access first."""
-    response = send_file(path_for(attachment.stored_name), mimetype=attachment.content_type, as_attachment=True,
+    """The file as a download: never shown inline, never sniffed, never cached; 404 if missing. Check access first."""
+    try:
+        path = path_for(attachment.stored_name)
+    except ValueError:  # not one of our names (e.g. one that climbs out of the folder): never served
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=attachment.content_type or "application/octet-stream", as_attachment=True,
                          download_name=attachment.original_name, max_age=0, conditional=False, etag=False)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

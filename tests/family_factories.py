@@ -1,9 +1,13 @@
-"""Factories for the family side: leads, files, questions, tip links, availability, appointments, messages."""
+"""Factories for leads, files, questions, tip links, availability and appointments (both sides use these).
+
+staff_factories re-exports make_lead, make_question, make_window and make_appointment from here: one factory per
+record, so a lead made for a staff test is also the submitter's own lead, as in the app.
+"""
 from __future__ import annotations
 
 import itertools
 import secrets
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 
 from portal.extensions import db
 from portal.models import (
@@ -24,12 +28,16 @@ _seq = itertools.count(1)
 
 
 def make_lead(*, case: Case, member: FamilyMember | None = None, user: User | None = None, details: str = "A lead.",
-              status: str = "new", assigned_to: User | None = None, anonymous: bool = False) -> Lead:
-    """A lead on a case, from a family member (default) or anonymous."""
+              status: str = "new", assigned_to: User | None = None, anonymous: bool = False,
+              created_at: datetime | None = None, **fields) -> Lead:
+    """A lead on a case, from a family member (submitted by their account) or, with anonymous=True, a tipster."""
     n = next(_seq)
+    submitter = None if anonymous else (user.id if user else (member.user_id if member else None))
+    fields.setdefault("submitted_by_id", submitter)
+    fields.setdefault("people", [])
     lead = Lead(reference=f"L-T{n:03d}-{n % 100:02d}", case_id=case.id, family_member_id=member.id if member else None,
-                submitted_by_id=user.id if user else (member.user_id if member else None), is_anonymous=anonymous,
-                details=details, status=status, assigned_to_id=assigned_to.id if assigned_to else None, people=[])
+                is_anonymous=anonymous, details=details, status=status,
+                assigned_to_id=assigned_to.id if assigned_to else None, created_at=created_at or utcnow(), **fields)
     db.session.add(lead)
     db.session.commit()
     return lead
@@ -51,9 +59,11 @@ def make_attachment(*, lead: Lead, app, content: bytes = b"%PDF-1.4 test", name:
     return attachment
 
 
-def make_question(*, lead: Lead, question: str = "Can you tell us more?", asked_by: User | None = None) -> LeadQuestion:
-    """A staff question on a lead."""
-    entry = LeadQuestion(lead_id=lead.id, question=question, asked_by_id=asked_by.id if asked_by else None)
+def make_question(*, lead: Lead, question: str = "Can you tell us more?", asked_by: User | None = None,
+                  answer: str | None = None, answered_at: datetime | None = None) -> LeadQuestion:
+    """A staff question on a lead, optionally answered."""
+    entry = LeadQuestion(lead_id=lead.id, question=question, asked_by_id=asked_by.id if asked_by else None,
+                         answer=answer, answered_at=answered_at)
     db.session.add(entry)
     db.session.commit()
     return entry
@@ -79,9 +89,9 @@ def make_tip_link(*, case: Case, member: FamilyMember | None = None) -> tuple[Ti
     return link, token
 
 
-def make_window(*, liaison: User, weekday: int, start: time = time(17, 0), end: time = time(19, 0),
+def make_window(*, liaison: User, weekday: int = 1, start: time = time(17, 0), end: time = time(19, 0),
                 slot_minutes: int = 30) -> AvailabilityWindow:
-    """A weekly availability window."""
+    """A weekly availability window (by default Tuesdays 17:00-19:00 in the agency's time zone)."""
     window = AvailabilityWindow(liaison_id=liaison.id, weekday=weekday, start_time=start, end_time=end,
                                 slot_minutes=slot_minutes)
     db.session.add(window)
@@ -95,14 +105,20 @@ def make_every_day_windows(*, liaison: User, start: time = time(9, 0), end: time
         make_window(liaison=liaison, weekday=weekday, start=start, end=end)
 
 
-def make_appointment(*, case: Case, member: FamilyMember, liaison: User | None = None, starts_at=None,
-                     status: str = "booked") -> Appointment:
-    """A booked slot, by default three days from now."""
-    starts_at = starts_at or (utcnow() + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
-    appointment = Appointment(case_id=case.id, family_member_id=member.id,
-                              liaison_id=(liaison or case.liaison).id if (liaison or case.liaison) else None,
-                              kind="slot", mode="phone", starts_at=starts_at, ends_at=starts_at + timedelta(minutes=30),
-                              status=status, reason="")
+def make_appointment(*, case: Case, member: FamilyMember | None = None, liaison: User | None = None,
+                     kind: str = "slot", status: str = "booked", starts_at: datetime | None = None,
+                     ends_at: datetime | None = None, created_at: datetime | None = None, mode: str = "phone",
+                     callback_window: str | None = None) -> Appointment:
+    """A booked slot (by default three days from now, 30 minutes) or, with kind="callback", a callback request."""
+    if kind == "slot" and starts_at is None:
+        starts_at = (utcnow() + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    if starts_at is not None and ends_at is None:
+        ends_at = starts_at + timedelta(minutes=30)
+    appointment = Appointment(case_id=case.id, family_member_id=member.id if member else None,
+                              liaison_id=liaison.id if liaison else case.liaison_id, kind=kind, mode=mode,
+                              starts_at=starts_at, ends_at=ends_at, status=status, reason="",
+                              callback_window=callback_window, created_at=created_at or utcnow(),
+                              updated_at=created_at or utcnow())
     db.session.add(appointment)
     db.session.commit()
     return appointment

@@ -1,38 +1,23 @@
 """Factories for the staff-side tests: leads, messages, texts, appointments (keyword-only, commit each)."""
 from __future__ import annotations
 
-import itertools
 from datetime import datetime
 
 from portal.extensions import db
 from portal.models import (
-    Appointment,
-    AvailabilityWindow,
     Case,
     CaseMessage,
     CaseUpdate,
     FamilyMember,
     Lead,
     LeadAttachment,
-    LeadQuestion,
     OutboxMessage,
     Outreach,
     User,
     utcnow,
 )
 
-_seq = itertools.count(1)
-
-
-def make_lead(*, case: Case, member: FamilyMember | None = None, status: str = "new", details: str = "A lead.",
-              created_at: datetime | None = None, anonymous: bool = False, **fields) -> Lead:
-    """A lead on a case, from a family member or (anonymous=True) a tipster."""
-    n = next(_seq)
-    lead = Lead(reference=f"L-TEST-{n:03d}", case_id=case.id, family_member_id=member.id if member else None,
-                is_anonymous=anonymous, details=details, status=status, created_at=created_at or utcnow(), **fields)
-    db.session.add(lead)
-    db.session.commit()
-    return lead
+from .family_factories import make_appointment, make_lead, make_question, make_window  # noqa: F401  (one of each)
 
 
 def make_attachment(*, lead: Lead, stored_name: str, original_name: str = "photo.jpg",
@@ -43,15 +28,6 @@ def make_attachment(*, lead: Lead, stored_name: str, original_name: str = "photo
     db.session.add(attachment)
     db.session.commit()
     return attachment
-
-
-def make_question(*, lead: Lead, question: str = "Who was there?", answer: str | None = None,
-                  answered_at: datetime | None = None) -> LeadQuestion:
-    """A staff question on a lead, optionally answered."""
-    row = LeadQuestion(lead_id=lead.id, question=question, answer=answer, answered_at=answered_at)
-    db.session.add(row)
-    db.session.commit()
-    return row
 
 
 def make_message(*, case: Case, sender: str = "family", member: FamilyMember | None = None,
@@ -76,20 +52,6 @@ def make_text(*, member: FamilyMember, status: str = "sent", created_at: datetim
     return message
 
 
-def make_appointment(*, case: Case, member: FamilyMember | None = None, liaison: User | None = None,
-                     kind: str = "slot", status: str = "booked", starts_at: datetime | None = None,
-                     ends_at: datetime | None = None, created_at: datetime | None = None, mode: str = "phone",
-                     callback_window: str | None = None) -> Appointment:
-    """An appointment or callback request."""
-    appt = Appointment(case_id=case.id, family_member_id=member.id if member else None,
-                       liaison_id=liaison.id if liaison else case.liaison_id, kind=kind, status=status, mode=mode,
-                       starts_at=starts_at, ends_at=ends_at, callback_window=callback_window,
-                       created_at=created_at or utcnow(), updated_at=created_at or utcnow())
-    db.session.add(appt)
-    db.session.commit()
-    return appt
-
-
 def make_case_update(*, case: Case, kind: str, created_at: datetime | None = None, family_visible: bool = True,
                      body: str = "", author: User | None = None) -> CaseUpdate:
     """A timeline entry of any kind (a meeting request, a stage change...)."""
@@ -112,17 +74,6 @@ def make_contact(*, case: Case, member: FamilyMember | None = None, at: datetime
     db.session.add(entry)
     db.session.commit()
     return entry
-
-
-def make_window(*, liaison: User, weekday: int = 1, start=None, end=None) -> AvailabilityWindow:
-    """A weekly availability window."""
-    from datetime import time
-
-    window = AvailabilityWindow(liaison_id=liaison.id, weekday=weekday, start_time=start or time(17, 0),
-                                end_time=end or time(19, 0), slot_minutes=30)
-    db.session.add(window)
-    db.session.commit()
-    return window
 
 
 def make_exception(*, liaison: User, day=None, reason: str = "Training"):

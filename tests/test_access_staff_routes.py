@@ -15,10 +15,11 @@ from . import staff_factories as sf
 from .conftest import csrf_from, sign_in
 
 SUPERVISOR_ONLY = {"staff.reports", "staff.report_csv", "staff.audit_log", "staff.audit_csv"}
+ADMIN_ONLY = {"staff.security_accounts"}  # sign-in security (unlock, MFA reset): admins only, 404 for others
 
 
 def _admin_only(endpoint: str) -> bool:
-    return endpoint.startswith("staff.admin")
+    return endpoint.startswith("staff.admin") or endpoint in ADMIN_ONLY
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def world(app):
     family_user, member, _ = factories.make_family(case=case, name="Ana Peña")
     outreach = factories.make_outreach(case=case, member=member, staff=a)
     lead = sf.make_lead(case=case, member=member, details="The supplier is called Flaco")
-    stored = "a0-test-file.jpg"
+    stored = "a0" * 20  # stored names are 40 random hex digits
     Path(app.config["UPLOAD_DIR"], stored).write_bytes(b"\xff\xd8\xff fake jpeg")
     attachment = sf.make_attachment(lead=lead, stored_name=stored, original_name="phone.jpg")
     question = sf.make_question(lead=lead, answer="His cousin", answered_at=utcnow())
@@ -42,11 +43,12 @@ def world(app):
     window = sf.make_window(liaison=a)
     exception = sf.make_exception(liaison=a)
     resource = sf.make_resource()
+    inbound = factories.make_inbound_sms(member=member, body="Flaco was there")  # a text in A's conversation
     factories.make_case(liaison=b, number="B-0001")
     ids = {"case_id": case.id, "member_id": member.id, "outreach_id": outreach.id, "lead_id": lead.id,
            "attachment_id": attachment.id, "question_id": question.id, "appointment_id": appointment.id,
            "window_id": window.id, "exception_id": exception.id, "resource_id": resource.id, "user_id": a.id,
-           "update_id": factories.make_update(case=case).id}
+           "update_id": factories.make_update(case=case).id, "inbound_id": inbound.id}
     return {"a": a, "b": b, "supervisor": supervisor, "admin": admin, "family": family_user, "ids": ids,
             "case": case}
 

@@ -78,7 +78,8 @@ def _book(client, case_id, *, slot=None, mode="phone", reason="About the lab res
                                                           "mode": mode, "reason": reason}), slot
 
 
-def test_booking_a_slot_confirms_it_with_a_detail_free_text(client, db, family, liaison):
+def test_booking_a_slot_confirms_it_with_a_detail_free_text(daytime, client, db, family, liaison):
+    # daytime first: the family signs in and books at 11:00 in Chicago, when a text may go out at once.
     ffac.make_every_day_windows(liaison=liaison)
     response, _slot = _book(client, family["case"].id)
     assert response.status_code == 302

@@ -102,3 +102,23 @@ def test_only_staff_who_see_the_case_reach_its_conversation(app, client, db, set
     supervisor = app.test_client()
     sign_in(supervisor, factories.make_user(role="supervisor"))
     assert supervisor.get(f"/staff/cases/{case.id}/conversation").status_code == 200
+
+
+def test_staff_reach_the_conversation_from_the_case_page_and_from_an_unanswered_message_flag(db, setup):
+    from datetime import timedelta
+
+    from portal.models import utcnow
+
+    from . import staff_factories as sf
+    from .html_pages import links
+
+    case = setup["case"]
+    factories.make_outreach(case=case, staff=setup["liaison"], occurred_at=utcnow() - timedelta(days=6))
+    sf.make_message(case=case, member=setup["member"], created_at=utcnow() - timedelta(days=5))
+    conversation = f"/staff/cases/{case.id}/conversation"
+    case_page = setup["staff"].get(f"/staff/cases/{case.id}").get_data(as_text=True)
+    assert conversation in [link["href"] for link in links(case_page) if link["text"] == "Messages with the family"]
+    home = setup["staff"].get("/staff/").get_data(as_text=True)
+    answer = [link["href"] for link in links(home) if link["text"] == "Answer the message"]
+    assert answer == [f"{conversation}#latest"]
+    assert setup["staff"].get(answer[0].split("#")[0]).status_code == 200

@@ -121,3 +121,19 @@ def test_the_footer_language_button_also_switches_the_texts(client, db, family):
     assert response.status_code == 302
     assert _member(db, family["member"].id).language == "es"
     assert '<html lang="es">' in client.get(f"/my/cases/{family['case'].id}").get_data(as_text=True)
+
+
+def test_turning_texts_on_in_the_portal_does_not_undo_a_stop_sent_from_the_phone(client, db, family):
+    from portal.models import utcnow
+    from portal.services.messaging import queue_family_sms
+
+    member = _member(db, family["member"].id)
+    member.sms_opted_out_at = utcnow()  # they replied STOP; the carrier blocks our texts until START
+    db.session.commit()
+    page = client.get(f"/my/cases/{family['case'].id}/settings").get_data(as_text=True)
+    assert "reply START" in page
+    _settings(client, family["case"].id, texts_enabled="y")
+    member = _member(db, family["member"].id)
+    assert member.texts_enabled and member.texts_consent_at is not None  # their portal choice is recorded
+    assert member.sms_opted_out_at is not None
+    assert queue_family_sms(member, "update", kind="update", urgent=True) is None

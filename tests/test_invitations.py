@@ -37,6 +37,19 @@ def test_staff_invite_is_texted_through_the_outbox(client, login_as, db):
     token = text.body.rsplit("/invite/", 1)[1].strip()
     stored = db.session.scalar(select(Invitation.token_hash))
     assert stored == token_hash(token) and token not in stored
+    assert "The link was texted to +13125550177." in response.get_data(as_text=True)
+
+
+def test_staff_see_the_link_and_why_when_the_invite_cannot_be_texted(client, login_as, db):
+    liaison = login_as("liaison")
+    case = factories.make_case(liaison=liaison)
+    member = factories.make_family_member(case=case, phone="+13125550178", sms_opted_out_at=utcnow())
+    page = client.get(f"/staff/cases/{case.id}").get_data(as_text=True)
+    html = client.post(f"/staff/members/{member.id}/invite", data={"csrf_token": csrf_from(page)}).get_data(
+        as_text=True)
+    assert db.session.scalar(select(OutboxMessage)) is None  # a STOP holds, even for an invite
+    assert "No text: replied STOP to texts." in html and "texted to" not in html
+    assert 'class="copy-box">http://localhost/invite/' in html
 
 
 def test_accepting_sets_a_password_and_signs_in(client, db):

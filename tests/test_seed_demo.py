@@ -58,3 +58,12 @@ def test_demo_support_services_are_listed_in_each_familys_language(app, db):
     assert "988 Suicide &amp; Crisis Lifeline" in pages["en"] and "Línea de Prevención" not in pages["en"]
     assert "988 Línea de Prevención del Suicidio y Crisis" in pages["es"] and "Crisis Lifeline" not in pages["es"]
     assert "Compensación para víctimas de delitos" in pages["es"] and "Crime victim" not in pages["es"]
+
+
+def test_the_demo_liaison_sees_a_family_with_no_first_contact_for_49_hours(app, db):
+    from portal.services.contact import due_for_contact
+
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    liaison = db.session.scalar(select(User).where(User.email == "liaison.rivera@demo.example"))
+    reasons = [f.reason for f in due_for_contact(liaison=liaison) if f.kind == "first_contact"]
+    assert "No first contact for 49 hours" in [str(r) for r in reasons]

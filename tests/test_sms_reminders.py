@@ -85,3 +85,23 @@ def test_an_opted_out_member_gets_no_reminder_but_it_is_not_retried(db):
         assert queue_due_reminders() == 1
         assert queue_due_reminders() == 0
     assert _texts() == []
+
+
+def test_cancelling_an_appointment_withdraws_its_waiting_reminder_and_no_other(app, db):
+    from portal.services.appointments import cancel_appointment
+
+    member = factories.make_family_member(case=factories.make_case())
+    # Both 24-hour reminders come due at night in Chicago, so they wait (deferred) for 08:00.
+    first = _appointment(starts_in=timedelta(days=1, hours=12), member=member)  # Wed 23:00 Chicago
+    second = _appointment(starts_in=timedelta(days=1, hours=13), member=member)
+    with time_machine.travel(first.starts_at - timedelta(hours=24), tick=False) as clock:
+        assert queue_due_reminders() == 1
+        clock.move_to(second.starts_at - timedelta(hours=24))
+        assert queue_due_reminders() == 1
+        assert [t.status for t in _texts()] == ["deferred", "deferred"]
+        with app.test_request_context():
+            cancel_appointment(appointment=_db.session.get(Appointment, first.id))
+            _db.session.commit()
+    texts = [t for t in _texts() if t.kind == "appointment_reminder"]
+    assert [t.status for t in texts] == ["cancelled", "deferred"]  # the second call's reminder still goes
+    assert "11:00 PM" in texts[0].body and "12:00 AM" in texts[1].body

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.models import OutboxMessage
 from portal.services.messaging import queue_family_sms, render_sms
-from portal.sms.reminders import _when
+from portal.sms.reminders import when_words
 from portal.sms.segments import segment_count
 
 from . import factories
@@ -84,9 +84,20 @@ def test_appointment_times_are_written_in_the_members_language_and_fit_gsm7(app)
     from portal.models import Appointment
 
     appointment = Appointment(starts_at=datetime(2026, 3, 3, 16, 0, tzinfo=UTC))
-    when_en, time_en = _when(appointment, "en", "America/Chicago")
-    when_es, time_es = _when(appointment, "es", "America/Chicago")
+    when_en, time_en = when_words(appointment, "en", "America/Chicago")
+    when_es, time_es = when_words(appointment, "es", "America/Chicago")
     assert "Tue" in when_en and "10:00" in time_en
     assert "mar" in when_es and "10:00" in time_es
     body = render_sms("appointment_reminder_24h", "en", agency_name=AGENCY, link=LINK, when=when_en, mode="phone")
     assert segment_count(body)[0] == "GSM-7"  # babel's narrow no-break space before "AM" was replaced
+
+
+def test_texts_are_signed_with_the_agency_name_from_the_agency_settings(db, daytime):
+    from portal.services.agency import get_agency
+
+    get_agency().name = "Riverside County Sheriff"  # what an admin typed in Agency settings, not AGENCY_NAME
+    db.session.commit()
+    member = factories.make_family_member(case=factories.make_case())
+    text = queue_family_sms(member, "update", kind="update")
+    assert text.body.startswith("There is an update from Riverside County Sheriff. ")
+    assert render_sms("opt_out_confirmation", "en").startswith("Riverside County Sheriff: ")

@@ -21,7 +21,8 @@ from . import factories
 from .fake_twilio import FakeTwilio
 from .sms_helpers import consumer_env, is_postgres, start_consumer, stop_consumer, wait_for
 
-REDIS_URL = "redis://127.0.0.1:6379/1"  # this branch's Redis database; only it is flushed
+# This checkout's Redis database (only it is flushed); TEST_REDIS_URL keeps parallel checkouts apart.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
 
 
 @pytest.fixture

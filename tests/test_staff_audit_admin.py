@@ -185,7 +185,7 @@ def test_the_digest_uses_the_same_flags_and_texts_or_prints(app, db):
     printed: list[str] = []
     counts = send_digests(echo=printed.append)
     db.session.commit()
-    assert counts == {"texted": 1, "printed": 1, "nothing_due": 1}
+    assert counts == {"texted": 1, "printed": 1, "nothing_due": 1, "no_phone": 0}
     text = db.session.scalar(select(OutboxMessage))
     assert (text.to_number, text.kind) == ("+13125550111", "digest")
     assert "1 family needs attention today (1 overdue)" in text.body and "Secret" not in text.body

@@ -1,14 +1,18 @@
 """Case management: open, stage change with a preview of the exact texts, handover, close, edit a family member."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
+from html import unescape
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import AuditEvent, Case, CaseUpdate, FamilyMember, OutboxMessage, utcnow
+from portal.models import AuditEvent, Case, CaseUpdate, FamilyMember, OutboxMessage, stage_info, utcnow
 from portal.services.contact import due_for_contact
+from portal.sms.segments import gsm_friendly
 
 from . import factories
 from .conftest import sign_in
@@ -68,6 +72,12 @@ def family_case(liaison):
     return case, plain, detailed, no_phone, stopped
 
 
+def _shown_texts(html: str) -> dict[int, str]:
+    """The texts on a preview page, by family member id."""
+    found = re.findall(r'<p class="sms-preview" data-member="(\d+)">(.*?)</p>', html, flags=re.S)
+    return {int(member_id): unescape(text) for member_id, text in found}
+
+
 def test_the_preview_shows_each_exact_text_and_who_gets_none(client, family_case):
     case, plain, detailed, no_phone, stopped = family_case
     page = _post_form(client, f"/staff/cases/{case.id}", f"/staff/cases/{case.id}/stage/preview",
@@ -75,8 +85,11 @@ def test_the_preview_shows_each_exact_text_and_who_gets_none(client, family_case
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "Detectives are looking into the case" in html and "Detectives are on it." in html
-    assert "There is an update from" in html  # the plain text: no details
-    assert "the case has moved to a new step: Detectives are looking into the case" in html  # opted into details
+    shown = _shown_texts(html)
+    assert set(shown) == {plain.id, detailed.id}
+    assert shown[plain.id].startswith("There is an update from")  # the plain text: no details
+    with force_locale("es"):  # Rosa opted into details and reads Spanish: the new stage, in her words
+        assert gsm_friendly(str(stage_info("investigating").label)) in shown[detailed.id]
     assert "No text: no mobile number." in html and "No text: replied STOP to texts." in html
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
     assert db.session.get(Case, case.id).stage == "opened"
@@ -85,8 +98,8 @@ def test_the_preview_shows_each_exact_text_and_who_gets_none(client, family_case
     client.post(send.action, data=send.data(send.button("Save and send")))
     db.session.commit()
     texts = {t.family_member_id: t for t in db.session.scalars(select(OutboxMessage))}
-    assert set(texts) == {plain.id, detailed.id}
-    assert texts[detailed.id].language == "es" and "Detectives are looking" in texts[detailed.id].body
+    assert {member_id: t.body for member_id, t in texts.items()} == shown  # exactly what the preview showed
+    assert texts[detailed.id].language == "es"
     assert "Chris" not in texts[plain.id].body and "Detectives" not in texts[plain.id].body
     case = db.session.get(Case, case.id)
     assert case.stage == "investigating"

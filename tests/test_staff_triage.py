@@ -137,8 +137,9 @@ def test_an_anonymous_tipster_is_never_texted(client, desk):
 def test_files_download_only_through_the_access_check_with_nosniff_and_an_audit(app, client, desk):
     _liaison, case, member = desk
     lead = sf.make_lead(case=case, member=member)
-    Path(app.config["UPLOAD_DIR"], "f1-stored.html").write_bytes(b"<script>alert(1)</script>")
-    attachment = sf.make_attachment(lead=lead, stored_name="f1-stored.html", original_name="screenshot.png",
+    stored = "f1" * 20  # stored names are 40 random hex digits
+    Path(app.config["UPLOAD_DIR"], stored).write_bytes(b"<script>alert(1)</script>")
+    attachment = sf.make_attachment(lead=lead, stored_name=stored, original_name="screenshot.png",
                                     content_type="image/png")
     response = client.get(f"/staff/attachments/{attachment.id}")
     assert response.status_code == 200 and response.data == b"<script>alert(1)</script>"
@@ -159,5 +160,31 @@ def test_a_stored_name_that_escapes_the_upload_folder_is_never_served(client, de
     lead = sf.make_lead(case=case)
     attachment = sf.make_attachment(lead=lead, stored_name="../../../../etc/passwd")
     assert client.get(f"/staff/attachments/{attachment.id}").status_code == 404
-    missing = sf.make_attachment(lead=lead, stored_name="never-written.jpg")
+    missing = sf.make_attachment(lead=lead, stored_name="0e" * 20)  # a name of ours whose file is gone
     assert client.get(f"/staff/attachments/{missing.id}").status_code == 404
+    assert "lead_attachment.download" not in _actions()  # nothing was downloaded
+
+
+def test_a_question_goes_to_the_family_who_answer_on_their_lead_page_and_staff_acknowledge_it(app, client, desk):
+    _liaison, case, _member = desk
+    family_user, member, _case = factories.make_family(case=case, name="Ana Peña", phone="+13125550151")
+    lead = sf.make_lead(case=case, member=member)  # submitted from her account
+    _post(client, lead, f"/staff/leads/{lead.id}/questions", **{"question-question": "Who is Flaco?"})
+    text = db.session.scalar(select(OutboxMessage))
+    assert text.to_number == member.phone and text.body.endswith(f"/my/leads/{lead.id}")  # straight to the question
+
+    family = app.test_client()
+    sign_in(family, family_user)
+    page = family.get(f"/my/leads/{lead.id}").get_data(as_text=True)
+    assert "Who is Flaco?" in page
+    question = db.session.scalar(select(LeadQuestion))
+    answer = form_with_action(page, f"/my/questions/{question.id}/answer")
+    assert family.post(answer.action, data=answer.data(**{f"q{question.id}-answer": "His cousin Marcus"})) \
+        .status_code == 302
+
+    staff_page = client.get(f"/staff/leads/{lead.id}").get_data(as_text=True)
+    assert "His cousin Marcus" in staff_page
+    ack = form_with_action(staff_page, f"/staff/lead-questions/{question.id}/acknowledge")
+    client.post(ack.action, data=ack.data())
+    db.session.commit()
+    assert db.session.get(LeadQuestion, question.id).acknowledged_at is not None

@@ -13,7 +13,7 @@ from ..auth.forms import EmptyForm
 from ..extensions import db, limiter
 from ..models import Lead, LeadQuestion, TipLink
 from ..services import leads as lead_service
-from ..services.family_texts import public_url
+from ..services.messaging import portal_link
 from . import bp
 from .forms import AnswerForm, LeadForm
 from .routes import case_and_member
@@ -138,7 +138,7 @@ def tip_links(case_id: int):
             return redirect(url_for("family.tip_links", case_id=case.id))
         _link, token = lead_service.create_tip_link(case=case, member=member)
         db.session.commit()
-        new_link = public_url("tips.leave_tip", token=token)
+        new_link = portal_link("tips.leave_tip", token=token)
     links = db.session.scalars(select(TipLink).where(TipLink.case_id == case.id)
                                .order_by(TipLink.revoked_at.is_not(None), TipLink.created_at.desc())).all()
     return render_template("family/tip_links.html", case=case, member=member, links=links, new_link=new_link,

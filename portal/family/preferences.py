@@ -15,7 +15,7 @@ from .routes import case_and_member
 
 def _fill(form: PreferencesForm, member) -> None:
     form.language.data = member.language
-    form.texts_enabled.data = member.texts_enabled and member.sms_opted_out_at is None
+    form.texts_enabled.data = member.texts_enabled  # a STOP is shown beside it; only START lifts it
     form.detailed_texts.data = member.detailed_texts
     form.quiet_start.data = member.quiet_start or time(21, 0)
     form.quiet_end.data = member.quiet_end or time(8, 0)

@@ -84,10 +84,6 @@ class FamilyMember(db.Model):
     case = relationship("Case", back_populates="family_members")
     user = relationship("User")
 
-    @property
-    def can_receive_texts(self) -> bool:
-        return bool(self.phone and self.texts_enabled and self.sms_opted_out_at is None)
-
     def __repr__(self) -> str:
         return f"<FamilyMember {self.id} case={self.case_id}>"
 

@@ -26,13 +26,15 @@ from ..models import (
     User,
     utcnow,
 )
+from ..sms.reminders import when_words
 from .agency import get_agency
-from .family_texts import local_time_words, public_url, text_family_member
+from .messaging import cancel_waiting_texts, portal_link, queue_family_sms
 
 log = logging.getLogger(__name__)
 
 BOOKING_DAYS = 14
 MIN_NOTICE = timedelta(hours=1)  # nobody can book a call that starts in a few minutes
+REMINDER_RUN = timedelta(minutes=5)  # a reminder job run writes its texts within moments of claiming them
 MODE_LABELS = {"phone": _l("Phone call"), "video": _l("Video call"), "in_person": _l("In person")}
 CALLBACK_WINDOWS = {
     "weekday_morning": _l("Weekday mornings (8 to 12)"),
@@ -159,10 +161,25 @@ def _insert(appointment: Appointment) -> None:
 
 
 def _confirm_text(appointment: Appointment, member: FamilyMember, template: str, kind: str) -> None:
-    text_family_member(member, template, kind=kind, mode=appointment.mode,
-                       when=local_time_words(appointment.starts_at, member) if appointment.starts_at else "",
-                       liaison_name=appointment.liaison.name if appointment.liaison else "",
-                       link=public_url("family.appointment", appointment_id=appointment.id))
+    when = when_words(appointment, member.language, member.timezone)[0] if appointment.starts_at else ""
+    queue_family_sms(member, template, kind=kind, mode=appointment.mode, when=when,
+                     liaison_name=appointment.liaison.name if appointment.liaison else "",
+                     link=portal_link("family.appointment", appointment_id=appointment.id))
+
+
+def _withdraw_reminders(appointment: Appointment) -> int:
+    """Cancel the reminders of a cancelled or moved appointment that have not gone out yet; returns how many."""
+    member = appointment.family_member
+    if member is None:
+        return 0
+    withdrawn = 0
+    # Outbox rows do not name their appointment; the reminder job writes each text right after it claims it,
+    # so this appointment's reminders are those written just after its claim times.
+    for claimed_at in (appointment.reminder_24h_sent_at, appointment.reminder_1h_sent_at):
+        if claimed_at is not None:
+            withdrawn += cancel_waiting_texts(member, kind="appointment_reminder",
+                                              queued_between=(claimed_at, claimed_at + REMINDER_RUN))
+    return withdrawn
 
 
 def book_slot(*, case: Case, member: FamilyMember, starts_at: datetime, mode: str, reason: str = "",
@@ -214,6 +231,7 @@ def reschedule_appointment(*, appointment: Appointment, starts_at: datetime, mod
     _check(mode, "")
     slot = _find_slot(appointment.liaison_id, starts_at, now)
     appointment.status = "rescheduled"
+    _withdraw_reminders(appointment)  # the new booking gets its own
     db.session.flush()  # frees the old slot before the new one is taken
     new = Appointment(case_id=appointment.case_id, family_member_id=appointment.family_member_id,
                       liaison_id=appointment.liaison_id, kind="slot", mode=mode, starts_at=slot.starts_at,
@@ -231,7 +249,8 @@ def cancel_appointment(*, appointment: Appointment) -> None:
         raise BookingError(str(_l("This call was already changed or cancelled.")))
     appointment.status = "cancelled"
     appointment.cancelled_at = utcnow()
-    audit.record("appointment.cancel", appointment, case_id=appointment.case_id)
+    withdrawn = _withdraw_reminders(appointment)
+    audit.record("appointment.cancel", appointment, case_id=appointment.case_id, reminders_withdrawn=withdrawn)
     if appointment.kind == "slot" and appointment.family_member is not None:
         _confirm_text(appointment, appointment.family_member, "appointment_cancelled", "appointment_confirmation")
 
@@ -257,7 +276,7 @@ def appointment_ics(appointment: Appointment, *, language: str = "en") -> bytes:
         summary = str(_l("%(mode)s with %(name)s", mode=MODE_LABELS.get(appointment.mode, appointment.mode),
                          name=liaison.name if liaison else _l("your liaison officer")))
         description = str(_l("To change or cancel, sign in to the portal: %(link)s",
-                             link=public_url("family.appointment", appointment_id=appointment.id)))
+                             link=portal_link("family.appointment", appointment_id=appointment.id)))
         reminder = str(_l("Call with your liaison officer in 1 hour"))
     calendar = Calendar()
     calendar.add("prodid", "-//Family Liaison Portal//EN")

@@ -9,8 +9,7 @@ from sqlalchemy import select
 from .. import audit
 from ..extensions import db
 from ..models import Appointment, AvailabilityException, AvailabilityWindow, Outreach, User, utcnow
-from .case_management import family_case_url
-from .messaging import queue_family_sms
+from .messaging import portal_link, queue_family_sms
 
 MODE_CHANNEL = {"phone": "phone", "video": "video", "in_person": "visit"}
 
@@ -92,9 +91,9 @@ def confirm_appointment(appointment: Appointment, *, by: User | None) -> None:
     if appointment.liaison_id is None and by is not None:
         appointment.liaison_id = by.id
     member = appointment.family_member
-    if appointment.kind == "callback" and member is not None and member.can_receive_texts:
+    if appointment.kind == "callback" and member is not None:
         queue_family_sms(member, "callback_confirmed", kind="callback_confirmed",
-                         link=family_case_url(appointment.case))
+                         link=portal_link("family.case", case_id=appointment.case_id))
     audit.record("appointment.confirm", appointment, case_id=appointment.case_id, status_from=was)
 
 

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -14,7 +13,15 @@ from ..models import CADENCES, CHANNELS, LANGUAGES, STAGE_KEYS, Case, CaseUpdate
 from ..models import utcnow as _utcnow
 from . import cases as case_service
 from .cases import CaseError, normalize_phone
-from .messaging import queue_family_sms, queue_sms, render_sms
+from .messaging import (
+    portal_link,
+    queue_family_sms,
+    queue_sms,
+    render_family_sms,
+    render_sms,
+    send_time_for,
+    why_no_text,
+)
 
 ASSIGNABLE_ROLES = ("liaison", "supervisor")
 
@@ -81,12 +88,6 @@ def update_family_member(member: FamilyMember, *, name: str, relationship: str, 
     return member
 
 
-def family_case_url(case: Case) -> str:
-    """The absolute link to the family's own page for the case."""
-    path = current_app.url_map.bind("").build("family.case", {"case_id": case.id})
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
-
-
 @dataclass
 class FamilyNotice:
     """What one family member will get: the exact text, or why no text goes to them."""
@@ -94,6 +95,7 @@ class FamilyNotice:
     member: FamilyMember
     text: str | None
     why_not: str | None = None
+    waits_until: datetime | None = None  # the text waits for the member's daytime (08:00-21:00, quiet hours)
 
 
 @dataclass
@@ -105,30 +107,23 @@ class StagePreview:
     notices: list[FamilyNotice]
 
 
-def _why_no_text(member: FamilyMember) -> str | None:
-    if not member.phone:
-        return _("no mobile number")
-    if member.sms_opted_out_at is not None:
-        return _("replied STOP to texts")
-    if not member.texts_enabled:
-        return _("turned texts off")
-    return None
-
-
 def _text_context(case: Case, stage_to: str) -> dict:
-    return {"stage": stage_to, "link": family_case_url(case)}
+    return {"stage": stage_to, "link": portal_link("family.case", case_id=case.id)}
 
 
 def preview_stage_change(case: Case, *, stage_to: str, message: str) -> StagePreview:
     """What the family will see on their page and the exact text each member will get (nothing is saved)."""
     if stage_to not in STAGE_KEYS:
         raise CaseError(_("Choose a stage from the list."))
-    notices = []
+    notices, now = [], _utcnow()
     for member in case.family_members:
-        why = _why_no_text(member)
-        text = None if why else render_sms("stage_change", member.language, member=member,
-                                           **_text_context(case, stage_to))
-        notices.append(FamilyNotice(member=member, text=text, why_not=why))
+        why = why_no_text(member)
+        if why:
+            notices.append(FamilyNotice(member=member, text=None, why_not=why))
+            continue
+        text = render_family_sms(member, "stage_change", **_text_context(case, stage_to))  # as queue_family_sms does
+        send_at = send_time_for(member)
+        notices.append(FamilyNotice(member=member, text=text, waits_until=send_at if send_at > now else None))
     return StagePreview(stage=stage_info(stage_to), message=message.strip(), notices=notices)
 
 
@@ -141,9 +136,7 @@ def _move(case: Case, *, stage_to: str, message: str, author: User | None, kind:
                                      stage_from=stage_from, stage_to=stage_to)
     texted = 0
     for member in case.family_members:
-        if member.can_receive_texts:
-            queue_family_sms(member, "stage_change", kind=kind, **_text_context(case, stage_to))
-            texted += 1
+        texted += queue_family_sms(member, "stage_change", kind=kind, **_text_context(case, stage_to)) is not None
     audit.record("case.stage_change", case, stage_from=stage_from, stage_to=stage_to, texts=texted)
     return update
 
@@ -194,13 +187,11 @@ def reassign_case(case: Case, *, liaison: User, backup_liaison: User | None, han
     if family_message.strip():
         words = f"{words}\n\n{family_message.strip()}"
     told = case_service.add_update(case, body=words, family_visible=True, author=author, kind="handover")
-    link = family_case_url(case)
+    link = portal_link("family.case", case_id=case.id)
     for member in case.family_members:
-        if member.can_receive_texts:
-            queue_family_sms(member, "handover", kind="handover", liaison_name=liaison.name, link=link)
+        queue_family_sms(member, "handover", kind="handover", liaison_name=liaison.name, link=link)
     if liaison.phone and (previous is None or previous.id != liaison.id):
-        staff_link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + \
-            current_app.url_map.bind("").build("staff.case", {"case_id": case.id})
+        staff_link = portal_link("staff.case", case_id=case.id)
         queue_sms(to=liaison.phone, kind="staff_handover", language=liaison.language, case=case,
                   body=render_sms("staff_handover", liaison.language, case_number=case.case_number,
                                   from_name=author.name if author else "", link=staff_link))

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 from .. import audit
 from ..extensions import db
 from ..models import Case, CaseMessage, FamilyMember, Outreach, User, utcnow
-from .family_texts import public_url, text_family_member
+from .messaging import portal_link, queue_family_sms
 
 MAX_MESSAGE = 5000
 
@@ -59,9 +59,8 @@ def post_staff_message(*, case: Case, author: User, body: str) -> CaseMessage:
     audit.record("case_message.create", message, case_id=case.id, sender="staff")
     for member in case.family_members:
         if member.user_id is not None:
-            text_family_member(member, "staff_message", kind="staff_message", author_name=author.name,
-                               decedent_name=case.decedent_name,
-                               link=public_url("family.messages", case_id=case.id))
+            queue_family_sms(member, "staff_message", kind="staff_message", author_name=author.name,
+                             decedent_name=case.decedent_name, link=portal_link("family.messages", case_id=case.id))
     return message
 
 

@@ -1,23 +1,27 @@
 """The optional daily digest: each staff member who asked for it gets a count of their flags (text or print).
 
 Built from due_for_contact(), the same function as the staff home page, so the digest never disagrees with it.
-The texts engineer schedules send_digests() on huey; `flask send-digests` runs it by hand or from cron.
+portal/tasks.py runs send_daily_digests() every hour; it sends at DIGEST_HOUR in the agency's time zone, once a
+day per person. `flask send-digests` runs send_digests() by hand or from cron.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 
-from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import select
 
 from .. import audit
 from ..extensions import db
-from ..models import STAFF_ROLES, User, utcnow
+from ..models import STAFF_ROLES, AuditEvent, User, utcnow
+from ..sms.policy import zone
+from .agency import get_agency
 from .contact import ACT_NOW, LISTED, Flag, due_for_contact
-from .messaging import queue_sms, render_sms
+from .messaging import portal_link, queue_sms, render_sms
+
+DIGEST_HOUR = 7  # the scheduled digest goes out at 07:00 in the agency's time zone, before the working day
 
 
 @dataclass
@@ -53,12 +57,21 @@ def digest_lines(digest: Digest) -> list[str]:
 
 
 def send_digests(*, now: datetime | None = None, print_only: bool = False, everyone: bool = False,
-                 echo: Callable[[str], None] = print) -> dict[str, int]:
-    """Text each recipient with a phone their count of flags, print the rest; nobody with no flags is bothered."""
+                 echo: Callable[[str], None] | None = print, skip: frozenset[int] = frozenset()) -> dict[str, int]:
+    """Text each recipient with a phone their count of flags, print the rest; nobody with no flags is bothered.
+
+    With echo=None nothing is printed: recipients without a phone are only counted (the scheduled run, whose
+    output would land in logs). skip holds the ids of people who already had their digest.
+    """
     now = now or utcnow()
-    link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + current_app.url_map.bind("").build("staff.dashboard")
-    counts = {"texted": 0, "printed": 0, "nothing_due": 0}
+    link = portal_link("staff.dashboard")
+    counts = {"texted": 0, "printed": 0, "nothing_due": 0, "no_phone": 0}
     for user in digest_recipients(everyone=everyone):
+        if user.id in skip:
+            continue
+        if echo is None and not user.phone:
+            counts["no_phone"] += 1
+            continue
         digest = build_digest(user, now=now)
         if not digest.flags:
             counts["nothing_due"] += 1
@@ -74,3 +87,17 @@ def send_digests(*, now: datetime | None = None, print_only: bool = False, every
         audit.record("digest.send", user, actor=None, ip=None, flags=len(digest.flags),
                      texted=bool(user.phone and not print_only))
     return counts
+
+
+def send_daily_digests(*, now: datetime | None = None) -> dict[str, int] | None:
+    """The scheduled run: at DIGEST_HOUR agency time, text each recipient who has not had today's digest yet."""
+    now = now or utcnow()
+    tz = zone(get_agency().timezone)
+    local = now.astimezone(tz)
+    if local.hour != DIGEST_HOUR:
+        return None
+    day_start = datetime.combine(local.date(), time(0, 0), tzinfo=tz)
+    had_it = db.session.scalars(select(AuditEvent.target_id).where(
+        AuditEvent.action == "digest.send", AuditEvent.target_type == User.__tablename__,
+        AuditEvent.occurred_at >= day_start))
+    return send_digests(now=now, echo=None, skip=frozenset(int(user_id) for user_id in had_it))

@@ -13,7 +13,7 @@ from .. import audit
 from ..extensions import db
 from ..models import FamilyMember, Invitation, User, utcnow
 from . import accounts
-from .messaging import queue_family_sms
+from .messaging import portal_link, queue_family_sms
 
 
 class InviteError(ValueError):
@@ -31,9 +31,7 @@ def token_hash(token: str) -> str:
 
 def invite_url(token: str) -> str:
     """The absolute link a family member opens, built on PUBLIC_BASE_URL."""
-    # Built from the URL map, so it works inside a request and in a command or worker alike.
-    path = current_app.url_map.bind("").build("auth.accept_invite", {"token": token})
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+    return portal_link("auth.accept_invite", token=token)
 
 
 def create_invitation(member: FamilyMember, *, created_by: User | None,
@@ -51,9 +49,9 @@ def create_invitation(member: FamilyMember, *, created_by: User | None,
                             expires_at=now + timedelta(hours=current_app.config["INVITE_TTL_HOURS"]))
     db.session.add(invitation)
     db.session.flush()
-    if send_text and member.phone:
-        queue_family_sms(member, "invite", kind="invite", urgent=True, link=invite_url(token))
-    audit.record("invitation.create", invitation, family_member_id=member.id, texted=bool(send_text and member.phone))
+    texted = send_text and queue_family_sms(member, "invite", kind="invite", urgent=True,
+                                            link=invite_url(token)) is not None
+    audit.record("invitation.create", invitation, family_member_id=member.id, texted=texted)
     return invitation, token
 
 

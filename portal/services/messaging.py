@@ -13,6 +13,7 @@ from datetime import datetime
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from ..extensions import db
@@ -74,38 +75,61 @@ def _waiting_generic_update(member: FamilyMember, kind: str) -> OutboxMessage | 
     )
 
 
+def why_no_text(member: FamilyMember) -> str | None:
+    """Why texts do not reach this member, in words for staff; None when they do. The one consent check."""
+    if not member.phone:
+        return _("no mobile number")
+    if member.sms_opted_out_at is not None or consent.opted_out_numbers(db.session, {member.phone}):
+        return _("replied STOP to texts")  # a STOP covers everyone who uses that number
+    if not member.texts_enabled:
+        return _("turned texts off")
+    return None
+
+
+def render_family_sms(member: FamilyMember, name: str, **context) -> str:
+    """The exact text a member gets from templates/sms/<name>.txt: their language, details only if they chose them."""
+    context.pop("detailed", None)  # only the member's own choice decides
+    context.setdefault("link", portal_link())
+    return render_sms(name, member.language, member=member, detailed=bool(member.detailed_texts), **context)
+
+
 def queue_family_sms(member: FamilyMember, name: str, *, kind: str, urgent: bool = False,
                      **context) -> OutboxMessage | None:
     """Render a text template for a family member in their language and queue it, if they can get texts.
 
-    Returns None when nothing is queued: no phone, texts turned off, or the number opted out. A generic
-    (not detailed) text of a kind that is already waiting for this member is not queued twice.
+    Returns None when nothing is queued (see why_no_text): callers need no checks of their own. A generic
+    (not detailed) update that is already waiting for this member is not queued twice.
     """
-    if not member.phone or not member.texts_enabled:
+    confirming_stop = kind == policy.OPT_OUT_CONFIRMATION and member.phone and member.texts_enabled
+    if not confirming_stop and why_no_text(member) is not None:
         return None
-    if kind != policy.OPT_OUT_CONFIRMATION and consent.opted_out_numbers(db.session, {member.phone}):
-        return None
-    context.pop("detailed", None)  # only the member's own choice decides
-    detailed = bool(member.detailed_texts)
-    if name == "update" and not detailed and not urgent:
+    if name == "update" and not member.detailed_texts and not urgent:
         waiting = _waiting_generic_update(member, kind)
         if waiting is not None:
             return waiting
-    context.setdefault("link", portal_link())
-    body = render_sms(name, member.language, member=member, detailed=detailed, **context)
-    not_before = None
-    if not urgent:
-        not_before = policy.next_send_time(utcnow(), member.timezone, member.quiet_start, member.quiet_end)
+    body = render_family_sms(member, name, **context)
     return queue_sms(to=member.phone, body=body, kind=kind, language=member.language, case=member.case,
-                     family_member=member, urgent=urgent, not_before=not_before)
+                     family_member=member, urgent=urgent, not_before=None if urgent else send_time_for(member))
 
 
-def cancel_waiting_texts(member: FamilyMember, *, kind: str) -> int:
-    """Cancel a member's texts of this kind that have not gone out yet (e.g. reminders of a cancelled appointment)."""
+def send_time_for(member: FamilyMember) -> datetime:
+    """When a non-urgent text to this member may go out: now, or the end of their night or quiet hours (UTC)."""
+    return policy.next_send_time(utcnow(), member.timezone, member.quiet_start, member.quiet_end)
+
+
+def cancel_waiting_texts(member: FamilyMember, *, kind: str,
+                         queued_between: tuple[datetime, datetime] | None = None) -> int:
+    """Cancel a member's texts of this kind that have not gone out yet (e.g. reminders of a cancelled appointment).
+
+    queued_between narrows it to texts written in that span (e.g. the run that queued one appointment's reminder).
+    """
+    where = [OutboxMessage.family_member_id == member.id, OutboxMessage.kind == kind,
+             OutboxMessage.status.in_(("queued", "deferred"))]
+    if queued_between is not None:
+        where += [OutboxMessage.created_at >= queued_between[0], OutboxMessage.created_at < queued_between[1]]
     return db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.family_member_id == member.id, OutboxMessage.kind == kind,
-               OutboxMessage.status.in_(("queued", "deferred")))
+        .where(*where)
         .values(status="cancelled", claimed_at=None)
         .execution_options(synchronize_session=False)
     ).rowcount

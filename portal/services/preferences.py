@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import time
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from .. import audit
 from ..extensions import db
@@ -68,13 +68,14 @@ def update_preferences(*, member: FamilyMember, user: User, prefs: Preferences, 
     if prefs.language != member.language or prefs.language != user.language:
         set_language(user=user, language=prefs.language)
         changed.append("language")
-    if prefs.texts_enabled != member.texts_enabled or (prefs.texts_enabled and member.sms_opted_out_at):
+    if prefs.texts_enabled != member.texts_enabled:
         member.texts_enabled = prefs.texts_enabled
         if prefs.texts_enabled:
             member.texts_consent_at = utcnow()
             member.texts_consent_wording = consent_wording
             member.texts_consent_method = CONSENT_METHOD
-            member.sms_opted_out_at = None  # a new, recorded consent replaces an earlier STOP
+        # A STOP stays until START comes from the phone: it covers the number (maybe shared), and the carrier
+        # refuses our texts to it until then anyway (see portal/sms/consent.py).
         changed.append("texts_enabled")
     detailed = prefs.detailed_texts and prefs.texts_enabled
     for name, value in (("detailed_texts", detailed), ("quiet_start", prefs.quiet_start),
@@ -97,8 +98,3 @@ def update_preferences(*, member: FamilyMember, user: User, prefs: Preferences, 
                      texts_enabled=member.texts_enabled, consent_method=CONSENT_METHOD if "texts_enabled" in changed
                      and member.texts_enabled else None)
     return changed
-
-
-def memberships(user: User) -> list[FamilyMember]:
-    """Every family-member record of this person."""
-    return list(db.session.scalars(select(FamilyMember).where(FamilyMember.user_id == user.id)))

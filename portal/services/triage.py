@@ -1,8 +1,6 @@
 """Lead triage: the queue, statuses, assignment, internal notes, questions to the submitter; every view audited."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask_babel import gettext as _
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
@@ -11,8 +9,7 @@ from sqlalchemy.orm import selectinload
 from .. import access, audit
 from ..extensions import db
 from ..models import LEAD_STATUSES, Lead, LeadAttachment, LeadNote, LeadQuestion, User, utcnow
-from .case_management import family_case_url
-from .messaging import queue_family_sms
+from .messaging import portal_link, queue_family_sms
 
 
 class TriageError(ValueError):
@@ -98,10 +95,8 @@ def ask_question(lead: Lead, *, question: str, asked_by: User | None) -> LeadQue
     db.session.add(row)
     db.session.flush()
     member = lead.family_member if not lead.is_anonymous else None
-    texted = False
-    if member is not None and member.can_receive_texts:
-        texted = queue_family_sms(member, "lead_question", kind="lead_question", link=family_case_url(lead.case)) \
-            is not None
+    texted = member is not None and queue_family_sms(
+        member, "lead_question", kind="lead_question", link=portal_link("family.lead", lead_id=lead.id)) is not None
     audit.record("lead_question.create", row, lead_id=lead.id, texted=texted)
     return row
 
@@ -113,15 +108,6 @@ def acknowledge_answer(question: LeadQuestion, *, by: User | None) -> None:
     if question.acknowledged_at is None:
         question.acknowledged_at = utcnow()
         audit.record("lead_question.acknowledge", question, lead_id=question.lead_id)
-
-
-def attachment_path(attachment: LeadAttachment, upload_dir: str) -> Path | None:
-    """The stored file of an attachment, if it is inside the upload folder and exists."""
-    root = Path(upload_dir).resolve()
-    path = (root / attachment.stored_name).resolve()
-    if root not in path.parents or not path.is_file():
-        return None
-    return path
 
 
 def record_download(attachment: LeadAttachment) -> None:

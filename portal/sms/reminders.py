@@ -6,10 +6,11 @@ from datetime import datetime, timedelta
 
 from babel.dates import format_skeleton, format_time
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import ACTIVE_SLOT_STATUSES, Appointment, utcnow
-from ..services.messaging import queue_family_sms
+from ..services.messaging import portal_link, queue_family_sms
 from .policy import zone
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,8 @@ REMINDERS = (
 )
 
 
-def _when(appointment: Appointment, language: str, timezone: str) -> tuple[str, str]:
+def when_words(appointment: Appointment, language: str, timezone: str | None) -> tuple[str, str]:
+    """An appointment's day and time, and its time alone, short and in the reader's language and time zone."""
     tz = zone(timezone)
     at = format_time(appointment.starts_at, "short", tzinfo=tz, locale=language)
     day = format_skeleton("MMMEd", appointment.starts_at, tzinfo=tz, locale=language)
@@ -39,21 +41,22 @@ def queue_due_reminders(now: datetime | None = None) -> int:
             .where(Appointment.status.in_(ACTIVE_SLOT_STATUSES), Appointment.starts_at.is_not(None),
                    Appointment.family_member_id.is_not(None), column.is_(None),
                    Appointment.starts_at <= now + ahead, Appointment.starts_at > now + latest)
+            .options(selectinload(Appointment.family_member), selectinload(Appointment.liaison))
             .order_by(Appointment.starts_at).limit(200)
         ).all()
         for appointment in due:
-            if appointment.created_at >= appointment.starts_at - ahead:
-                continue  # booked after this reminder's time: the booking itself was the reminder
-            # Claim the reminder: a second consumer running the same job finds it already taken.
+            # Claim the reminder: a second consumer running the same job finds it already taken. One booked after
+            # this reminder's time is claimed too (the booking itself was the reminder), so it never comes back.
             claimed = db.session.execute(
                 update(Appointment).where(Appointment.id == appointment.id, column.is_(None))
                 .values({column_name: now}).execution_options(synchronize_session=False)
             ).rowcount
-            if claimed:
+            if claimed and appointment.created_at < appointment.starts_at - ahead:
                 member = appointment.family_member
-                when, at = _when(appointment, member.language, member.timezone)
+                when, at = when_words(appointment, member.language, member.timezone)
                 queue_family_sms(member, template, kind="appointment_reminder", urgent=urgent, when=when, time=at,
                                  mode=appointment.mode,
+                                 link=portal_link("family.appointment", appointment_id=appointment.id),
                                  liaison_name=appointment.liaison.name if appointment.liaison else None)
                 handled += 1
             db.session.commit()  # one appointment at a time; the commit hands its text to delivery

@@ -1,11 +1,11 @@
 """Lead triage routes: the queue, one lead, notes, questions, assignment, and files behind an access check."""
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import access
+from .. import access, uploads
 from ..extensions import db
 from ..models import LEAD_STATUSES, LeadNote, LeadQuestion, utcnow
 from ..services import triage
@@ -126,13 +126,7 @@ def acknowledge_answer(question_id: int):
 def lead_attachment(attachment_id: int):
     """A lead's file, for staff who may see the case: always a download, never rendered; audited."""
     attachment = access.get_lead_attachment_or_404(current_user, attachment_id)
-    path = triage.attachment_path(attachment, current_app.config["UPLOAD_DIR"])
-    if path is None:
-        abort(404)
+    response = uploads.send_attachment(attachment)  # a missing file answers 404 before anything is audited
     triage.record_download(attachment)
     db.session.commit()
-    response = send_file(path, mimetype=attachment.content_type or "application/octet-stream", as_attachment=True,
-                         download_name=attachment.original_name, max_age=0, conditional=False, etag=False)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

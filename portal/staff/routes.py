@@ -15,6 +15,7 @@ from ..models import STAGES, Case, CaseUpdate, OutboxMessage, Outreach, User, ut
 from ..services import cases as case_service
 from ..services import contact, invitations
 from ..services.case_management import CaseError, assignable_staff, update_family_member
+from ..services.messaging import why_no_text
 from . import bp
 from .forms import CloseCaseForm, EditFamilyMemberForm, FamilyMemberForm, ReassignForm, StageChangeForm, UpdateForm
 
@@ -191,10 +192,11 @@ def invite_member(member_id: int):
     if not form.validate_on_submit():
         flash(_("The page was open too long. Please try again."), "error")
         return redirect(url_for("staff.case", case_id=member.case_id))
+    why_not = why_no_text(member)  # the same check that decides whether the invite is texted
     _invitation, token = invitations.create_invitation(member, created_by=current_user)
     db.session.commit()
     link = invitations.invite_url(token)
-    return render_template("staff/invite_sent.html", member=member, link=link, texted=bool(member.phone))
+    return render_template("staff/invite_sent.html", member=member, link=link, why_not=why_not)
 
 
 @bp.route("/cases/<int:case_id>/updates", methods=["POST"])
