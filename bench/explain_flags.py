@@ -128,7 +128,7 @@ def from_app(database_url: str, email: str, verbose: bool) -> list[str]:
         try:
             cur = raw.cursor()
             for n, (statement, params) in enumerate(captured, 1):
-                if not statement.lstrip().upper().startswith("SELECT"):
+                if not statement.lstrip().upper().startswith(("SELECT", "WITH")):
                     continue
                 plan, text = explain(cur, statement, params)
                 if "outreach" in statement:

@@ -241,7 +241,8 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def _no_store_when_signed_in(response):
-        signed_in = current_user.is_authenticated or "mfa_pending" in session
+        # is_anonymous needs no database: after a view's commit, is_authenticated would reload the user row.
+        signed_in = not current_user.is_anonymous or "mfa_pending" in session
         if signed_in or request.path.startswith(("/tip", "/t/")):
             response.headers["Cache-Control"] = "no-store"
             response.headers["Pragma"] = "no-cache"

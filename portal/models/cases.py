@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, Time, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, Time, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -99,7 +99,12 @@ class CaseUpdate(db.Model):
     """A timeline entry on a case: written for the family, or internal to staff."""
 
     __tablename__ = "case_updates"
-    __table_args__ = (Index("ix_case_updates_case_id_created_at", "case_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_case_updates_case_id_created_at", "case_id", "created_at"),
+        # The "meeting request" flag: a few rows among every stage change and note.
+        Index("ix_case_updates_meeting_requests_case_id_created_at", "case_id", "created_at",
+              postgresql_where=text("kind = 'meeting_request'"), sqlite_where=text("kind = 'meeting_request'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
