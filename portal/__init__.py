@@ -76,6 +76,14 @@ def register_extensions(app: Flask) -> None:
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("connect_args", {"timeout": 10})
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    elif uri.startswith("postgresql"):
+        # Short OLTP queries only: PostgreSQL's JIT spent 5.9 s compiling an agency-wide flag query that runs in
+        # 1.3 s (bench/RESULTS.md). Off for the portal's own sessions.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("options", "-c jit=off")
+        options["connect_args"] = connect_args
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

@@ -32,6 +32,10 @@ class Case(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Kept by the database (models/last_contact.py), never written by the app: the latest real contact on the
+    # case, and the latest one naming no family member. The contact flags read them instead of outreach.
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_family_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     liaison = relationship("User", foreign_keys=[liaison_id])
     backup_liaison = relationship("User", foreign_keys=[backup_liaison_id])
@@ -80,6 +84,8 @@ class FamilyMember(db.Model):
     phone_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # "number may be wrong"
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Kept by the database (models/last_contact.py): the latest real contact naming this member.
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     case = relationship("Case", back_populates="family_members")
     user = relationship("User")

@@ -1,184 +1,126 @@
-"""The rules behind due_for_contact(): rows from the two statements in _flag_queries.py in, flags out."""
+"""The rules behind due_for_contact() and the dashboard's pages: rows from _flag_queries.py in, flags out.
+
+Most rules are comparisons and run in SQL (ranked_flags); the ones that count business days in the agency's zone
+or combine two signals run here on a few candidate rows (pending_flags). Both feed one sorted list.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..extensions import db
 from ..models import Agency
-from ._flag_queries import contact_state, signals
-from .contact import ACT_NOW, LISTED, SOON, Flag, add_business_days, cadence_days
+from ._flag_queries import ANCHOR, flag_params, pending_flags, ranked_flags, scope_of
+from .contact import ACT_NOW, LISTED, Flag, add_business_days, cadence_days
+
+# Flags whose "log a contact" goes to the member's own preferred way; the others say how themselves.
+_PREFERRED_CHANNEL = ("first_contact", "cadence", "stage_change")
 
 
-@dataclass
-class MemberState:
-    """One family member as the rules see them."""
-
-    id: int
-    name: str
-    cadence: str
-    is_spokesperson: bool
-    preferred_channel: str | None
-    updated_at: datetime | None
-    last: datetime | None  # latest real contact with this member (None for on_change / do_not_contact)
+def _flag(now: datetime, r, **kw) -> Flag:
+    """A Flag from a row that has the case's and member's names; kw gives kind, severity, since and the rest."""
+    values = {"case_id": r.case_id, "case_number": r.case_number, "decedent_name": r.decedent_name,
+              "liaison_id": r.liaison_id, "liaison_name": r.liaison_name, "now": now, "member_id": r.member_id,
+              "member_name": r.member_name, "ref_id": r.ref_id}
+    values.update(kw)
+    return Flag(**values)
 
 
-@dataclass
-class CaseState:
-    """One case with its family and its latest real contacts."""
-
-    id: int
-    case_number: str
-    decedent_name: str
-    liaison_id: int | None
-    liaison_name: str | None
-    opened_at: datetime
-    stage_changed_at: datetime
-    closed_at: datetime | None
-    last: datetime | None  # latest real contact with anyone on the case
-    family_last: datetime | None  # latest real contact naming no one: it counts for every member
-    members: list[MemberState] = field(default_factory=list)
-
-    def anchor(self, member: MemberState) -> datetime:
-        """Where the member's cadence counts from: the latest real contact with them or with the whole family
-        (a contact naming no one), else the case's opening. Automatic texts never count (counts_as_contact)."""
-        contacts = [t for t in (member.last, self.family_last) if t is not None]
-        return max(contacts) if contacts else self.opened_at
-
-    def next_due(self, member: MemberState, agency: Agency) -> datetime | None:
-        """THE cadence rule, for the flags and both case pages: the family's chosen cadence after the anchor."""
-        days = cadence_days(member.cadence, agency)
-        return None if days is None else self.anchor(member) + timedelta(days=days)
+def _due_at(r, agency: Agency) -> datetime | None:
+    if r.kind == "first_contact":
+        return r.since + timedelta(hours=agency.first_contact_hours)
+    if r.kind == "cadence":
+        return r.since + timedelta(days=cadence_days(r.cadence, agency))
+    if r.kind == "stage_change":
+        return r.since + timedelta(days=agency.stage_change_contact_days)
+    if r.kind == "lead_unreviewed":
+        return r.since + timedelta(hours=agency.lead_review_hours)
+    return None
 
 
-def load_states(now: datetime, **scope) -> dict[int, CaseState]:
-    """The contact state of the cases in scope, in one statement (see _flag_queries.contact_state)."""
-    states: dict[int, CaseState] = {}
-    for r in db.session.execute(contact_state(now, **scope)):
-        state = states.get(r.case_id)
-        if state is None:
-            state = states[r.case_id] = CaseState(
-                r.case_id, r.case_number, r.decedent_name, r.liaison_id, r.liaison_name, r.opened_at,
-                r.stage_changed_at, r.closed_at, r.case_last, r.family_last)
-        if r.member_id is not None:
-            state.members.append(MemberState(r.member_id, r.member_name, r.cadence, r.is_spokesperson,
-                                             r.preferred_channel, r.member_updated_at, r.member_last))
-    return states
+def ranked_flag(now: datetime, agency: Agency, r) -> Flag:
+    """A flag from a ranked_flags row."""
+    extra = {"cadence": r.cadence} if r.kind == "cadence" else {}
+    channel = (r.preferred_channel or "phone") if r.kind in _PREFERRED_CHANNEL else "phone"
+    return _flag(now, r, kind=r.kind, severity=r.severity, since=r.since, due_at=_due_at(r, agency),
+                 channel=channel, extra=extra)
 
 
-class _Builder:
-    """Collects flags with the case details each one shows."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-        self.flags: list[Flag] = []
-
-    def add(self, info, *, kind: str, since: datetime, severity: int = ACT_NOW, member_id: int | None = None,
-            member_name: str | None = None, **kw) -> None:
-        """info: anything with case_id or id, case_number, decedent_name, liaison_id and liaison_name."""
-        case_id = getattr(info, "case_id", None) or info.id
-        self.flags.append(Flag(kind=kind, severity=severity, case_id=case_id, case_number=info.case_number,
-                               decedent_name=info.decedent_name, liaison_id=info.liaison_id,
-                               liaison_name=info.liaison_name, since=since, now=self.now, member_id=member_id,
-                               member_name=member_name, **kw))
-
-
-def _member(m: MemberState | None) -> dict:
-    return {"member_id": m.id, "member_name": m.name} if m else {}
-
-
-def _contact_flags(b: _Builder, case: CaseState, agency: Agency) -> None:
-    """First contact, cadence, stage change and do-not-contact, for one open case."""
-    now = b.now
-    reachable = [m for m in case.members if m.cadence != "do_not_contact"]
-    for m in case.members:
-        if m.cadence == "do_not_contact":
-            b.add(case, kind="do_not_contact", since=m.updated_at or case.opened_at, severity=LISTED, **_member(m))
-    if case.members and not reachable:
-        return  # the family asked us to wait for them: listed above, never flagged
-    first = min(reachable, key=lambda m: (not m.is_spokesperson, m.id)) if reachable else None
-    channel = (first.preferred_channel if first else None) or "phone"
-    if case.last is None:
-        waited = now - case.opened_at
-        if waited >= timedelta(hours=agency.first_contact_hours):
-            severity = ACT_NOW
-        elif waited >= timedelta(hours=agency.first_contact_warning_hours):
-            severity = SOON
-        else:
-            severity = None
-        if severity is not None:
-            b.add(case, kind="first_contact", since=case.opened_at, severity=severity, channel=channel,
-                  due_at=case.opened_at + timedelta(hours=agency.first_contact_hours), **_member(first))
-    else:
-        for m in reachable:
-            due = case.next_due(m, agency)
-            if due is not None and now >= due:
-                b.add(case, kind="cadence", since=case.anchor(m), due_at=due,
-                      channel=m.preferred_channel or "phone", extra={"cadence": m.cadence}, **_member(m))
-    changed = case.stage_changed_at
-    if changed > case.opened_at and (case.last is None or case.last < changed):
-        due = changed + timedelta(days=agency.stage_change_contact_days)
-        if now >= due:
-            b.add(case, kind="stage_change", since=changed, due_at=due, channel=channel, **_member(first))
-
-
-def _signal_flags(b: _Builder, rows, agency: Agency) -> None:
-    """Leads, messages, texts, callbacks, no-shows and meeting requests (rows from _flag_queries.signals)."""
-    now = b.now
+def decide_pending(now: datetime, agency: Agency, rows) -> list[Flag]:
+    """Unanswered messages (oldest per case), unconfirmed callbacks and texts not getting through."""
+    flags: list[Flag] = []
     oldest_message: dict[int, object] = {}
     texts: dict[int, list] = {}
     for r in rows:
-        contact = r.case_last
-        if r.kind == "lead":
-            b.add(r, kind="lead_unreviewed", since=r.at, ref_id=r.ref_id,
-                  due_at=r.at + timedelta(hours=agency.lead_review_hours))
-        elif r.kind == "message":
-            if contact is not None and contact >= r.at:
-                continue  # answered by a call, a visit or a text after it
+        if r.kind == "message":
             if r.case_id not in oldest_message or r.at < oldest_message[r.case_id].at:
                 oldest_message[r.case_id] = r
-        elif r.kind in ("text_failed", "phone_flagged"):
-            texts.setdefault(r.member_id, []).append(r)
         elif r.kind == "callback":
-            if r.at > now or (contact is not None and contact >= r.at):
-                continue
             due = add_business_days(r.at, agency.callback_confirm_business_days, agency.timezone)
             if now >= due:
-                b.add(r, kind="callback_unconfirmed", since=r.at, due_at=due, ref_id=r.ref_id,
-                      member_id=r.member_id, member_name=r.member_name)
-        elif r.kind == "no_show":
-            if r.at > now or (contact is not None and contact >= r.at):
-                continue
-            b.add(r, kind="no_show", since=r.at, ref_id=r.ref_id, member_id=r.member_id, member_name=r.member_name)
-        elif r.kind == "meeting":
-            if contact is None or contact < r.at:
-                b.add(r, kind="meeting_request", since=r.at, channel="phone")
+                flags.append(_flag(now, r, kind="callback_unconfirmed", severity=ACT_NOW, since=r.at, due_at=due))
+        elif r.kind in ("text_failed", "phone_flagged"):
+            texts.setdefault(r.member_id, []).append(r)
+    for member_rows in texts.values():
+        r = min(member_rows, key=lambda row: row.at)  # the earlier of a failed text and a flagged number
+        if r.member_last is not None and r.member_last >= r.at:
+            continue  # someone reached them after the failure: the number works
+        flags.append(_flag(now, r, kind="text_undelivered", severity=ACT_NOW, since=r.at))
     for r in oldest_message.values():
         due = add_business_days(r.at, agency.message_reply_business_days, agency.timezone)
         if now >= due:
-            b.add(r, kind="message_unanswered", since=r.at, due_at=due, member_id=r.member_id,
-                  channel="portal_message")
-    for member_rows in texts.values():
-        r = min(member_rows, key=lambda row: row.at)
-        if r.member_last is not None and r.member_last >= r.at:
-            continue  # someone reached them after the failure: the number works
-        b.add(r, kind="text_undelivered", since=r.at, member_id=r.member_id, member_name=r.member_name,
-              channel="phone")
+            flags.append(_flag(now, r, kind="message_unanswered", severity=ACT_NOW, since=r.at, due_at=due,
+                               member_name=None, channel="portal_message"))
+    return flags
 
 
 def compute_flags(*, now: datetime, liaison_id: int | None, case_ids, agency: Agency,
-                  states: dict[int, CaseState] | None = None) -> list[Flag]:
-    """All flags in scope, unsorted (due_for_contact sorts); `states` may be given when already loaded."""
+                  anchors: bool = False) -> tuple[list[Flag], dict[int, tuple[str, datetime]]]:
+    """Every flag in scope, sorted; with anchors=True also {member id: (cadence, anchor)} from the same query."""
     if case_ids is not None:
         case_ids = list(case_ids)
         if not case_ids:
-            return []
-    scope = {"liaison_id": liaison_id, "case_ids": case_ids}
-    if states is None:
-        states = load_states(now, **scope)
-    b = _Builder(now)
-    for state in states.values():
-        if state.closed_at is None and state.opened_at <= now:
-            _contact_flags(b, state, agency)
-    _signal_flags(b, db.session.execute(signals(now, agency, **scope)), agency)
-    return b.flags
+            return [], {}
+    scope = scope_of(liaison_id=liaison_id, case_ids=case_ids)
+    params = flag_params(now, agency, liaison_id=liaison_id, case_ids=case_ids)
+    flags, found = [], {}
+    for r in db.session.execute(ranked_flags(scope, anchors=anchors), params):
+        if r.severity == ANCHOR:
+            found[r.member_id] = (r.cadence, r.since)
+        else:
+            flags.append(ranked_flag(now, agency, r))
+    flags += decide_pending(now, agency, db.session.execute(pending_flags(scope), params))
+    return sorted(flags, key=lambda f: f.sort_key), found
+
+
+@dataclass
+class FlagPage:
+    """One page of the dashboard: its flags, the first do-not-contact listings, and the totals."""
+
+    flags: list[Flag]
+    listed: list[Flag]
+    act_now: int
+    soon: int
+    listed_total: int
+
+    @property
+    def total(self) -> int:
+        return self.act_now + self.soon
+
+
+def flag_page(*, now: datetime, liaison_id: int | None, agency: Agency, page: int, per_page: int,
+              listed_limit: int) -> FlagPage:
+    """Flags page `page` (from 1) as the whole sorted list would show it, reading only what that page needs."""
+    scope = scope_of(liaison_id=liaison_id, case_ids=None)
+    # The first page * per_page ranked flags, plus a page of slack so that ties at the edge sort as in Python.
+    params = flag_params(now, agency, liaison_id=liaison_id, limit=(page + 1) * per_page, listed_limit=listed_limit)
+    rows = db.session.execute(ranked_flags(scope, limited=True), params).all()
+    act_now = soon = listed_total = 0
+    if rows:
+        act_now, soon, listed_total = rows[0].act_now, rows[0].soon, rows[0].listed
+    ranked = [ranked_flag(now, agency, r) for r in rows]
+    pending = decide_pending(now, agency, db.session.execute(pending_flags(scope), params))
+    active = sorted([f for f in ranked if f.severity != LISTED] + pending, key=lambda f: f.sort_key)
+    start = (page - 1) * per_page
+    return FlagPage(flags=active[start:start + per_page], listed=[f for f in ranked if f.severity == LISTED],
+                    act_now=act_now + len(pending), soon=soon, listed_total=listed_total)

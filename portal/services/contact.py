@@ -149,9 +149,24 @@ def due_for_contact(*, now: datetime | None = None, liaison: User | int | None =
     """Every flag for the cases in scope (a liaison's caseload, given cases, or all), sorted by severity then age."""
     from ._flags import compute_flags
 
-    now = now or utcnow()
-    return sorted(compute_flags(now=now, liaison_id=_liaison_id(liaison), case_ids=case_ids,
-                                agency=get_agency()), key=lambda f: f.sort_key)
+    flags, _anchors = compute_flags(now=now or utcnow(), liaison_id=_liaison_id(liaison), case_ids=case_ids,
+                                    agency=get_agency())
+    return flags
+
+
+def flags_page(*, liaison: User | int | None = None, page: int = 1, per_page: int = 50, listed_limit: int = 50,
+               now: datetime | None = None):
+    """One page of due_for_contact() for the dashboard (and the totals), without building the whole list."""
+    from ._flags import flag_page
+
+    return flag_page(now=now or utcnow(), liaison_id=_liaison_id(liaison), agency=get_agency(), page=page,
+                     per_page=per_page, listed_limit=listed_limit)
+
+
+def _next_due(cadence: str, anchor: datetime | None, agency) -> datetime | None:
+    """THE cadence rule: the family's chosen cadence after the anchor (see _flag_queries.cadence_anchor)."""
+    days = cadence_days(cadence, agency)
+    return None if days is None or anchor is None else anchor + timedelta(days=days)
 
 
 def next_contacts_due(members, *, now: datetime | None = None) -> dict[int, datetime | None]:
@@ -159,20 +174,18 @@ def next_contacts_due(members, *, now: datetime | None = None) -> dict[int, date
 
     The family's chosen cadence after the latest real contact with that member or with the whole family (an entry
     naming no one), else after the case opened; automatic texts do not count. None for on_change/do_not_contact.
-    The same rule (CaseState.next_due) raises the cadence flag.
+    The cadence flag is raised by the same rule, on the same SQL anchor.
     """
-    from ._flags import load_states
+    from ._flag_queries import member_anchors
 
     members = list(members)
     due: dict[int, datetime | None] = {m.id: None for m in members}
     if not any(m.cadence not in NO_CADENCE for m in members):
         return due
     agency = get_agency()
-    states = load_states(now or utcnow(), case_ids={m.case_id for m in members}, member_ids=list(due),
-                         open_only=False)
-    for state in states.values():
-        for m in state.members:
-            due[m.id] = state.next_due(m, agency)
+    for member_id, cadence, anchor in db.session.execute(member_anchors(), {"now": now or utcnow(),
+                                                                          "member_ids": list(due)}):
+        due[member_id] = _next_due(cadence, anchor, agency)
     return due
 
 
@@ -183,14 +196,13 @@ def next_contact_due(member: FamilyMember, *, now: datetime | None = None) -> da
 
 def case_contact_overview(case: Case, *, now: datetime | None = None) -> tuple[list[Flag], dict[int, datetime | None]]:
     """A case's flags (sorted) and each member's next contact due: two statements, whatever the case holds."""
-    from ._flags import compute_flags, load_states
+    from ._flags import compute_flags
 
-    now = now or utcnow()
     agency = get_agency()
-    states = load_states(now, case_ids=[case.id], open_only=False)
-    flags = compute_flags(now=now, liaison_id=None, case_ids=[case.id], agency=agency, states=states)
-    due = {m.id: state.next_due(m, agency) for state in states.values() for m in state.members}
-    return sorted(flags, key=lambda f: f.sort_key), due
+    flags, anchors = compute_flags(now=now or utcnow(), liaison_id=None, case_ids=[case.id], agency=agency,
+                                   anchors=True)
+    due = {member_id: _next_due(cadence, anchor, agency) for member_id, (cadence, anchor) in anchors.items()}
+    return flags, due
 
 
 # --- the outreach log ------------------------------------------------------------------------------------

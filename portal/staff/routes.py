@@ -37,17 +37,17 @@ def _int_arg(name: str) -> int | None:
 
 @bp.route("/")
 def dashboard():
-    """Who needs contact: the flags on the caseload, most urgent first, a page at a time; then the caseload."""
-    chosen = None
-    if current_user.sees_all_cases:
-        chosen = _int_arg("liaison")
-        flags = contact.due_for_contact(liaison=chosen)
-    else:
-        flags = contact.due_for_contact(liaison=current_user)
-    active = [f for f in flags if f.severity > contact.LISTED]
-    listed = [f for f in flags if f.severity == contact.LISTED]
-    pages = max((len(active) + FLAGS_PER_PAGE - 1) // FLAGS_PER_PAGE, 1)
-    page = min(max(_int_arg("page") or 1, 1), pages)
+    """Who needs contact: the flags on the caseload, most urgent first, a page at a time; then the caseload.
+
+    A supervisor sees the whole agency (or one liaison's caseload); either way only one page is read and shown.
+    """
+    chosen = _int_arg("liaison") if current_user.sees_all_cases else None
+    who = chosen if current_user.sees_all_cases else current_user
+    page = max(_int_arg("page") or 1, 1)
+    found = contact.flags_page(liaison=who, page=page, per_page=FLAGS_PER_PAGE, listed_limit=LISTED_SHOWN)
+    pages = max((found.total + FLAGS_PER_PAGE - 1) // FLAGS_PER_PAGE, 1)
+    if page > pages:
+        return redirect(url_for("staff.dashboard", liaison=chosen, page=pages))
     cases = db.session.scalars(
         access.cases_visible_to(current_user).where(Case.closed_at.is_(None))
         .options(joinedload(Case.liaison)).order_by(Case.opened_at.desc()).limit(PAGE_SIZE)
@@ -59,11 +59,9 @@ def dashboard():
         .options(joinedload(CaseUpdate.author)).order_by(CaseUpdate.created_at.desc())
     ).all()
     liaisons = assignable_staff() if current_user.sees_all_cases else []
-    return render_template("staff/dashboard.html", flags=active[(page - 1) * FLAGS_PER_PAGE:page * FLAGS_PER_PAGE],
-                           total=len(active), page=page, pages=pages, listed=listed[:LISTED_SHOWN],
-                           listed_total=len(listed), cases=cases, handovers=handovers, liaisons=liaisons,
-                           chosen=chosen, counts={"act_now": sum(f.severity == contact.ACT_NOW for f in active),
-                                                  "soon": sum(f.severity == contact.SOON for f in active)})
+    return render_template("staff/dashboard.html", flags=found.flags, total=found.total, page=page, pages=pages,
+                           listed=found.listed, listed_total=found.listed_total, cases=cases, handovers=handovers,
+                           liaisons=liaisons, chosen=chosen, counts={"act_now": found.act_now, "soon": found.soon})
 
 
 @bp.route("/cases")
