@@ -1,6 +1,7 @@
 """An HTTP client for the bench: sign in through the real forms (CSRF, and TOTP once staff MFA lands)."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin
@@ -103,9 +104,13 @@ def sign_in(base: str, email: str, password: str, totp_secret: str | None = None
         import pyotp
 
         form, name = found
-        data = dict(form.fields, **{name: pyotp.TOTP(totp_secret).now()})
-        response = s.post(urljoin(response.url, form.action or response.url), data=data,
-                          headers=referer(response.url), timeout=30)
+        page_url = response.url
+        for offset in (0, 30):  # codes are single-use: if this one was just used (a rerun), the next one is accepted
+            data = dict(form.fields, **{name: pyotp.TOTP(totp_secret).at(time.time() + offset)})
+            response = s.post(urljoin(page_url, form.action or page_url), data=data, headers=referer(page_url),
+                              timeout=30)
+            if response.status_code != 422:
+                break
     if "/login" in response.url or response.status_code >= 400:
         raise RuntimeError(f"{email} could not sign in (ended on {response.url}, status {response.status_code})")
     return s

@@ -38,10 +38,8 @@ from .gunicorn import Gunicorn  # noqa: E402
 from .loadtool import Result, run_wrk, wrk_path  # noqa: E402
 from .report import command_line, cpu_seconds, load_average, machine, machine_markdown, memory_mb, update_results  # noqa: E402
 
-# Lead submission arrives with the family branch; its endpoint name is not known here yet. The first of these that
-# the app has is benchmarked; none → the row says pending.
-LEAD_SUBMIT_ENDPOINTS = ("family.new_lead", "family.submit_lead", "family.lead_new", "family.leads_new",
-                         "family.lead_form", "family.create_lead")
+# The family's lead form (POST, with its CSRF token and a fresh submission key each time).
+LEAD_SUBMIT_ENDPOINTS = ("family.new_lead",)
 # The staff home page is "who needs contact" (issue 4); if it moves to its own endpoint, that one is measured.
 WHO_NEEDS_CONTACT = ("staff.who_needs_contact", "staff.needs_contact", "staff.dashboard")
 SUBMISSION_KEY_NAMES = ("submission_key", "idempotency_key", "form_key", "nonce")
@@ -69,6 +67,8 @@ TARGETS = [
     Target("family_case", "family case page", "family", ("family.case",), url_args=("case_id",)),
     Target("staff_dashboard", "staff who-needs-contact (/staff/)", "liaison", WHO_NEEDS_CONTACT),
     Target("staff_dashboard_busy", "staff /staff/, heaviest caseload", "liaison_busy", WHO_NEEDS_CONTACT),
+    Target("staff_dashboard_all", "staff /staff/, supervisor: whole agency, first page", "supervisor",
+           WHO_NEEDS_CONTACT),
     Target("staff_case", "staff case page", "liaison", ("staff.case",), url_args=("case_id",)),
     Target("lead_submit", "lead submission (POST)", "family", LEAD_SUBMIT_ENDPOINTS, method="POST",
            url_args=("case_id",)),
@@ -93,7 +93,7 @@ def resolve_paths(database_url: str, case_id: int) -> None:
                 continue
             endpoint = next((e for e in t.endpoints if e in rules), None)
             if endpoint is None:
-                t.pending = f"pending: no endpoint {' / '.join(t.endpoints)} in this app yet (family branch)"
+                t.pending = f"missing: no endpoint {' / '.join(t.endpoints)} in this app"
                 continue
             args = {a: case_id for a in t.url_args if a in rules[endpoint].arguments}
             t.path = url_for(endpoint, **args)

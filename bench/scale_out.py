@@ -4,12 +4,12 @@
 
 Topology (all on 127.0.0.1): nginx (Debian's) on 5106 → two gunicorn web processes on 5107 and 5108, each with
 its own workers; PostgreSQL; Redis db 5 for rate limits (REDIS_URL, so every process shares the counters) and for
-huey's queue; two consumers (`flask worker`) delivering texts to a counting fake SMS endpoint on 5109.
+huey's queue; two real consumers (`flask --app portal worker`) sending texts through the real Twilio SDK to the
+fake Twilio of the test suite (tests/fake_twilio.py) on 5109, which records each text with its outbox id.
 Web half: sign in through nginx, wrk cycles the family case page, the staff dashboard and the staff case page,
 then 11 wrong sign-ins show that the limit is shared across both web processes.
-Consumer half: N urgent texts are queued while the web load runs; each outbox id must reach the endpoint once.
-Until `flask worker` is merged (texts branch) that half prints "pending"; --stand-in-consumers runs two
-bench/stand_in_consumer.py processes instead, to exercise the counting (clearly labelled, not the real worker).
+Consumer half: N urgent texts are queued (through the app's queue_sms and its after-commit hand-over to huey)
+while the web load runs; every outbox id must reach the fake Twilio exactly once.
 """
 from __future__ import annotations
 
@@ -41,10 +41,10 @@ from .common import (  # noqa: E402
     libpq_url,
     sqlalchemy_url,
 )
+from .fake_twilio_port import FakeTwilioOnPort  # noqa: E402
 from .gunicorn import Gunicorn  # noqa: E402
 from .loadtool import run_wrk_mix  # noqa: E402
 from .report import command_line, machine, machine_markdown, update_results  # noqa: E402
-from .sms_counter import serve  # noqa: E402
 
 PROXY_PORT, WEB_PORTS, SMS_PORT = 5106, (5107, 5108), 5109
 REDIS_URL = "redis://127.0.0.1:6379/5"  # this bench's own Redis database
@@ -95,13 +95,6 @@ def flush_redis() -> None:
     redis.Redis.from_url(REDIS_URL).flushdb()
 
 
-def worker_command_exists(env: dict[str, str]) -> bool:
-    """Whether the app has `flask worker` (the texts branch adds it)."""
-    out = subprocess.run([str(VENV_BIN / "flask"), "--app", "bench.worker_app:create", "worker", "--help"],
-                         cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    return out.returncode == 0
-
-
 def queue_texts(database_url: str, n: int) -> None:
     """Queue n urgent texts through the app's own queue_sms, committing in bursts as requests would."""
     from portal import create_app
@@ -133,13 +126,16 @@ def clear_bench_texts(database_url: str) -> None:
         conn.execute("DELETE FROM sms_outbox WHERE kind = 'bench'")
 
 
-def start_consumers(database_url: str, how: str, count: int) -> list[subprocess.Popen]:
-    env = env_for_app(database_url, REDIS_URL=REDIS_URL, SMS_DELIVERY="worker", SMS_BACKEND="bench_counter",
-                      BENCH_SMS_COUNTER_URL=f"http://127.0.0.1:{SMS_PORT}/")
-    if how == "worker":
-        cmd = [str(VENV_BIN / "flask"), "--app", "bench.worker_app:create", "worker"]
-    else:
-        cmd = [sys.executable, "-m", "bench.stand_in_consumer", "--kind", "bench"]
+def start_consumers(database_url: str, fake: FakeTwilioOnPort, count: int, workers: int) -> list[subprocess.Popen]:
+    """`flask --app portal worker` processes (the production command), sending through the real Twilio SDK."""
+    from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN
+
+    env = env_for_app(database_url, REDIS_URL=REDIS_URL, SMS_DELIVERY="worker", SMS_BACKEND="twilio",
+                      TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN, TWILIO_API_BASE_URL=fake.url,
+                      TWILIO_FROM_NUMBER="+13125550000", TWILIO_TIMEOUT="5",
+                      PUBLIC_BASE_URL=f"http://127.0.0.1:{PROXY_PORT}", LOG_LEVEL="WARNING")
+    env.pop("TWILIO_MESSAGING_SERVICE_SID", None)
+    cmd = [str(VENV_BIN / "flask"), "--app", "portal", "worker", "--workers", str(workers)]
     logs = [open(OUT / f"consumer{i}.log", "ab") for i in range(count)]  # noqa: SIM115 (closed with the process)
     return [subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
             for log in logs]
@@ -186,20 +182,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--texts", type=int, default=2000, help="texts queued during the load")
-    parser.add_argument("--stand-in-consumers", action="store_true",
-                        help="while `flask worker` is missing, run bench/stand_in_consumer.py instead")
+    parser.add_argument("--consumer-threads", type=int, default=4, help="threads in each consumer (flask worker -w)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
     info = machine()
     base = f"http://127.0.0.1:{PROXY_PORT}"
-    worker_env = env_for_app(args.database_url, REDIS_URL=REDIS_URL)
-    consumers_how = "worker" if worker_command_exists(worker_env) else "stand-in" if args.stand_in_consumers else None
     lines: list[str] = []
     flush_redis()
     clear_bench_texts(args.database_url)
     webs = [Gunicorn(args.database_url, port=p, workers=args.workers, log=OUT / f"scale_web{p}.log", ceiling=False,
                      count_sql=False, rate_limits=True, extra_env={"REDIS_URL": REDIS_URL}) for p in WEB_PORTS]
-    server, counter = serve(SMS_PORT)
+    fake = FakeTwilioOnPort(SMS_PORT).start()
     consumers: list[subprocess.Popen] = []
     try:
         with webs[0], webs[1], Nginx(PROXY_PORT, WEB_PORTS):
@@ -210,14 +203,11 @@ def main(argv: list[str] | None = None) -> int:
             items = [(case_path, {"Cookie": cookie_header(family)}),
                      ("/staff/", {"Cookie": cookie_header(staff)}),
                      (f"/staff/cases/{case_id}", {"Cookie": cookie_header(staff)})]
-            if consumers_how:
-                consumers = start_consumers(args.database_url, consumers_how, 2)
-                t0 = time.monotonic()
-                queue_texts(args.database_url, args.texts)
-                lines.append(f"- queued {args.texts} urgent texts in {time.monotonic() - t0:.1f} s, then loaded")
-            else:
-                lines.append("- consumer half: **pending: worker not merged yet** (`flask worker` is not a command "
-                             "of this app; the texts branch adds it). Run again after the merge.")
+            consumers = start_consumers(args.database_url, fake, 2, args.consumer_threads)
+            t0 = time.monotonic()
+            queue_texts(args.database_url, args.texts)
+            lines.append(f"- queued {args.texts} urgent texts in {time.monotonic() - t0:.1f} s (app's queue_sms, "
+                         "handed to huey in Redis after each commit), then loaded the web half")
             load = run_wrk_mix(base + "/", items=items, headers=PROXY_HEADERS, seconds=args.seconds,
                                connections=args.connections, workdir=OUT)
             lines.append(f"- web: family case page, staff /staff/ and staff case page in turn: {load.requests:,} "
@@ -228,22 +218,22 @@ def main(argv: list[str] | None = None) -> int:
             lines.append(f"- rate limits (10 sign-in attempts a minute, our 2 real sign-ins included): "
                          f"{shared_limit_check(base)}; Flask-Limiter keys in Redis db 5: {redis_limit_keys()} (one "
                          "counter for both processes)")
-            if consumers_how:
-                deadline = time.monotonic() + 180
-                while time.monotonic() < deadline:
-                    state = outbox_state(args.database_url)
-                    if not any(state.get(s) for s in ("queued", "sending", "deferred")):
-                        break
-                    time.sleep(1)
-                stats = counter.stats()
-                label = "2 `flask worker` consumers" if consumers_how == "worker" else \
-                    "2 STAND-IN consumers (bench/stand_in_consumer.py; `flask worker` not merged yet)"
-                lines.append(f"- texts, {label}: outbox {outbox_state(args.database_url)}; fake SMS endpoint "
-                             f"received {stats['received']} for {stats['unique']} outbox ids: **{stats['duplicates']} "
-                             f"sent twice**, {stats['per_second']} texts/s over {stats['seconds']} s")
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline:
+                state = outbox_state(args.database_url)
+                if not any(state.get(s) for s in ("queued", "sending", "deferred")):
+                    break
+                time.sleep(1)
+            rate, span = fake.rate()
+            counts = fake.counts_by_outbox_id()
+            lines.append(f"- texts, 2 `flask --app portal worker` consumers × {args.consumer_threads} threads: "
+                         f"outbox {outbox_state(args.database_url)}; the fake Twilio (tests/fake_twilio.py) accepted "
+                         f"{len(fake.messages)} texts for {len(counts)} outbox ids: **{fake.sent_twice()} sent "
+                         f"twice**, {args.texts - len(counts)} never sent; {rate:.1f} texts/s over {span:.1f} s "
+                         "(while the web load ran for part of it)")
     finally:
         stop(consumers)
-        server.shutdown()
+        fake.stop()
         clear_bench_texts(args.database_url)
         flush_redis()
     report = "\n".join(lines)

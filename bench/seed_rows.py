@@ -36,6 +36,9 @@ NOTE_TEXTS = ("Brother may know the supplier; follow up.", "Phone extraction req
 LEAD_DETAILS = ("He was texting someone called 'Ghost' the night before.", "A friend drove him to meet someone.",
                 "Check his Snapchat; the dealer posted menus there.", "Her roommate knows who sold the pills.")
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+WHOLE_FAMILY_SHARE = 0.4  # of staff visits and letters: with the whole family, naming no one
+CORRECTION_SHARE = 0.002  # of logged entries: corrected by a later entry
+MEETING_REQUEST_SHARE = 0.3  # of declined cases: the family asked for a meeting about it
 
 
 def _code(n: int, length: int = 8) -> str:
@@ -118,10 +121,17 @@ def case_updates(w: World) -> Iterator[str]:
             n += 1
             yield row(n, c + 1, author, "note", False, rng.choice(NOTE_TEXTS), None, None,
                       ts(w.c_opened[c] + rng.random() * span))
+        if w.c_stage[c] == "prosecution_declined" and rng.random() < MEETING_REQUEST_SHARE:
+            n += 1  # the family asked to meet about the decision (written by a family account: no staff author)
+            yield row(n, c + 1, None, "meeting_request", False, "The family asked for a meeting about the decision.",
+                      None, None, ts(w.c_stage_at[c] + rng.random() * (w.c_end[c] - w.c_stage_at[c])))
 
 
 def outreach(w: World) -> Iterator[str]:
-    """Each member's planned contacts between the first (about a day after opening) and the last contact."""
+    """Each member's planned contacts between the first (about a day after opening) and the last contact.
+
+    Some visits and letters name no one (the whole family), and a few logged entries are corrected by a later one.
+    """
     rng, n, staff_n = w.rng, 0, len(w.staff_roles)
     for i, k in enumerate(w.m_contacts):
         if not k:
@@ -141,9 +151,14 @@ def outreach(w: World) -> Iterator[str]:
             outcome = rng.choice(OUTCOMES[channel])
             direction = "inbound" if outcome == "message_received" else "outbound"
             stamp = ts(at)
-            yield row(n, c + 1, i + 1, staff, channel, direction, outcome, stamp,
+            member = None if channel in ("visit", "letter") and r < WHOLE_FAMILY_SHARE else i + 1
+            yield row(n, c + 1, member, staff, channel, direction, outcome, stamp,
                       "" if system else rng.choice(NOTES), system, channel if system else None, None, None, staff,
                       stamp)
+            if not system and rng.random() < CORRECTION_SHARE:
+                n += 1  # "it was a voicemail, not a talk": the correction replaces the entry above
+                yield row(n, c + 1, member, staff, channel, direction, "no_answer", stamp, "Correction.", False, None,
+                          None, n - 1, staff, stamp)
 
 
 def sms_outbox(w: World, total: int) -> Iterator[str]:

@@ -27,6 +27,7 @@ sys.path.insert(0, str(REPO))
 from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.fake_twilio_port import FakeTwilioOnPort  # noqa: E402
 from tests.fake_twilio import FakeTwilio  # noqa: E402
 from tests.sms_helpers import consumer_env, start_consumer, stop_consumer  # noqa: E402
 
@@ -111,6 +112,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="threads in each consumer (flask worker -w)")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"))
+    parser.add_argument("--twilio-port", type=int, default=5110, help="the fake Twilio's port (5105-5115)")
     args = parser.parse_args()
 
     own_instance = "PORTAL_INSTANCE_DIR" not in os.environ
@@ -119,7 +121,7 @@ def main() -> None:
     from portal.extensions import db
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-sms-run-"))
-    with scratch_database(args.database_url, workdir) as url, FakeTwilio() as fake:
+    with scratch_database(args.database_url, workdir) as url, FakeTwilioOnPort(args.twilio_port) as fake:
         app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, "HUEY_SQLITE_PATH": str(workdir / "huey.db"),
                                      "REDIS_URL": args.redis_url, "PUBLIC_BASE_URL": "http://127.0.0.1:9"})
         with app.app_context():

@@ -76,6 +76,14 @@ def register_extensions(app: Flask) -> None:
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("connect_args", {"timeout": 10})
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    elif uri.startswith("postgresql"):
+        # Short OLTP queries only: PostgreSQL's JIT spent 5.9 s compiling an agency-wide flag query that runs in
+        # 1.3 s (bench/RESULTS.md). Off for the portal's own sessions.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("options", "-c jit=off")
+        options["connect_args"] = connect_args
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -241,7 +249,8 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def _no_store_when_signed_in(response):
-        signed_in = current_user.is_authenticated or "mfa_pending" in session
+        # is_anonymous needs no database: after a view's commit, is_authenticated would reload the user row.
+        signed_in = not current_user.is_anonymous or "mfa_pending" in session
         if signed_in or request.path.startswith(("/tip", "/t/")):
             response.headers["Cache-Control"] = "no-store"
             response.headers["Pragma"] = "no-cache"

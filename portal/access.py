@@ -57,12 +57,28 @@ def family_member_for(user: User, case: Case) -> FamilyMember | None:
     )
 
 
-def get_case_or_404(user: User, case_id: int) -> Case:
-    """The case, if it exists and the user may see it; otherwise 404."""
-    case = db.session.scalar(cases_visible_to(user).where(Case.id == case_id))
+def get_case_or_404(user: User, case_id: int, *options) -> Case:
+    """The case, if it exists and the user may see it; otherwise 404. Loader options load more in the same query."""
+    case = db.session.scalars(cases_visible_to(user).where(Case.id == case_id).options(*options)).unique().first()
     if case is None:
         abort(404)
     return case
+
+
+def get_own_case_or_404(user: User, case_id: int, *options) -> tuple[Case, FamilyMember]:
+    """A family user's case and their own family-member record on it, in one query; otherwise 404.
+
+    The same decision as get_case_or_404 followed by family_member_for. Loader options apply to the case.
+    """
+    if not _signed_in(user) or user.role != "family":
+        abort(404)
+    row = db.session.execute(
+        select(Case, FamilyMember).join(FamilyMember, FamilyMember.case_id == Case.id)
+        .where(Case.id == case_id, FamilyMember.user_id == user.id).options(*options).limit(1)
+    ).first()
+    if row is None:
+        abort(404)
+    return row[0], row[1]
 
 
 def get_family_member_or_404(user: User, member_id: int) -> FamilyMember:

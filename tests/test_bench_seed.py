@@ -47,8 +47,13 @@ def _scalar(engine, sql: str, **params):
 def test_seed_writes_the_promised_rows_spread_over_stages_languages_and_overdue_families(seeded):
     engine, _url = seeded
     expected = seed_large.counts_for(SCALE)
-    for table in ("cases", "family_members", "outreach", "leads", "sms_outbox", "appointments"):
+    for table in ("cases", "family_members", "leads", "sms_outbox", "appointments"):
         assert _scalar(engine, f"SELECT count(*) FROM {table}") == expected[table], table  # noqa: S608
+    # The planned contacts, plus a few corrections (each a new entry that replaces an earlier one).
+    assert _scalar(engine, "SELECT count(*) FROM outreach WHERE corrects_id IS NULL") == expected["outreach"]
+    assert _scalar(engine, "SELECT count(*) FROM outreach WHERE corrects_id IS NOT NULL") > 0
+    assert _scalar(engine, "SELECT count(*) FROM outreach WHERE family_member_id IS NULL") > 0  # whole family
+    assert _scalar(engine, "SELECT count(*) FROM case_updates WHERE kind = 'meeting_request'") > 0
     assert _scalar(engine, "SELECT count(DISTINCT stage) FROM cases") >= 7  # "opened" lasts days: may be absent
     assert _scalar(engine, "SELECT count(*) FROM family_members WHERE language = 'es'") > 0
     years = _scalar(engine, "SELECT extract(year FROM age(max(opened_at), min(opened_at))) FROM cases")
@@ -61,6 +66,13 @@ def test_seed_writes_the_promised_rows_spread_over_stages_languages_and_overdue_
     assert overdue > 0, "some families must be overdue for contact"
     # The outbox holds only handled texts, so a worker started on this database sends nothing by itself.
     assert _scalar(engine, "SELECT count(*) FROM sms_outbox WHERE status IN ('queued', 'sending', 'deferred')") == 0
+    # The latest contact kept on cases and members (trigger off for the bulk load) equals outreach's.
+    from portal.models.last_contact import CASE_LATEST, MEMBER_LATEST
+
+    assert _scalar(engine, f"SELECT count(*) FROM cases WHERE last_contact_at IS DISTINCT FROM {CASE_LATEST}") == 0
+    assert _scalar(engine, "SELECT count(*) FROM family_members "
+                           f"WHERE last_contact_at IS DISTINCT FROM {MEMBER_LATEST}") == 0
+    assert _scalar(engine, "SELECT count(*) FROM family_members WHERE last_contact_at IS NOT NULL") > 0
     # The app's sequences continue after the copied ids.
     assert _scalar(engine, "SELECT nextval(pg_get_serial_sequence('outreach', 'id'))") > expected["outreach"]
 

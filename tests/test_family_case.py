@@ -12,6 +12,7 @@ from portal.services.contact import next_contact_due
 
 from . import factories
 from . import family_factories as ffac
+from . import staff_factories as sf
 from .conftest import csrf_from, sign_in
 
 OPENED = datetime(2026, 2, 1, 15, 0, tzinfo=UTC)
@@ -60,12 +61,22 @@ def test_contact_history_shows_date_channel_and_who_but_never_notes(client, db, 
 
 
 def test_next_contact_is_due_a_cadence_after_the_last_contact_or_the_opening(db, family):
+    # One rule for the family page, the staff page and the cadence flag (DESIGN §2): the family's chosen cadence
+    # after the latest real contact with this person or with the whole family; automatic texts are not contact.
     member, case = family["member"], family["case"]
     assert next_contact_due(member) == OPENED + timedelta(days=14)
     factories.make_outreach(case=case, member=member, occurred_at=OPENED + timedelta(days=3))
-    factories.make_outreach(case=case, occurred_at=OPENED + timedelta(days=9))  # with nobody in particular
     assert next_contact_due(member) == OPENED + timedelta(days=17)
-    for cadence, due in (("weekly", 10), ("monthly", 33)):
+    factories.make_outreach(case=case, occurred_at=OPENED + timedelta(days=9))  # with the whole family
+    assert next_contact_due(member) == OPENED + timedelta(days=23)
+    sister = factories.make_family_member(case=case, name="Ana Díaz")
+    sf.make_contact(case=case, member=sister, at=OPENED + timedelta(days=11))  # with someone else: not them
+    sf.make_contact(case=case, member=member, at=OPENED + timedelta(days=12), channel="sms",
+                    outcome="message_sent", is_system=True, source_type="sms")  # an automatic text
+    sf.make_contact(case=case, member=member, at=OPENED + timedelta(days=13), outcome="no_answer")  # an attempt
+    assert next_contact_due(member) == OPENED + timedelta(days=23)
+    assert next_contact_due(sister) == OPENED + timedelta(days=25)
+    for cadence, due in (("weekly", 16), ("monthly", 39)):
         member.cadence = cadence
         assert next_contact_due(member) == OPENED + timedelta(days=due)
     for cadence in ("on_change", "do_not_contact"):

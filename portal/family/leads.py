@@ -6,7 +6,6 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from .. import access, uploads
 from ..auth.forms import EmptyForm
@@ -30,8 +29,7 @@ def leads(case_id: int):
     """The leads this person sent about the case, with a simple status."""
     case, _member = case_and_member(case_id)
     rows = db.session.scalars(
-        access.leads_submitted_by(current_user).where(Lead.case_id == case.id)
-        .options(selectinload(Lead.attachments)).order_by(Lead.created_at.desc())
+        access.leads_submitted_by(current_user).where(Lead.case_id == case.id).order_by(Lead.created_at.desc())
     ).all()
     open_questions = dict(db.session.execute(
         select(LeadQuestion.lead_id, func.count()).where(LeadQuestion.lead_id.in_([r.id for r in rows]),

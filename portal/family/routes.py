@@ -6,16 +6,17 @@ from flask_babel import format_date, format_time, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import joinedload
 
 from .. import access
 from ..auth.forms import EmptyForm
 from ..extensions import db
 from ..models import Case, CaseUpdate, FamilyMember, Outreach, Resource, utcnow
 from ..services import appointments
+from ..services.agency import remember_viewer_timezone
 from ..services.cases import add_update
-from ..services.contact import next_contact_due
+from ..services.contact import contact_history, next_contact_due
 from . import bp
 
 SECTIONS = {"leads": "family.leads", "book": "family.booking", "messages": "family.messages",
@@ -34,12 +35,10 @@ def my_cases() -> list[Case]:
     return list(db.session.scalars(access.cases_visible_to(current_user).order_by(Case.opened_at.desc())))
 
 
-def case_and_member(case_id: int) -> tuple[Case, FamilyMember]:
-    """The case (404 unless it is the user's) and the user's own family-member record on it."""
-    case = access.get_case_or_404(current_user, case_id)
-    member = access.family_member_for(current_user, case)
-    if member is None:
-        abort(404)
+def case_and_member(case_id: int, *options) -> tuple[Case, FamilyMember]:
+    """The case (404 unless it is the user's) and the user's own family-member record on it, in one query."""
+    case, member = access.get_own_case_or_404(current_user, case_id, *options)
+    remember_viewer_timezone(member.timezone)
     return case, member
 
 
@@ -63,38 +62,38 @@ def section(section: str):
     return render_template("family/home.html", cases=cases, section=SECTIONS[section])
 
 
+def _my_meeting_request(case: Case):
+    """SQL condition: an update that is the user's meeting request about the current stage."""
+    return and_(CaseUpdate.kind == "meeting_request", CaseUpdate.author_id == current_user.id,
+                CaseUpdate.created_at >= case.stage_changed_at)
+
+
 def _meeting_request(case: Case):
     """The user's meeting request about the current stage, if they already sent one."""
-    return db.session.scalar(select(CaseUpdate).where(
-        CaseUpdate.case_id == case.id, CaseUpdate.kind == "meeting_request",
-        CaseUpdate.author_id == current_user.id, CaseUpdate.created_at >= case.stage_changed_at,
-    ).order_by(CaseUpdate.created_at.desc()).limit(1))
-
-
-def _contact_history(case: Case) -> list[Outreach]:
-    """Every contact or attempt logged with this family; entries later corrected are replaced by the correction."""
-    rows = db.session.scalars(
-        select(Outreach).where(Outreach.case_id == case.id).options(selectinload(Outreach.staff))
-        .order_by(Outreach.occurred_at.desc(), Outreach.id.desc())
-    ).all()
-    corrected = {row.corrects_id for row in rows if row.corrects_id}
-    return [row for row in rows if row.id not in corrected]
+    return db.session.scalar(select(CaseUpdate).where(CaseUpdate.case_id == case.id, _my_meeting_request(case))
+                             .order_by(CaseUpdate.created_at.desc()).limit(1))
 
 
 @bp.route("/my/cases/<int:case_id>")
 def case(case_id: int):
     """The case in plain words: stage, what comes next, updates, liaison, contact history, next contact."""
-    case, member = case_and_member(case_id)
-    updates = db.session.scalars(
-        select(CaseUpdate).where(CaseUpdate.case_id == case.id, CaseUpdate.family_visible.is_(True))
+    case, member = case_and_member(case_id, joinedload(Case.liaison), joinedload(Case.backup_liaison))
+    # The family-visible updates and the user's own meeting request (internal), in one query.
+    mine = _my_meeting_request(case)
+    rows = db.session.execute(
+        select(CaseUpdate, mine.label("is_my_request"))
+        .where(CaseUpdate.case_id == case.id, or_(CaseUpdate.family_visible.is_(True), mine))
         .order_by(CaseUpdate.created_at.desc())
     ).all()
+    updates = [u for u, _mine in rows if u.family_visible]
+    meeting_request = next((u for u, is_mine in rows if is_mine), None)
     next_due = next_contact_due(member)
+    contacts = db.session.scalars(contact_history(case.id).options(joinedload(Outreach.staff))).all()
     return render_template(
-        "family/case.html", case=case, member=member, updates=updates, contacts=_contact_history(case),
+        "family/case.html", case=case, member=member, updates=updates, contacts=contacts,
         next_due=next_due, next_due_passed=next_due is not None and next_due <= utcnow(),
         next_slot=appointments.next_open_slot(case.liaison_id),
-        upcoming=appointments.upcoming_for(member), meeting_request=_meeting_request(case), button_form=EmptyForm(),
+        upcoming=appointments.upcoming_for(member), meeting_request=meeting_request, button_form=EmptyForm(),
     )
 
 

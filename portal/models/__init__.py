@@ -1,4 +1,5 @@
 """All models, re-exported so that `from portal.models import Case` works everywhere."""
+from . import last_contact  # noqa: F401  (the database keeps the latest contact: installs its triggers)
 from .accounts import LANGUAGES, ROLES, STAFF_ROLES, Agency, Invitation, Resource, User
 from .audit import AuditEvent
 from .cases import CADENCE_DAYS, CADENCES, CHANNELS, UPDATE_KINDS, Case, CaseUpdate, FamilyMember

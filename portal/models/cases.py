@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, Time, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, Time, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -32,6 +32,10 @@ class Case(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Kept by the database (models/last_contact.py), never written by the app: the latest real contact on the
+    # case, and the latest one naming no family member. The contact flags read them instead of outreach.
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_family_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     liaison = relationship("User", foreign_keys=[liaison_id])
     backup_liaison = relationship("User", foreign_keys=[backup_liaison_id])
@@ -80,6 +84,8 @@ class FamilyMember(db.Model):
     phone_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # "number may be wrong"
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Kept by the database (models/last_contact.py): the latest real contact naming this member.
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     case = relationship("Case", back_populates="family_members")
     user = relationship("User")
@@ -95,7 +101,12 @@ class CaseUpdate(db.Model):
     """A timeline entry on a case: written for the family, or internal to staff."""
 
     __tablename__ = "case_updates"
-    __table_args__ = (Index("ix_case_updates_case_id_created_at", "case_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_case_updates_case_id_created_at", "case_id", "created_at"),
+        # The "meeting request" flag: a few rows among every stage change and note.
+        Index("ix_case_updates_meeting_requests_case_id_created_at", "case_id", "created_at",
+              postgresql_where=text("kind = 'meeting_request'"), sqlite_where=text("kind = 'meeting_request'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))

@@ -24,6 +24,9 @@ class Outreach(db.Model):
         # "Was this entry corrected?" must not scan millions of rows; few entries are corrections.
         Index("ix_outreach_corrects_id", "corrects_id", postgresql_where=text("corrects_id IS NOT NULL"),
               sqlite_where=text("corrects_id IS NOT NULL")),
+        # "The latest contact naming no one" (it counts for every family member): a short probe per case.
+        Index("ix_outreach_whole_family_case_id_occurred_at", "case_id", "occurred_at",
+              postgresql_where=text("family_member_id IS NULL"), sqlite_where=text("family_member_id IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

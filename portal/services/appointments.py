@@ -10,7 +10,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from icalendar import Alarm, Calendar, Event
-from sqlalchemy import select
+from sqlalchemy import Date, String, Time, cast, literal_column, null, select, union_all
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
@@ -26,6 +26,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..models.types import UTCDateTime
 from ..sms.reminders import when_words
 from .agency import get_agency
 from .messaging import cancel_waiting_texts, portal_link, queue_family_sms
@@ -76,13 +77,21 @@ def open_slots(liaison_id: int | None, *, now: datetime | None = None, days: int
     windows = db.session.scalars(select(AvailabilityWindow).where(AvailabilityWindow.liaison_id == liaison_id)).all()
     if not windows:
         return []
-    exceptions = db.session.scalars(select(AvailabilityException).where(
-        AvailabilityException.liaison_id == liaison_id, AvailabilityException.day >= first_day,
-        AvailabilityException.day <= last_day)).all()
-    booked = db.session.execute(select(Appointment.starts_at, Appointment.ends_at).where(
-        Appointment.liaison_id == liaison_id, Appointment.status.in_(ACTIVE_SLOT_STATUSES),
-        Appointment.starts_at.is_not(None), Appointment.starts_at < now + timedelta(days=days + 1),
-        Appointment.ends_at > now)).all()
+    # The liaison's exceptions and booked times in the period, in one statement.
+    busy = db.session.execute(union_all(
+        select(literal_column("'exception'", String).label("kind"), AvailabilityException.day,
+               AvailabilityException.start_time, AvailabilityException.end_time,
+               cast(null(), UTCDateTime).label("starts_at"), cast(null(), UTCDateTime).label("ends_at"))
+        .where(AvailabilityException.liaison_id == liaison_id, AvailabilityException.day >= first_day,
+               AvailabilityException.day <= last_day),
+        select(literal_column("'booked'", String), cast(null(), Date), cast(null(), Time), cast(null(), Time),
+               Appointment.starts_at, Appointment.ends_at)
+        .where(Appointment.liaison_id == liaison_id, Appointment.status.in_(ACTIVE_SLOT_STATUSES),
+               Appointment.starts_at.is_not(None), Appointment.starts_at < now + timedelta(days=days + 1),
+               Appointment.ends_at > now),
+    )).all()
+    exceptions = [row for row in busy if row.kind == "exception"]
+    booked = [(row.starts_at, row.ends_at) for row in busy if row.kind == "booked"]
     earliest, latest = now + MIN_NOTICE, now + timedelta(days=days)
     slots: dict[datetime, Slot] = {}
     for offset in range(days + 1):

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import aliased
 
 from .. import audit
 from ..extensions import db
@@ -38,14 +39,16 @@ class OutreachError(ValueError):
         self.field = field
 
 
-def counts_as_contact():
-    """SQL condition: an outreach entry that counts as contacting the family (and is not corrected away)."""
-    superseded = select(Outreach.corrects_id).where(Outreach.corrects_id.is_not(None))
+def counts_as_contact(entry=Outreach):
+    """SQL condition: an outreach entry that counts as contacting the family (and is not corrected away).
+
+    `entry` is Outreach or an alias of it. A correction is found through the partial index on corrects_id.
+    """
+    correction = aliased(Outreach)
     return and_(
-        Outreach.outcome.in_(CONTACT_OUTCOMES),
-        or_(Outreach.is_system.is_(False), Outreach.source_type.is_(None),
-            Outreach.source_type.not_in(AUTOMATIC_SOURCES)),
-        Outreach.id.not_in(superseded),
+        entry.outcome.in_(CONTACT_OUTCOMES),
+        or_(entry.is_system.is_(False), entry.source_type.is_(None), entry.source_type.not_in(AUTOMATIC_SOURCES)),
+        ~exists().where(correction.corrects_id == entry.id),
     )
 
 
@@ -146,24 +149,60 @@ def due_for_contact(*, now: datetime | None = None, liaison: User | int | None =
     """Every flag for the cases in scope (a liaison's caseload, given cases, or all), sorted by severity then age."""
     from ._flags import compute_flags
 
-    now = now or utcnow()
-    return sorted(compute_flags(now=now, liaison_id=_liaison_id(liaison), case_ids=case_ids,
-                                agency=get_agency()), key=lambda f: f.sort_key)
+    flags, _anchors = compute_flags(now=now or utcnow(), liaison_id=_liaison_id(liaison), case_ids=case_ids,
+                                    agency=get_agency())
+    return flags
+
+
+def flags_page(*, liaison: User | int | None = None, page: int = 1, per_page: int = 50, listed_limit: int = 50,
+               now: datetime | None = None):
+    """One page of due_for_contact() for the dashboard (and the totals), without building the whole list."""
+    from ._flags import flag_page
+
+    return flag_page(now=now or utcnow(), liaison_id=_liaison_id(liaison), agency=get_agency(), page=page,
+                     per_page=per_page, listed_limit=listed_limit)
+
+
+def _next_due(cadence: str, anchor: datetime | None, agency) -> datetime | None:
+    """THE cadence rule: the family's chosen cadence after the anchor (see _flag_queries.cadence_anchor)."""
+    days = cadence_days(cadence, agency)
+    return None if days is None or anchor is None else anchor + timedelta(days=days)
+
+
+def next_contacts_due(members, *, now: datetime | None = None) -> dict[int, datetime | None]:
+    """When each family member is next due for contact, by member id, from one query for them all.
+
+    The family's chosen cadence after the latest real contact with that member or with the whole family (an entry
+    naming no one), else after the case opened; automatic texts do not count. None for on_change/do_not_contact.
+    The cadence flag is raised by the same rule, on the same SQL anchor.
+    """
+    from ._flag_queries import member_anchors
+
+    members = list(members)
+    due: dict[int, datetime | None] = {m.id: None for m in members}
+    if not any(m.cadence not in NO_CADENCE for m in members):
+        return due
+    agency = get_agency()
+    for member_id, cadence, anchor in db.session.execute(member_anchors(), {"now": now or utcnow(),
+                                                                          "member_ids": list(due)}):
+        due[member_id] = _next_due(cadence, anchor, agency)
+    return due
 
 
 def next_contact_due(member: FamilyMember, *, now: datetime | None = None) -> datetime | None:
-    """When this family member is next due for contact under their cadence; None for on_change/do_not_contact."""
-    days = cadence_days(member.cadence)
-    if days is None:
-        return None
-    now = now or utcnow()
-    last = db.session.scalar(
-        select(func.max(Outreach.occurred_at)).where(
-            Outreach.case_id == member.case_id,
-            or_(Outreach.family_member_id == member.id, Outreach.family_member_id.is_(None)),
-            Outreach.occurred_at <= now, counts_as_contact())
-    )
-    return (last or member.case.opened_at) + timedelta(days=days)
+    """When this family member is next due for contact (see next_contacts_due); one query."""
+    return next_contacts_due([member], now=now)[member.id]
+
+
+def case_contact_overview(case: Case, *, now: datetime | None = None) -> tuple[list[Flag], dict[int, datetime | None]]:
+    """A case's flags (sorted) and each member's next contact due: two statements, whatever the case holds."""
+    from ._flags import compute_flags
+
+    agency = get_agency()
+    flags, anchors = compute_flags(now=now or utcnow(), liaison_id=None, case_ids=[case.id], agency=agency,
+                                   anchors=True)
+    due = {member_id: _next_due(cadence, anchor, agency) for member_id, (cadence, anchor) in anchors.items()}
+    return flags, due
 
 
 # --- the outreach log ------------------------------------------------------------------------------------
@@ -211,18 +250,13 @@ def correct_outreach(original: Outreach, *, staff: User | None, **fields) -> Out
     return log_outreach(case=original.case, staff=staff, corrects=original, **values)
 
 
-def superseded_ids(case_id: int) -> set[int]:
-    """Ids of this case's entries that a later correction replaced."""
-    return set(db.session.scalars(
-        select(Outreach.corrects_id).where(Outreach.case_id == case_id, Outreach.corrects_id.is_not(None))
-    ))
-
-
 def contact_history(case_id: int):
     """A SELECT of a case's contacts as they stand (entries replaced by a correction left out), newest first.
 
-    For the family's contact history: a correction replaces what it corrects, so the family never sees both.
+    The one place that hides corrected entries: a correction replaces what it corrects, so the family never sees
+    both. Add loader options (e.g. the staff member's name) to the returned SELECT.
     """
-    replaced = select(Outreach.corrects_id).where(Outreach.case_id == case_id, Outreach.corrects_id.is_not(None))
-    return (select(Outreach).where(Outreach.case_id == case_id, Outreach.id.not_in(replaced))
+    correction = aliased(Outreach)
+    return (select(Outreach)
+            .where(Outreach.case_id == case_id, ~exists().where(correction.corrects_id == Outreach.id))
             .order_by(Outreach.occurred_at.desc(), Outreach.id.desc()))

@@ -20,7 +20,8 @@ from . import bp
 from .forms import CloseCaseForm, EditFamilyMemberForm, FamilyMemberForm, ReassignForm, StageChangeForm, UpdateForm
 
 PAGE_SIZE = 50
-MAX_FLAGS_SHOWN = 300
+FLAGS_PER_PAGE = 50  # a bounded first page, for a liaison and for a supervisor looking at the whole agency
+LISTED_SHOWN = 50
 
 
 @bp.before_request
@@ -37,15 +38,17 @@ def _int_arg(name: str) -> int | None:
 
 @bp.route("/")
 def dashboard():
-    """Who needs contact: every flag on the caseload, most urgent first; then the caseload itself."""
-    chosen = None
-    if current_user.sees_all_cases:
-        chosen = _int_arg("liaison")
-        flags = contact.due_for_contact(liaison=chosen)
-    else:
-        flags = contact.due_for_contact(liaison=current_user)
-    active = [f for f in flags if f.severity > contact.LISTED]
-    listed = [f for f in flags if f.severity == contact.LISTED]
+    """Who needs contact: the flags on the caseload, most urgent first, a page at a time; then the caseload.
+
+    A supervisor sees the whole agency (or one liaison's caseload); either way only one page is read and shown.
+    """
+    chosen = _int_arg("liaison") if current_user.sees_all_cases else None
+    who = chosen if current_user.sees_all_cases else current_user
+    page = max(_int_arg("page") or 1, 1)
+    found = contact.flags_page(liaison=who, page=page, per_page=FLAGS_PER_PAGE, listed_limit=LISTED_SHOWN)
+    pages = max((found.total + FLAGS_PER_PAGE - 1) // FLAGS_PER_PAGE, 1)
+    if page > pages:
+        return redirect(url_for("staff.dashboard", liaison=chosen, page=pages))
     cases = db.session.scalars(
         access.cases_visible_to(current_user).where(Case.closed_at.is_(None))
         .options(joinedload(Case.liaison)).order_by(Case.opened_at.desc()).limit(PAGE_SIZE)
@@ -57,10 +60,9 @@ def dashboard():
         .options(joinedload(CaseUpdate.author)).order_by(CaseUpdate.created_at.desc())
     ).all()
     liaisons = assignable_staff() if current_user.sees_all_cases else []
-    return render_template("staff/dashboard.html", flags=active[:MAX_FLAGS_SHOWN], total=len(active),
-                           listed=listed, cases=cases, handovers=handovers, liaisons=liaisons, chosen=chosen,
-                           counts={"act_now": sum(f.severity == contact.ACT_NOW for f in active),
-                                   "soon": sum(f.severity == contact.SOON for f in active)})
+    return render_template("staff/dashboard.html", flags=found.flags, total=found.total, page=page, pages=pages,
+                           listed=found.listed, listed_total=found.listed_total, cases=cases, handovers=handovers,
+                           liaisons=liaisons, chosen=chosen, counts={"act_now": found.act_now, "soon": found.soon})
 
 
 @bp.route("/cases")
@@ -99,8 +101,12 @@ def _stage_form(case: Case, form=None):
     return form
 
 
+# What the case page shows of the case itself, loaded with it in one statement.
+CASE_PAGE_LOADS = (joinedload(Case.liaison), joinedload(Case.backup_liaison), joinedload(Case.family_members))
+
+
 def case_page(case: Case, *, status: int = 200, **forms):
-    """Render the case page with any forms that carry errors."""
+    """Render the case page with any forms that carry errors (a fixed handful of statements, see query budgets)."""
     updates = db.session.scalars(
         select(CaseUpdate).where(CaseUpdate.case_id == case.id).options(joinedload(CaseUpdate.author))
         .order_by(CaseUpdate.created_at.desc())
@@ -115,11 +121,10 @@ def case_page(case: Case, *, status: int = 200, **forms):
         select(OutboxMessage).where(OutboxMessage.case_id == case.id)
         .options(joinedload(OutboxMessage.family_member)).order_by(OutboxMessage.id.desc()).limit(20)
     ).all()
-    members = list(case.family_members)
+    flags, next_due = contact.case_contact_overview(case)
     return render_template(
         "staff/case.html", case=case, updates=updates, contacts=contacts, corrected_by=corrected_by,
-        texts=texts, members=members, next_due={m.id: contact.next_contact_due(m) for m in members},
-        flags=contact.due_for_contact(case_ids=[case.id]),
+        texts=texts, members=list(case.family_members), next_due=next_due, flags=flags,
         member_form=forms.get("member_form") or FamilyMemberForm(prefix="member"),
         update_form=forms.get("update_form") or UpdateForm(prefix="update"),
         stage_form=_stage_form(case, forms.get("stage_form")),
@@ -132,7 +137,7 @@ def case_page(case: Case, *, status: int = 200, **forms):
 @bp.route("/cases/<int:case_id>")
 def case(case_id: int):
     """One case, everything staff need; each view is audited."""
-    case = access.get_case_or_404(current_user, case_id)
+    case = access.get_case_or_404(current_user, case_id, *CASE_PAGE_LOADS)
     audit.record("case.view", case)
     page = case_page(case)  # rendered before the commit, which would expire every loaded row and reload them
     db.session.commit()
