@@ -13,9 +13,12 @@ import os
 import shutil
 import subprocess
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
@@ -31,6 +34,7 @@ CHROMIUM_ARGS = [
 ]
 INSTALL_HINT = "install it with `apt-get install -y chromium` (Debian), or set CHROMIUM_PATH"
 _missing: list[str] = []
+CHICAGO = ZoneInfo("America/Chicago")
 # The machine is shared and small: give pages time rather than fail on a busy moment (nothing here is timed).
 expect.set_options(timeout=15_000)
 
@@ -136,6 +140,22 @@ def open_phone(new_context, portal_url):
 def phone_page(open_phone):
     """A person on a phone whose browser asks for English."""
     return open_phone()
+
+
+@pytest.fixture
+def family_daytime():
+    """The clock moved forward to the next noon in Chicago (the demo families' time zone), and ticking on.
+
+    Texts that are not urgent wait for 08:00-21:00 in the family's time zone; without this a journey run in the
+    evening would see its text held until the morning. Forward only (never back), so the cookies the portal sets
+    do not look expired to the real browser; the server, the test and the authenticator codes share this clock.
+    """
+    now = datetime.now(UTC)
+    noon = now.astimezone(CHICAGO).replace(hour=12, minute=0, second=0, microsecond=0)
+    if noon <= now:
+        noon += timedelta(days=1)
+    with time_machine.travel(noon, tick=True):
+        yield noon
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from portal import access
 from portal.demo import DEMO_PASSWORD, seed_demo
 from portal.extensions import db
 from portal.models import Case, CaseUpdate, FamilyMember, User, utcnow
-from portal.services import invitations
+from portal.services import accounts, invitations
 
 PASSWORD = DEMO_PASSWORD
 # A fixed moment for one update, so a page can be checked for a date written the Spanish way.
@@ -74,3 +74,13 @@ def enrol_authenticator(user: User) -> None:
     user.totp_secret = pyotp.random_base32(length=32)
     user.mfa_enrolled_at = utcnow()
     db.session.commit()
+
+
+def give_account(member: FamilyMember, *, email: str, password: str) -> User:
+    """A portal account for a family member, as if they had accepted their invite some time ago."""
+    member = db.session.get(FamilyMember, member.id)
+    user = accounts.create_user(email=email, name=member.name, role="family", password=password,
+                                language=member.language, phone=member.phone)
+    member.user_id = user.id
+    db.session.commit()
+    return user

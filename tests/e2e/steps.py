@@ -175,9 +175,11 @@ def sign_in(page: Page, user, password: str = factories.PASSWORD, *, check: bool
 
     Staff give a code from their authenticator app: on a first sign-in they set one up from the key the page
     shows (as a person types it into the app) and see their recovery codes; later the app's current code.
-    check=True runs check_page() on each of those extra pages.
+    check=True runs check_page() on the sign-in page and on each of those extra pages.
     """
     page.goto("/login")
+    if check:
+        check_page(page, "sign-in")
     page.locator("#email").fill(user.email)
     page.locator("#password").fill(password)
     page.locator("main form button[type=submit]").click()
