@@ -107,11 +107,13 @@ def format_violations(name: str, width: int, violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def check_page(page: Page, name: str, *, docs: dict[int, str] | None = None, log: bool = True) -> None:
+def check_page(page: Page, name: str, *, docs: dict[int, str] | None = None, docs_height: int | None = None,
+               log: bool = True) -> None:
     """axe with 0 violations, no sideways scroll, no console errors, and screenshots at 375 and 1280 px.
 
     docs maps a width to a file name under docs/ (the README's pictures); they are rewritten only when
-    UPDATE_DOCS_SCREENSHOTS=1, so an ordinary run leaves the committed pictures alone. log=False keeps a
+    UPDATE_DOCS_SCREENSHOTS=1, so an ordinary run leaves the committed pictures alone; docs_height cuts such a
+    picture to the top of the page (what a newcomer sees first). log=False keeps a
     check of a page that is not the portal's (the checks' own tests) out of the end-of-run summary.
     """
     page.wait_for_load_state("load")
@@ -143,7 +145,11 @@ def check_page(page: Page, name: str, *, docs: dict[int, str] | None = None, log
             page.screenshot(path=str(shot), full_page=True)
             if docs and width in docs and os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1":
                 DOCS_DIR.mkdir(exist_ok=True)
-                shutil.copyfile(shot, DOCS_DIR / docs[width])
+                if docs_height:
+                    page.screenshot(path=str(DOCS_DIR / docs[width]), full_page=True,
+                                    clip={"x": 0, "y": 0, "width": width, "height": docs_height})
+                else:
+                    shutil.copyfile(shot, DOCS_DIR / docs[width])
     finally:
         if original:
             page.set_viewport_size(original)

@@ -14,7 +14,7 @@ def test_liaison_adds_and_invites_a_family_member_who_then_sees_the_update(page,
     steps.sign_in(page, demo.liaison, password=data.PASSWORD, check=True)
     expect(page.locator("h1")).to_have_text("Who needs contact")
     expect(page.locator("li.flag", has_text="OD-2026-0093: Tyler Brooks").first).to_be_visible()
-    steps.check_page(page, "staff-home", docs={1280: "staff-home-1280.png"})
+    steps.check_page(page, "staff-home", docs={1280: "staff-home-1280.png"}, docs_height=1100)
 
     page.locator("main").get_by_role("link", name="All cases").click()
     expect(page.locator("h1")).to_have_text("Cases")
