@@ -58,9 +58,18 @@ def pytest_configure(config) -> None:
 
 
 def pytest_collection_modifyitems(config, items) -> None:
+    """Mark the browser tests, and run them after every other test.
+
+    Last, because pytest-playwright's session-wide Playwright keeps an event loop running from the first browser
+    test to the end of the run, and a test elsewhere that starts its own sync_playwright() would then fail
+    ("Sync API inside the asyncio loop"). It also gives the fast tests' verdict first.
+    """
+    browser_tests = set()
     for item in items:
         if E2E_DIR in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
+            browser_tests.add(item.nodeid)
+    items.sort(key=lambda item: item.nodeid in browser_tests)  # stable: each group keeps its own order
 
 
 def _ensure_axe() -> Path | None:
