@@ -173,6 +173,20 @@ def page(context):
     return steps.watch(context.new_page())
 
 
+_skipped_browser_tests: list[str] = []
+
+
+def pytest_runtest_logreport(report) -> None:
+    if report.skipped and report.nodeid.startswith("tests/e2e/"):
+        _skipped_browser_tests.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """With REQUIRE_BROWSER set, a skipped browser test fails the run, whatever made it skip."""
+    if browser_required() and _skipped_browser_tests and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 WATCHED = ("tests/e2e/", "tests/test_i18n_spanish.py", "tests/test_reading_grade.py")
 
 
@@ -194,6 +208,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         terminalreporter.section("browser journeys, Spanish and plain words")
         for line in outcomes:
             write(line)
+    if browser_required() and _skipped_browser_tests:
+        terminalreporter.section("browser tests were SKIPPED although REQUIRE_BROWSER is set: the run fails",
+                                 sep="!", red=True, bold=True)
+        for nodeid in _skipped_browser_tests:
+            write(f"  {nodeid}")
     if _missing:
         if browser_required():
             terminalreporter.section("browser tests could NOT RUN (a failure: REQUIRE_BROWSER is set)", sep="!",
