@@ -1,4 +1,5 @@
-"""A liaison at a desk: sign in, the case list, a case, a family member added and invited, who then joins."""
+"""A liaison at a desk: a first sign-in (the authenticator set up), who needs contact, the case list, a case, a family
+member added and invited, who then joins; a supervisor signs in with a code and sees every case."""
 from __future__ import annotations
 
 from playwright.sync_api import expect
