@@ -13,9 +13,12 @@ import os
 import shutil
 import subprocess
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
@@ -31,6 +34,7 @@ CHROMIUM_ARGS = [
 ]
 INSTALL_HINT = "install it with `apt-get install -y chromium` (Debian), or set CHROMIUM_PATH"
 _missing: list[str] = []
+CHICAGO = ZoneInfo("America/Chicago")
 # The machine is shared and small: give pages time rather than fail on a busy moment (nothing here is timed).
 expect.set_options(timeout=15_000)
 
@@ -54,9 +58,18 @@ def pytest_configure(config) -> None:
 
 
 def pytest_collection_modifyitems(config, items) -> None:
+    """Mark the browser tests, and run them after every other test.
+
+    Last, because pytest-playwright's session-wide Playwright keeps an event loop running from the first browser
+    test to the end of the run, and a test elsewhere that starts its own sync_playwright() would then fail
+    ("Sync API inside the asyncio loop"). It also gives the fast tests' verdict first.
+    """
+    browser_tests = set()
     for item in items:
         if E2E_DIR in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
+            browser_tests.add(item.nodeid)
+    items.sort(key=lambda item: item.nodeid in browser_tests)  # stable: each group keeps its own order
 
 
 def _ensure_axe() -> Path | None:
@@ -139,9 +152,39 @@ def phone_page(open_phone):
 
 
 @pytest.fixture
+def family_daytime():
+    """The clock moved forward to the next noon in Chicago (the demo families' time zone), and ticking on.
+
+    Texts that are not urgent wait for 08:00-21:00 in the family's time zone; without this a journey run in the
+    evening would see its text held until the morning. Forward only (never back), so the cookies the portal sets
+    do not look expired to the real browser; the server, the test and the authenticator codes share this clock.
+    """
+    now = datetime.now(UTC)
+    noon = now.astimezone(CHICAGO).replace(hour=12, minute=0, second=0, microsecond=0)
+    if noon <= now:
+        noon += timedelta(days=1)
+    with time_machine.travel(noon, tick=True):
+        yield noon
+
+
+@pytest.fixture
 def page(context):
     """The page, with its console watched for errors and CSP violations."""
     return steps.watch(context.new_page())
+
+
+_skipped_browser_tests: list[str] = []
+
+
+def pytest_runtest_logreport(report) -> None:
+    if report.skipped and report.nodeid.startswith("tests/e2e/"):
+        _skipped_browser_tests.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """With REQUIRE_BROWSER set, a skipped browser test fails the run, whatever made it skip."""
+    if browser_required() and _skipped_browser_tests and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 WATCHED = ("tests/e2e/", "tests/test_i18n_spanish.py", "tests/test_reading_grade.py")
@@ -165,6 +208,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         terminalreporter.section("browser journeys, Spanish and plain words")
         for line in outcomes:
             write(line)
+    if browser_required() and _skipped_browser_tests:
+        terminalreporter.section("browser tests were SKIPPED although REQUIRE_BROWSER is set: the run fails",
+                                 sep="!", red=True, bold=True)
+        for nodeid in _skipped_browser_tests:
+            write(f"  {nodeid}")
     if _missing:
         if browser_required():
             terminalreporter.section("browser tests could NOT RUN (a failure: REQUIRE_BROWSER is set)", sep="!",

@@ -4,13 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import pyotp
 from sqlalchemy import select
 
 from portal import access
 from portal.demo import DEMO_PASSWORD, seed_demo
 from portal.extensions import db
-from portal.models import Case, CaseUpdate, FamilyMember, User
-from portal.services import invitations
+from portal.models import Case, CaseUpdate, FamilyMember, User, utcnow
+from portal.services import accounts, invitations
 
 PASSWORD = DEMO_PASSWORD
 # A fixed moment for one update, so a page can be checked for a date written the Spanish way.
@@ -39,9 +40,12 @@ def load_demo() -> Demo:
                 family=user("family.ellis@demo.example"))
 
 
-def visible_case_count(user: User) -> int:
+def visible_case_count(user: User, *, open_only: bool = False) -> int:
     """How many cases this person may see (their caseload, or every case for a supervisor)."""
-    return len(db.session.scalars(access.cases_visible_to(user)).all())
+    stmt = access.cases_visible_to(user)
+    if open_only:
+        stmt = stmt.where(Case.closed_at.is_(None))
+    return len(db.session.scalars(stmt).all())
 
 
 def member_named(name: str) -> FamilyMember:
@@ -62,3 +66,21 @@ def invite(member: FamilyMember, *, by: User) -> None:
     """The liaison's invite, made by the invitation service; its link goes out in a text."""
     invitations.create_invitation(member, created_by=by)
     db.session.commit()
+
+
+def enrol_authenticator(user: User) -> None:
+    """Give a staff member a confirmed authenticator, as if they had set it up on an earlier visit."""
+    user = db.session.get(User, user.id)
+    user.totp_secret = pyotp.random_base32(length=32)
+    user.mfa_enrolled_at = utcnow()
+    db.session.commit()
+
+
+def give_account(member: FamilyMember, *, email: str, password: str) -> User:
+    """A portal account for a family member, as if they had accepted their invite some time ago."""
+    member = db.session.get(FamilyMember, member.id)
+    user = accounts.create_user(email=email, name=member.name, role="family", password=password,
+                                language=member.language, phone=member.phone)
+    member.user_id = user.id
+    db.session.commit()
+    return user

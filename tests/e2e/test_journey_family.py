@@ -44,7 +44,7 @@ def test_family_member_joins_from_the_texted_link_and_reads_the_case_in_spanish(
     expect(page.locator(".stage-card")).to_contain_text(wait)
     expect(page.get_by_text(data.UPDATE_BODY)).to_be_visible()
     expect(page.get_by_text("Nov 26, 2026, 3:30 PM")).to_be_visible()  # Chicago time, English style
-    expect(page.locator("a[href='tel:+13125550101']")).to_have_text("Call +13125550101")
+    expect(page.locator("a[href='tel:+13125550101']")).to_have_text("Call (312) 555-0101")
     steps.check_page(page, "family-case", docs={375: "family-case-375.png"})
     steps.check_skip_link(page)
 
@@ -52,7 +52,9 @@ def test_family_member_joins_from_the_texted_link_and_reads_the_case_in_spanish(
     expect(page.locator("h1")).to_have_text("El caso de Tyler Brooks")
     expect(page.locator(".stage-card h2")).to_contain_text("Dónde está el caso ahora")
     expect(page.get_by_text("26 nov 2026, 15:30")).to_be_visible()  # the same moment, Spanish style
-    expect(page.get_by_role("heading", name="Cada vez que nos comunicamos con usted")).to_be_visible()
+    expect(page.get_by_role("heading", name="Novedades")).to_be_visible()
+    expect(page.locator("a[href='tel:+13125550101']")).to_have_text("Llamar al (312) 555-0101")
+    expect(page.locator("#contacts-heading")).to_have_text(steps.es("Every time we were in touch"))
     steps.check_page(page, "family-case-es")
 
     # Spanish is remembered: after signing out and in again, the case is still in Spanish.

@@ -45,9 +45,10 @@ def test_check_page_passes_a_plain_page_and_keeps_screenshots(page):
     _serve(page, GOOD_PAGE)
     steps.check_page(page, "plain-page", log=False)
     folder = steps.SCREENSHOT_DIR / "test_check_page_passes_a_plain_page_and_keeps_screenshots-chromium"
-    shots = sorted(p.name for p in folder.glob("*-plain-page-*.png"))
-    assert shots == ["01-plain-page-1280.png", "01-plain-page-375.png"]
-    assert steps.png_width(folder / "01-plain-page-375.png") == 375
+    shots = sorted(p.name for p in folder.glob("*-plain-page-*"))
+    assert shots == ["01-plain-page-1280.jpg", "01-plain-page-375.jpg"]
+    assert steps.image_width(folder / "01-plain-page-375.jpg") == 375
+    assert steps.image_width(folder / "01-plain-page-1280.jpg") == 1280
 
 
 def test_check_page_reports_a_content_security_policy_violation(page):
