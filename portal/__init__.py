@@ -14,6 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from config import BASE_DIR, INSTANCE_DIR, Config, load_config
 
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, talisman
+from .security import DatabaseIdConverter
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ CSP = {
 def create_app(config: str | Config | type | None = None, overrides: dict | None = None) -> Flask:
     """Build the app from a config name, object or class (default: PORTAL_CONFIG or development)."""
     app = Flask(__name__, template_folder=str(BASE_DIR / "templates"), instance_path=str(INSTANCE_DIR))
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any route: ids too big for the database are 404
     if config is None or isinstance(config, str):
         config = load_config(config)
     elif isinstance(config, type):

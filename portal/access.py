@@ -280,3 +280,18 @@ def family_members_linkable_by(user: User) -> Select:
         return select(FamilyMember).where(False)
     visible = cases_visible_to(user).with_only_columns(Case.id)
     return select(FamilyMember).where(FamilyMember.case_id.in_(visible))
+
+
+def get_linkable_text_or_404(user: User, inbound_id: int):
+    """A received text a staff member may link: one in the unmatched inbox (it belongs to no case yet, so every
+    staff member sees it) or one already on a case they can see (they are told it is linked); otherwise 404."""
+    from .models import InboundSms
+
+    inbound = db.session.get(InboundSms, inbound_id)
+    if inbound is None or user is None or not getattr(user, "is_authenticated", False) or not user.is_staff:
+        abort(404)
+    if inbound.handling != "unmatched":
+        case = db.session.get(Case, inbound.case_id) if inbound.case_id else None
+        if not can_view_case(user, case):
+            abort(404)
+    return inbound

@@ -1,7 +1,7 @@
 """The unmatched-texts inbox: texts from numbers no family member has, which staff link to a family member."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -12,7 +12,7 @@ from wtforms.validators import InputRequired, NumberRange
 
 from .. import access
 from ..extensions import db
-from ..models import Case, FamilyMember, InboundSms
+from ..models import Case, FamilyMember
 from ..sms.inbound import LinkError, link_inbound_sms, unmatched_texts
 from . import bp
 
@@ -55,9 +55,7 @@ def sms_inbox():
 @bp.route("/texts/unmatched/<int:inbound_id>/link", methods=["POST"])
 def link_sms(inbound_id: int):
     """Link one unmatched text to a family member on a case this staff member may see."""
-    inbound = db.session.get(InboundSms, inbound_id)
-    if inbound is None:
-        abort(404)
+    inbound = access.get_linkable_text_or_404(current_user, inbound_id)
     form = LinkTextForm(prefix=f"text{inbound.id}")
     form.member_id.choices = _member_choices()
     if not form.validate_on_submit():

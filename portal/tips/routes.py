@@ -18,6 +18,7 @@ from sqlalchemy import select
 from .. import uploads
 from ..extensions import db, limiter
 from ..models import Lead, LeadQuestion
+from ..security import db_int
 from ..services import leads as lead_service
 from . import bp
 from .forms import LookupForm, TipAnswerForm, TipForm
@@ -165,7 +166,7 @@ def check_tip():
 def answer_tip_question():
     """Answer a staff question, with the pass the status page gave (valid for an hour)."""
     _check_form_origin()
-    question_id = request.form.get("question_id", type=int)
+    question_id = db_int(request.form.get("question_id"))
     form = TipAnswerForm()
     try:
         lead_id = _serializer("access").loads(form.access.data or "", max_age=ACCESS_AGE)["lead"]
