@@ -1,8 +1,6 @@
 """Nothing sensitive in logs: marker text and phone numbers typed into the portal never reach a log record.
 
 Everything runs over real HTTP (a werkzeug server on 127.0.0.1), so the server's access log is checked too.
-The lead, portal-message and inbound-text routes are being built in other branches: their tests are written
-and skipped until those routes are merged (the lead engineer un-skips them and checks the URL constants).
 """
 from __future__ import annotations
 
@@ -25,7 +23,6 @@ PHONE_TYPED = "312-555-0199"
 PHONE_E164 = "+13125550199"
 NEEDLES = (MARKER, PHONE_TYPED, PHONE_E164, "3125550199")
 
-# Routes from other branches (check after merge):
 LEAD_FORM = "/my/cases/{case_id}/leads/new"
 MESSAGE_FORM = "/my/cases/{case_id}/messages"
 INBOUND_SMS_WEBHOOK = "/webhooks/twilio/sms"
@@ -214,7 +211,6 @@ def test_sql_statements_and_their_values_are_not_logged(app):
     assert not logging.getLogger("sqlalchemy.engine").isEnabledFor(logging.INFO)
 
 
-@pytest.mark.skip(reason="lead submission route not merged yet (leads branch): un-skip after merge; check LEAD_FORM")
 def test_a_lead_with_names_and_phones_never_reaches_the_logs(app, db, live_server, all_logs):
     user, _member, case = factories.make_family()
     browser = _browser(live_server, user)
@@ -226,8 +222,6 @@ def test_a_lead_with_names_and_phones_never_reaches_the_logs(app, db, live_serve
     _assert_clean(all_logs)
 
 
-@pytest.mark.skip(reason="portal conversation route not merged yet (messages branch): un-skip after merge; "
-                         "check MESSAGE_FORM")
 def test_a_portal_message_never_reaches_the_logs(app, db, live_server, all_logs):
     user, _member, case = factories.make_family()
     browser = _browser(live_server, user)
@@ -239,11 +233,12 @@ def test_a_portal_message_never_reaches_the_logs(app, db, live_server, all_logs)
     _assert_clean(all_logs)
 
 
-@pytest.mark.skip(reason="Twilio inbound webhook not merged yet (sms branch): un-skip after merge; check "
-                         "INBOUND_SMS_WEBHOOK and the auth token setting name")
-def test_an_inbound_text_never_reaches_the_logs(app, db, live_server, all_logs):
+def test_an_inbound_text_never_reaches_the_logs(app, db, live_server, all_logs, monkeypatch):
     from twilio.request_validator import RequestValidator
 
+    # Twilio signs PUBLIC_BASE_URL + path with the account's auth token (as tests/test_webhooks.py does).
+    monkeypatch.setitem(app.config, "TWILIO_AUTH_TOKEN", "log-test-auth-token")
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", live_server)
     _user, _member, _case = factories.make_family(phone=PHONE_E164)
     url = live_server + INBOUND_SMS_WEBHOOK
     params = {"MessageSid": "SM" + "1" * 32, "From": PHONE_E164, "To": "+13125550100",
