@@ -74,10 +74,11 @@ def register_extensions(app: Flask) -> None:
     from .sms.client import build_client
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options.setdefault("hide_parameters", True)  # a database error's text never carries the values (lead text)
     if uri.startswith("sqlite"):
-        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("connect_args", {"timeout": 10})
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -243,7 +244,9 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def _no_store_when_signed_in(response):
-        signed_in = current_user.is_authenticated or "mfa_pending" in session
+        # From the session, not current_user: after the commit the user row would be reloaded, and a database
+        # that just went away would turn a saved lead's receipt into an error page (found by pg_restart_leads).
+        signed_in = "_user_id" in session or "mfa_pending" in session
         if signed_in or request.path.startswith(("/tip", "/t/")):
             response.headers["Cache-Control"] = "no-store"
             response.headers["Pragma"] = "no-cache"
