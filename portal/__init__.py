@@ -14,6 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from config import BASE_DIR, INSTANCE_DIR, Config, load_config
 
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, talisman
+from .security import DatabaseIdConverter
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ CSP = {
 def create_app(config: str | Config | type | None = None, overrides: dict | None = None) -> Flask:
     """Build the app from a config name, object or class (default: PORTAL_CONFIG or development)."""
     app = Flask(__name__, template_folder=str(BASE_DIR / "templates"), instance_path=str(INSTANCE_DIR))
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any route: ids too big for the database are 404
     if config is None or isinstance(config, str):
         config = load_config(config)
     elif isinstance(config, type):
@@ -72,18 +74,17 @@ def register_extensions(app: Flask) -> None:
     from .sms.client import build_client
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options.setdefault("hide_parameters", True)  # a database error's text never carries the values (lead text)
     if uri.startswith("sqlite"):
-        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("connect_args", {"timeout": 10})
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     elif uri.startswith("postgresql"):
         # Short OLTP queries only: PostgreSQL's JIT spent 5.9 s compiling an agency-wide flag query that runs in
         # 1.3 s (bench/RESULTS.md). Off for the portal's own sessions.
-        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         connect_args = dict(options.get("connect_args") or {})
         connect_args.setdefault("options", "-c jit=off")
         options["connect_args"] = connect_args
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -249,8 +250,9 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def _no_store_when_signed_in(response):
-        # is_anonymous needs no database: after a view's commit, is_authenticated would reload the user row.
-        signed_in = not current_user.is_anonymous or "mfa_pending" in session
+        # From the session, not current_user: after the commit the user row would be reloaded, and a database
+        # that just went away would turn a saved lead's receipt into an error page (found by pg_restart_leads).
+        signed_in = "_user_id" in session or "mfa_pending" in session
         if signed_in or request.path.startswith(("/tip", "/t/")):
             response.headers["Cache-Control"] = "no-store"
             response.headers["Pragma"] = "no-cache"

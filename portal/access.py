@@ -294,6 +294,8 @@ def get_inbound_sms_or_404(user: User, inbound_id: int):
     inbound = db.session.get(InboundSms, inbound_id)
     if inbound is None or user is None or not getattr(user, "is_authenticated", False) or not user.is_staff:
         abort(404)
-    if inbound.handling != "unmatched" and not can_view_case(user, db.session.get(Case, inbound.case_id or 0)):
-        abort(404)
+    if inbound.handling != "unmatched":
+        case = db.session.get(Case, inbound.case_id) if inbound.case_id else None
+        if not can_view_case(user, case):
+            abort(404)
     return inbound

@@ -23,12 +23,22 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Invite and tip links carry a secret in the path; an access log line must not hand it to whoever reads the logs.
 _LINK_TOKEN = re.compile(r"(?<=/)(invite|tip|tips|t)/[A-Za-z0-9_-]{8,}")
 _LONG_TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{32,}(?![A-Za-z0-9_-])")
+# PostgreSQL repeats values in its error details ("Failing row contains (...)", "Key (email)=(...) already
+# exists"); the engine hides SQL parameters (hide_parameters), this hides what the server itself says. A failing
+# row can hold a lead's text over many lines: it ends where the error text ends (its SQL, a chained exception).
+_PG_ROW = re.compile(r"(Failing row contains )\(.*?\)(?=\.?\s*(?:\n\[SQL: |\n\nThe above exception|"
+                     r"\n\nDuring handling|\Z))", re.S)
+_PG_KEY = re.compile(r"(Key \([^)\n]*\)=)\(.*?\)(?= already exists| is not present| is still referenced| conflicts)",
+                     re.S)
+ROW_MARK = "([row values])"
 
 
 def scrub(text: str) -> str:
     """The text with phone numbers, email addresses and link tokens replaced by placeholders."""
     if not text:
         return text
+    text = _PG_ROW.sub(lambda m: m.group(1) + ROW_MARK, text)
+    text = _PG_KEY.sub(lambda m: m.group(1) + ROW_MARK, text)
     text = _LINK_TOKEN.sub(lambda m: f"{m.group(1)}/{TOKEN_MARK}", text)
     text = _LONG_TOKEN.sub(TOKEN_MARK, text)
     text = _EMAIL.sub(EMAIL_MARK, text)

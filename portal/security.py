@@ -10,6 +10,8 @@ Rate limits, for the engineer writing a route that takes input from the outside:
 
 Names: sign_in, invite, mfa, password_change, lead_submission, tip_submission, tip_lookup, webhook. Each name is
 one shared counter per client (across every route that uses the name), on POST unless methods= says otherwise.
+A route may count by something other than the client's address with key_func= (the tip pages never use the
+address: they count per tip link and per tip code), and count only some answers with deduct_when=.
 Operators can change a value with the RATE_LIMITS setting, e.g. {"sign_in": "5 per minute"}.
 """
 from __future__ import annotations
@@ -17,10 +19,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import defaultdict
+from collections.abc import Callable
 
-from flask import Flask, abort, current_app, render_template, request
+from flask import Flask, Response, abort, current_app, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from .extensions import limiter
 
@@ -30,9 +34,9 @@ DEFAULT_LIMITS: dict[str, str] = {
     "invite": "10 per minute;40 per hour",
     "mfa": "10 per minute;40 per hour",
     "password_change": "5 per minute;20 per hour",
-    "lead_submission": "10 per minute;60 per hour",
-    "tip_submission": "5 per minute;20 per hour",
-    "tip_lookup": "10 per minute;40 per hour",
+    "lead_submission": "10 per minute;60 per hour",  # per signed-in family member
+    "tip_submission": "5 per minute;20 per hour",  # per tip link (never per address: tipsters stay unidentified)
+    "tip_lookup": "5 per 15 minutes",  # wrong passphrases per tip code (right ones do not count)
     "webhook": "600 per minute",
 }
 # Which view functions carry which named limit; tests read this to prove each limit is applied.
@@ -54,12 +58,13 @@ def _limit_value(name: str):
     return value
 
 
-def rate_limit(name: str, *, methods: list[str] | None = None):
-    """The named limit as a route decorator (put it under @bp.route)."""
+def rate_limit(name: str, *, methods: list[str] | None = None, key_func: Callable[[], str] | None = None,
+               deduct_when: Callable[[Response], bool] | None = None):
+    """The named limit as a route decorator (put it under @bp.route); counted per client_key unless key_func."""
     if name not in DEFAULT_LIMITS:
         raise KeyError(f"unknown rate limit {name!r}; add it to DEFAULT_LIMITS")
-    shared = limiter.shared_limit(_limit_value(name), scope=name, key_func=client_key,
-                                  methods=methods or ["POST"])
+    shared = limiter.shared_limit(_limit_value(name), scope=name, key_func=key_func or client_key,
+                                  methods=methods or ["POST"], deduct_when=deduct_when)
 
     def decorate(view):
         LIMITED_VIEWS[name].add(f"{view.__module__}.{view.__qualname__}")
@@ -74,6 +79,30 @@ def limits_on(app: Flask, endpoint: str) -> set[str]:
     target = getattr(view, "__wrapped__", view)
     qualified = f"{target.__module__}.{target.__qualname__}"
     return {name for name, views in LIMITED_VIEWS.items() if qualified in views}
+
+
+# The largest id or page number taken from outside: every integer column on SQLite and PostgreSQL holds it.
+# A bigger number would not fit the database's integer (SQLite raises OverflowError; PostgreSQL "out of range").
+MAX_DB_INT = 2**31 - 1
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """<int:...> in every route: only numbers the database can hold match (a bigger one is a 404, not a 500)."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_DB_INT, signed=False):  # noqa: A002
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def db_int(value) -> int | None:
+    """A positive whole number typed in a form or query string that the database can hold, else None.
+
+    Only ASCII digits count: "²".isdigit() is true, but int("²") fails.
+    """
+    text = str(value or "").strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_DB_INT else None
 
 
 def refuse_nul_bytes() -> None:

@@ -2,14 +2,17 @@
 
 test_security_matrix.py checks every row for every role, and fails for an endpoint of app.url_map with no row
 (or a row for an endpoint that no longer exists). test_security_csrf.py and test_security_fuzz.py reuse the rows.
+The people and records are in tests/security_world.py (the World, w), with the presets used below.
 
 Adding a route: one Route(...) in ROUTES, in its area's section. Give
   - url: how to build the address from the World (w) — use the ids of family A / case A, so that family B and
     the other liaison prove "someone else's id answers 404";
   - one expectation dict per method, usually from a preset: staff_only(200), case_a_staff(200), family_a_only(200),
-    admin_only(200), signed_in(200), everyone(200); override single roles with keywords;
+    supervisors_only(200), admin_only(200), signed_in(200), everyone(200); override single roles with keywords;
   - data (POST): a valid form body, data(w, user) -> dict (the CSRF test sends it without the token, the matrix
     with it); ends_session=True when the POST signs the client out (the matrix runs those last).
+Rows run in this order for each role, on one World per role: a row that changes a record (moves a call, deletes
+a window) comes after the rows that need the record as it was.
 Expectations: an int is the status code; Go("/path") is a redirect whose target starts with that path
 (LOGIN: the sign-in page, MFA: the second-factor page).
 """
@@ -17,158 +20,42 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
-
-import pyotp
-
-from portal.extensions import db
-from portal.models import TipLink, utcnow
-from portal.services import invitations, mfa
+from dataclasses import dataclass
 
 from . import factories
+from .security_world import (  # noqa: F401  (re-exported for the tests that import them from here)
+    ALL_ROLES,
+    ENROLLING,
+    FAMILY,
+    FAMILY_HOME,
+    HOME,
+    LOGIN,
+    MFA,
+    PENDING,
+    ROLES,
+    SETUP,
+    STAFF,
+    STAFF_HOME,
+    Go,
+    World,
+    _table,
+    admin_only,
+    build_world,
+    case_a_staff,
+    everyone,
+    family_a_only,
+    first_open_slot,
+    signed_in,
+    staff_only,
+    supervisors_only,
+    tip_access_pass,
+    tip_form_token,
+    totp,
+)
 
-# The eight roles of the issue, and two more: staff who typed the password but not yet the code, with an
-# authenticator (PENDING) and without one yet (ENROLLING). Both must reach nothing but the second-factor pages.
-ROLES = ("anonymous", "tipster", "family_a", "family_b", "liaison", "other_liaison", "supervisor", "admin")
-PENDING = "staff_password_only"
-ENROLLING = "staff_enrolling"
-ALL_ROLES = ROLES + (PENDING, ENROLLING)
-STAFF = ("liaison", "other_liaison", "supervisor", "admin")
-FAMILY = ("family_a", "family_b")
-
-
-@dataclass(frozen=True)
-class Go:
-    """A redirect to an address starting with path."""
-
-    path: str
-
-    def matches(self, response) -> bool:
-        """Whether the response is this redirect."""
-        if response.status_code not in (301, 302, 303, 307, 308):
-            return False
-        return urlsplit(response.headers.get("Location", "")).path.startswith(self.path)
-
-    def __repr__(self) -> str:
-        return f"redirect to {self.path}"
-
-
-LOGIN = Go("/login")
-MFA = Go("/mfa")
-SETUP = Go("/mfa/setup")
-FAMILY_HOME = Go("/my")
-STAFF_HOME = Go("/staff/")
-HOME = {"family_a": FAMILY_HOME, "family_b": FAMILY_HOME, **{r: STAFF_HOME for r in STAFF}}
-
-
-def _table(default, **overrides) -> dict:
-    table = {role: default for role in ALL_ROLES}
-    table.update({"anonymous": LOGIN, "tipster": LOGIN, PENDING: MFA, ENROLLING: MFA})
-    table.update(overrides)
-    return table
-
-
-def signed_in(ok, **overrides) -> dict:
-    """Any signed-in person gets ok; anonymous visitors are sent to sign in."""
-    return _table(ok, **overrides)
-
-
-def staff_only(ok, **overrides) -> dict:
-    """Staff get ok, families 404 (staff pages do not exist for them)."""
-    return _table(ok, family_a=404, family_b=404, **overrides)
-
-
-def case_a_staff(ok, **overrides) -> dict:
-    """Staff who may see case A get ok; the other liaison 404, like a missing case."""
-    return staff_only(ok, other_liaison=404, **overrides)
-
-
-def admin_only(ok, **overrides) -> dict:
-    """Admins get ok; every other signed-in person 404."""
-    return _table(404, admin=ok, **overrides)
-
-
-def family_a_only(ok, **overrides) -> dict:
-    """Family A gets ok; family B and staff 404."""
-    return _table(404, family_a=ok, **overrides)
-
-
-def everyone(ok, **overrides) -> dict:
-    """Public: everyone gets ok (a half-signed-in staff member is still held at the second factor)."""
-    table = {role: ok for role in ALL_ROLES}
-    table[PENDING] = table[ENROLLING] = MFA
-    table.update(overrides)
-    return table
-
-
-@dataclass
-class World:
-    """Two families on two cases with two liaisons, a supervisor, an admin, and the records routes point at."""
-
-    liaison: object
-    other_liaison: object
-    supervisor: object
-    admin: object
-    pending_staff: object
-    enrolling_staff: object
-    family_a: object
-    member_a: object
-    case_a: object
-    family_b: object
-    member_b: object
-    case_b: object
-    uninvited_a: object  # a family member of case A with no account yet
-    invite_token: str
-    tip_token: str
-    reset_target: object  # a staff member an admin may reset
-    locked_user: object
-    recovery_code: str = ""
-    extra: dict = field(default_factory=dict)  # records that later rows need (leads, appointments...), by name
-
-    def user_for(self, role: str):
-        """The account a role signs in with (None for anonymous visitors)."""
-        return {"family_a": self.family_a, "family_b": self.family_b, "liaison": self.liaison,
-                "other_liaison": self.other_liaison, "supervisor": self.supervisor, "admin": self.admin,
-                PENDING: self.pending_staff, ENROLLING: self.enrolling_staff}.get(role)
-
-
-def build_world() -> World:
-    """Create the World's records (committed)."""
-    liaison = factories.make_user(role="liaison", name="Assigned Liaison")
-    other = factories.make_user(role="liaison", name="Other Liaison")
-    user_a, member_a, case_a = factories.make_family(liaison=liaison, name="Alma Family-A")
-    user_b, member_b, case_b = factories.make_family(liaison=other, name="Bruno Family-B")
-    uninvited = factories.make_family_member(case=case_a, name="Uninvited Relative")
-    _invitation, token = invitations.create_invitation(uninvited, created_by=liaison, send_text=False)
-    tip_token = secrets.token_urlsafe(24)
-    db.session.add(TipLink(case_id=case_a.id, token_hash=invitations.token_hash(tip_token),
-                           created_by_family_member_id=member_a.id))
-    pending = factories.make_user(role="liaison", name="Half Signed-In")
-    codes = mfa.generate_recovery_codes(pending)
-    locked = factories.make_user(role="liaison", name="Locked Out")
-    locked.locked_at = utcnow()
-    db.session.commit()
-    return World(liaison=liaison, other_liaison=other, supervisor=factories.make_user(role="supervisor"),
-                 admin=factories.make_user(role="admin"), pending_staff=pending,
-                 enrolling_staff=factories.make_user(role="supervisor", mfa=False), family_a=user_a, member_a=member_a,
-                 case_a=case_a, family_b=user_b, member_b=member_b, case_b=case_b, uninvited_a=uninvited,
-                 invite_token=token, tip_token=tip_token, reset_target=factories.make_user(role="liaison"),
-                 locked_user=locked, recovery_code=codes[0])
-
-
-def totp(user, *, next_code: bool = False) -> str:
-    """The user's current authenticator code, or the next one (the current one was used to sign in)."""
-    import time
-
-    from sqlalchemy import select
-
-    from portal.models import User
-
-    if user is None:
-        return "000000"
-    secret = db.session.scalar(select(User.totp_secret).where(User.id == user.id))
-    return pyotp.TOTP(secret).at(time.time() + (30 if next_code else 0)) if secret else "000000"
+# Why a POST route may go without Flask-WTF's token (test_security_csrf.py checks each reason's own protection).
+SIGNED_BY_TWILIO = "signed by Twilio"
+NO_COOKIE = "tip pages set no cookie: a signed form token and a same-origin check instead"
 
 
 @dataclass
@@ -181,7 +68,7 @@ class Route:
     POST: dict | None = None
     data: Callable[[World, object], dict] | None = None
     ends_session: bool = False
-    csrf_exempt: str | None = None  # only signed webhooks, with the reason
+    csrf_exempt: str | None = None  # SIGNED_BY_TWILIO or NO_COOKIE, nothing else
     actor: str | None = None  # the role the CSRF and fuzz tests act as (default: see acting_role)
 
     def expectations(self) -> dict[str, dict]:
@@ -190,6 +77,36 @@ class Route:
 
 
 NEW_PASSWORD = "a different long sentence for the test"
+NO_DATA = lambda w, u: {}  # noqa: E731  (a button: the CSRF token is the whole form)
+A = "/my/cases/"  # family A's case pages (and where family redirects go)
+MY_CASE, MY_APPT, MY_LEAD = Go("/my/cases/"), Go("/my/appointments/"), Go("/my/leads/")
+STAFF_CASE, STAFF_LEAD = Go("/staff/cases/"), Go("/staff/leads/")
+AVAILABILITY, APPOINTMENTS = Go("/staff/availability"), Go("/staff/appointments")
+ADMIN_USER, RESOURCES = Go("/staff/admin/users"), Go("/staff/admin/resources")
+
+
+def _member_fields(prefix: str, w: World) -> dict:
+    return {f"{prefix}-name": "Alma Family-A", f"{prefix}-relationship": "Mother", f"{prefix}-phone": "",
+            f"{prefix}-email": "", f"{prefix}-language": "en"}
+
+
+def _contact(w: World, outcome: str) -> dict:
+    return {"member": str(w.member_a.id), "channel": "phone", "direction": "outbound", "outcome": outcome,
+            "notes": "Talked about the next steps."}
+
+
+def _agency(w: World, u) -> dict:
+    return {"name": "Matrix Police Department", "timezone": "America/Chicago", "phone": "", "email": "",
+            "address": "", "first_contact_hours": "48", "first_contact_warning_hours": "24",
+            "default_cadence_days": "14", "stage_change_contact_days": "2", "lead_review_hours": "24",
+            "message_reply_business_days": "2", "callback_confirm_business_days": "2"}
+
+
+def _resource(prefix: str) -> Callable[[World, object], dict]:
+    return lambda w, u: {f"{prefix}-title": "Grief support group", f"{prefix}-description": "Tuesdays at 6 pm.",
+                         f"{prefix}-phone": "", f"{prefix}-url": "", f"{prefix}-language": "",
+                         f"{prefix}-sort_order": "3"}
+
 
 ROUTES: list[Route] = [
     # --- auth: sign-in, second factor, account -------------------------------------------------------------------
@@ -197,7 +114,7 @@ ROUTES: list[Route] = [
     Route("auth.login", lambda w: "/login", GET=everyone(200, **HOME),
           POST=everyone(FAMILY_HOME, **HOME),
           data=lambda w, u: {"email": w.family_a.email, "password": factories.PASSWORD}),
-    Route("auth.logout", lambda w: "/logout", POST=signed_in(LOGIN), data=lambda w, u: {}, ends_session=True),
+    Route("auth.logout", lambda w: "/logout", POST=signed_in(LOGIN), data=NO_DATA, ends_session=True),
     Route("auth.accept_invite", lambda w: f"/invite/{w.invite_token}", GET=everyone(200),
           POST=everyone(FAMILY_HOME),
           data=lambda w, u: {"email": "new.invitee@test.example", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}),
@@ -214,7 +131,7 @@ ROUTES: list[Route] = [
           POST=_table(None, **HOME, **{PENDING: STAFF_HOME, ENROLLING: 422}),
           data=lambda w, u: {"code": w.recovery_code}),
     Route("auth.mfa_cancel", lambda w: "/mfa/cancel", POST=_table(None, **HOME, **{PENDING: LOGIN, ENROLLING: LOGIN}),
-          data=lambda w, u: {}, actor=PENDING),
+          data=NO_DATA, actor=PENDING),
     Route("auth.account", lambda w: "/account", GET=signed_in(200)),
     Route("auth.change_password", lambda w: "/account/password", GET=signed_in(200), POST=signed_in(Go("/account")),
           data=lambda w, u: {"current": factories.PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
@@ -222,29 +139,187 @@ ROUTES: list[Route] = [
     Route("auth.regenerate_recovery_codes", lambda w: "/account/recovery-codes", POST=staff_only(200),
           data=lambda w, u: {"codes-code": totp(u, next_code=True)}),
 
-    # --- family side (family.*): add rows for leads, tips settings, appointments, messages here -------------------
-    Route("family.home", lambda w: "/my", GET=family_a_only(Go("/my/cases/"), family_b=Go("/my/cases/"))),
-    Route("family.case", lambda w: f"/my/cases/{w.case_a.id}", GET=family_a_only(200)),
+    # --- family side (family.*): only family members; family B and every staff member get 404 for case A's pages --
+    Route("family.home", lambda w: "/my", GET=family_a_only(MY_CASE, family_b=MY_CASE)),
+    Route("family.section", lambda w: "/my/go/leads", GET=family_a_only(MY_CASE, family_b=MY_CASE)),
+    Route("family.resources", lambda w: "/my/resources", GET=family_a_only(200, family_b=200)),
+    Route("family.case", lambda w: f"{A}{w.case_a.id}", GET=family_a_only(200)),
+    Route("family.request_meeting", lambda w: f"{A}{w.case_a.id}/meeting-request", POST=family_a_only(MY_CASE),
+          data=NO_DATA),
+    Route("family.leads", lambda w: f"{A}{w.case_a.id}/leads", GET=family_a_only(200)),
+    Route("family.new_lead", lambda w: f"{A}{w.case_a.id}/leads/new", GET=family_a_only(200),
+          POST=family_a_only(MY_LEAD),
+          data=lambda w, u: {"details": "Ask his friend from work.", "submission_key": secrets.token_urlsafe(18)}),
+    Route("family.lead_receipt", lambda w: f"/my/leads/{w.lead_a.id}/thanks", GET=family_a_only(200)),
+    Route("family.lead", lambda w: f"/my/leads/{w.lead_a.id}", GET=family_a_only(200)),
+    Route("family.lead_file", lambda w: f"/my/leads/{w.lead_a.id}/files/{w.attachment_a.id}",
+          GET=family_a_only(200)),
+    Route("family.answer_question", lambda w: f"/my/questions/{w.question_a.id}/answer", POST=family_a_only(MY_LEAD),
+          data=lambda w, u: {f"q{w.question_a.id}-answer": "His cousin from Joliet."}),
+    Route("family.tip_links", lambda w: f"{A}{w.case_a.id}/tip-links", GET=family_a_only(200),
+          POST=family_a_only(200), data=NO_DATA),
+    Route("family.revoke_tip_link", lambda w: f"/my/tip-links/{w.spare_tip_link.id}/revoke",
+          POST=family_a_only(MY_CASE), data=NO_DATA),
+    Route("family.messages", lambda w: f"{A}{w.case_a.id}/messages", GET=family_a_only(200),
+          POST=family_a_only(MY_CASE), data=lambda w, u: {"body": "Is there any news this week?"}),
+    Route("family.preferences", lambda w: f"{A}{w.case_a.id}/settings", GET=family_a_only(200),
+          POST=family_a_only(MY_CASE),
+          data=lambda w, u: {"language": "en", "quiet_start": "21:00", "quiet_end": "08:00", "cadence": "weekly",
+                             "preferred_channel": "", "preferred_times": "After 6 pm"}),
+    Route("family.booking", lambda w: f"{A}{w.case_a.id}/book", GET=family_a_only(200), POST=family_a_only(MY_APPT),
+          data=lambda w, u: {"start": first_open_slot(w.liaison.id), "mode": "phone", "reason": ""}),
+    Route("family.callback", lambda w: f"{A}{w.case_a.id}/callback", GET=family_a_only(200),
+          POST=family_a_only(MY_APPT), data=lambda w, u: {"window": "weekday_evening", "mode": "phone"}),
+    Route("family.appointment", lambda w: f"/my/appointments/{w.appointment_a.id}", GET=family_a_only(200)),
+    Route("family.appointment_ics", lambda w: f"/my/appointments/{w.appointment_a.id}/calendar.ics",
+          GET=family_a_only(200)),
+    # Moving the call makes a new appointment; the cancel row after it then finds the old one already moved
+    # (it says so, and redirects all the same).
+    Route("family.reschedule", lambda w: f"/my/appointments/{w.appointment_a.id}/reschedule", GET=family_a_only(200),
+          POST=family_a_only(MY_APPT), data=lambda w, u: {"start": first_open_slot(w.liaison.id)}),
+    Route("family.cancel", lambda w: f"/my/appointments/{w.appointment_a.id}/cancel", POST=family_a_only(MY_CASE),
+          data=NO_DATA),
 
-    # --- anonymous tips (tips.*): add rows here; use w.tip_token, and the "tipster" role -------------------------
+    # --- anonymous tips (tips.*): public, cookie-less; the tipster role is a visitor with the family's link --------
+    Route("tips.leave_tip", lambda w: f"/t/{w.tip_token}", GET=everyone(200), POST=everyone(200), actor="tipster",
+          csrf_exempt=NO_COOKIE,
+          data=lambda w, u: {"form_token": tip_form_token(w.tip_link), "lang": "en",
+                             "supplier": "A man called Flaco sold it.", "details": "He drives a blue car."}),
+    Route("tips.check_tip", lambda w: "/tip", GET=everyone(200), POST=everyone(200), actor="tipster",
+          csrf_exempt=NO_COOKIE, data=lambda w, u: {"code": w.tip_lead.tip_code, "passphrase": w.tip_passphrase}),
+    Route("tips.answer_tip_question", lambda w: "/tip/answer", POST=everyone(200), actor="tipster",
+          csrf_exempt=NO_COOKIE,
+          data=lambda w, u: {"access": tip_access_pass(w.tip_lead), "question_id": str(w.tip_question.id),
+                             "answer": "Dark blue.", "lang": "en"}),
 
-    # --- staff side (staff.*): add rows for flags, triage, reports, staff admin here -----------------------------
+    # --- staff side (staff.*): families get 404; the other liaison gets 404 for case A's records -----------------
     Route("staff.dashboard", lambda w: "/staff/", GET=staff_only(200)),
+    Route("staff.case_list", lambda w: "/staff/cases", GET=staff_only(200)),
+    Route("staff.open_case", lambda w: "/staff/cases/new", GET=staff_only(200),
+          POST=staff_only(STAFF_CASE, other_liaison=STAFF_HOME),  # the other liaison may not see the new case
+          data=lambda w, u: {"case_number": f"MX-{secrets.token_hex(4)}", "decedent_name": "Matrix Opened",
+                             "date_of_death": "", "liaison": str(w.liaison.id), "backup": "0"}),
     Route("staff.case", lambda w: f"/staff/cases/{w.case_a.id}", GET=case_a_staff(200)),
     Route("staff.add_member", lambda w: f"/staff/cases/{w.case_a.id}/members",
-          POST=case_a_staff(Go("/staff/cases/")), data=lambda w, u: {"member-name": "New Relative",
-                                                                    "member-language": "en"}),
+          POST=case_a_staff(STAFF_CASE), data=lambda w, u: {"member-name": "New Relative",
+                                                             "member-language": "en"}),
+    Route("staff.edit_member", lambda w: f"/staff/members/{w.member_a.id}/edit", GET=case_a_staff(200),
+          POST=case_a_staff(STAFF_CASE),
+          data=lambda w, u: {**_member_fields("edit", w), "edit-cadence": "monthly", "edit-preferred_channel": ""}),
     Route("staff.invite_member", lambda w: f"/staff/members/{w.uninvited_a.id}/invite", POST=case_a_staff(200),
-          data=lambda w, u: {}),
-    Route("staff.add_update", lambda w: f"/staff/cases/{w.case_a.id}/updates", POST=case_a_staff(Go("/staff/cases/")),
+          data=NO_DATA),
+    Route("staff.add_update", lambda w: f"/staff/cases/{w.case_a.id}/updates", POST=case_a_staff(STAFF_CASE),
           data=lambda w, u: {"update-body": "Checked in by phone.", "update-visibility": "internal"}),
+    Route("staff.new_contact", lambda w: f"/staff/cases/{w.case_a.id}/contacts/new", GET=case_a_staff(200)),
+    Route("staff.log_contact", lambda w: f"/staff/cases/{w.case_a.id}/contacts", POST=case_a_staff(STAFF_CASE),
+          data=lambda w, u: _contact(w, "reached")),
+    Route("staff.correct_contact", lambda w: f"/staff/contacts/{w.outreach_a.id}/correct", GET=case_a_staff(200),
+          POST=case_a_staff(STAFF_CASE), data=lambda w, u: _contact(w, "left_voicemail")),
+    Route("staff.conversation_page", lambda w: f"/staff/cases/{w.case_a.id}/conversation", GET=case_a_staff(200),
+          POST=case_a_staff(STAFF_CASE), data=lambda w, u: {"body": "We will call you on Monday."}),
+    Route("staff.conversations", lambda w: "/staff/conversations", GET=staff_only(200)),
+    Route("staff.preview_stage", lambda w: f"/staff/cases/{w.case_a.id}/stage/preview", POST=case_a_staff(200),
+          data=lambda w, u: {"stage-stage": "investigating", "stage-message": "Detectives took the case again."}),
+    Route("staff.change_stage", lambda w: f"/staff/cases/{w.case_a.id}/stage", POST=case_a_staff(STAFF_CASE),
+          data=lambda w, u: {"stage-stage": "investigating", "stage-message": "Detectives took the case again.",
+                             "confirm": "send"}),
+    Route("staff.preview_close", lambda w: f"/staff/cases/{w.case_a.id}/close/preview", POST=case_a_staff(200),
+          data=lambda w, u: {"close-message": "Thank you for trusting us."}),
+    # Without confirm=send the close route shows the preview again: case A stays open for the rows below.
+    Route("staff.close_case", lambda w: f"/staff/cases/{w.case_a.id}/close", POST=case_a_staff(200),
+          data=lambda w, u: {"close-message": "Thank you for trusting us."}),
+    Route("staff.reassign", lambda w: f"/staff/cases/{w.case_a.id}/reassign", POST=case_a_staff(STAFF_CASE),
+          data=lambda w, u: {"handover-liaison": str(w.liaison.id), "handover-backup": str(w.reset_target.id),
+                             "handover-handover_note": "Covering while I am away.", "handover-family_message": ""}),
+
+    # staff: lead triage
+    Route("staff.lead_queue", lambda w: "/staff/leads", GET=staff_only(200)),
+    Route("staff.lead", lambda w: f"/staff/leads/{w.lead_a.id}", GET=case_a_staff(200)),
+    Route("staff.lead_attachment", lambda w: f"/staff/attachments/{w.attachment_a.id}", GET=case_a_staff(200)),
+    Route("staff.lead_status", lambda w: f"/staff/leads/{w.lead_a.id}/status", POST=case_a_staff(STAFF_LEAD),
+          data=lambda w, u: {"status-status": "reviewing"}),
+    Route("staff.lead_assign", lambda w: f"/staff/leads/{w.lead_a.id}/assign", POST=case_a_staff(STAFF_LEAD),
+          data=lambda w, u: {"assign-assignee": str(w.liaison.id)}),
+    Route("staff.lead_note", lambda w: f"/staff/leads/{w.lead_a.id}/notes", POST=case_a_staff(STAFF_LEAD),
+          data=lambda w, u: {"note-body": "Cousin confirmed by phone."}),
+    Route("staff.lead_question", lambda w: f"/staff/leads/{w.lead_a.id}/questions", POST=case_a_staff(STAFF_LEAD),
+          data=lambda w, u: {"question-question": "Do you know his last name?"}),
+    Route("staff.acknowledge_answer", lambda w: f"/staff/lead-questions/{w.question_a.id}/acknowledge",
+          POST=case_a_staff(STAFF_LEAD), data=NO_DATA),
+
+    # staff: appointments and availability (staff edit their own availability; supervisors and admins anyone's)
+    Route("staff.appointments", lambda w: "/staff/appointments", GET=staff_only(200)),
+    Route("staff.confirm_appointment", lambda w: f"/staff/appointments/{w.appointment_a.id}/confirm",
+          POST=case_a_staff(APPOINTMENTS), data=NO_DATA),
+    Route("staff.complete_appointment", lambda w: f"/staff/appointments/{w.appointment_a.id}/complete",
+          POST=case_a_staff(APPOINTMENTS), data=NO_DATA),
+    Route("staff.no_show_appointment", lambda w: f"/staff/appointments/{w.past_appointment.id}/no-show",
+          POST=case_a_staff(APPOINTMENTS), data=NO_DATA),
+    # The liaison's own page; supervisors and admins may open anyone's, the other liaison may not (404).
+    Route("staff.availability", lambda w: f"/staff/availability?liaison={w.liaison.id}", GET=case_a_staff(200)),
+    Route("staff.add_window", lambda w: "/staff/availability/windows", POST=staff_only(AVAILABILITY),
+          data=lambda w, u: {"window-weekday": "2", "window-start_time": "18:00", "window-end_time": "19:00",
+                             "window-slot_minutes": "30"}),
+    Route("staff.add_exception", lambda w: "/staff/availability/exceptions", POST=staff_only(AVAILABILITY),
+          data=lambda w, u: {"exception-day": "2031-01-02", "exception-start_time": "", "exception-end_time": "",
+                             "exception-reason": "Training"}),
+    Route("staff.remove_window", lambda w: f"/staff/availability/windows/{w.window_a.id}/delete",
+          POST=case_a_staff(AVAILABILITY), data=NO_DATA),
+    Route("staff.remove_exception", lambda w: f"/staff/availability/exceptions/{w.exception_a.id}/delete",
+          POST=case_a_staff(AVAILABILITY), data=NO_DATA),
+
+    # staff: texts from unknown numbers. Any staff member may read them (they belong to no case yet) and link one to
+    # a family member they can see; the other liaison cannot pick family A (not among the choices: 422, the same
+    # answer as for a member id that does not exist).
+    Route("staff.sms_inbox", lambda w: "/staff/texts/unmatched", GET=staff_only(200)),
+    Route("staff.link_sms", lambda w: f"/staff/texts/unmatched/{w.unmatched_text.id}/link",
+          POST=case_a_staff(Go("/staff/texts/unmatched"), other_liaison=422),
+          data=lambda w, u: {f"text{w.unmatched_text.id}-member_id": str(w.member_a.id)}),
+
+    # staff: reports and the audit log (supervisors and admins)
+    Route("staff.reports", lambda w: "/staff/reports", GET=supervisors_only(200)),
+    Route("staff.report_csv", lambda w: "/staff/reports/compliance.csv", GET=supervisors_only(200)),
+    Route("staff.audit_log", lambda w: "/staff/audit", GET=supervisors_only(200)),
+    Route("staff.audit_csv", lambda w: "/staff/audit.csv", GET=supervisors_only(200)),
+
+    # staff: administration (admins only)
+    Route("staff.admin_home", lambda w: "/staff/admin", GET=admin_only(200)),
+    Route("staff.admin_users", lambda w: "/staff/admin/users", GET=admin_only(200), POST=admin_only(ADMIN_USER),
+          data=lambda w, u: {"new-name": "New Staff Member", "new-email": f"new.{secrets.token_hex(3)}@test.example",
+                             "new-role": "liaison", "new-phone": "", "new-language": "en",
+                             "new-password": NEW_PASSWORD}),
+    Route("staff.admin_user", lambda w: f"/staff/admin/users/{w.account.id}", GET=admin_only(200)),
+    Route("staff.admin_user_role", lambda w: f"/staff/admin/users/{w.account.id}/role", POST=admin_only(ADMIN_USER),
+          data=lambda w, u: {"role-role": "supervisor"}),
+    Route("staff.admin_user_details", lambda w: f"/staff/admin/users/{w.account.id}/details",
+          POST=admin_only(ADMIN_USER),
+          data=lambda w, u: {"details-name": "Staff Account", "details-phone": "", "details-daily_digest": "y"}),
+    Route("staff.admin_user_active", lambda w: f"/staff/admin/users/{w.account.id}/active",
+          POST=admin_only(ADMIN_USER), data=lambda w, u: {"active": "0"}),
+    Route("staff.admin_agency", lambda w: "/staff/admin/agency", GET=admin_only(200),
+          POST=admin_only(Go("/staff/admin/agency")), data=_agency),
+    Route("staff.admin_resources", lambda w: "/staff/admin/resources", GET=admin_only(200),
+          POST=admin_only(RESOURCES), data=_resource("new")),
+    Route("staff.admin_resource", lambda w: f"/staff/admin/resources/{w.resource.id}", GET=admin_only(200),
+          POST=admin_only(RESOURCES), data=_resource("edit")),
+    Route("staff.admin_resource_delete", lambda w: f"/staff/admin/resources/{w.resource.id}/delete",
+          POST=admin_only(RESOURCES), data=NO_DATA),
+
+    # staff: sign-in security (admins only)
     Route("staff.security_accounts", lambda w: "/staff/security", GET=admin_only(200)),
     Route("staff.unlock_account", lambda w: f"/staff/security/users/{w.locked_user.id}/unlock",
-          POST=admin_only(Go("/staff/security")), data=lambda w, u: {}),
+          POST=admin_only(Go("/staff/security")), data=NO_DATA),
     Route("staff.reset_mfa", lambda w: f"/staff/security/users/{w.reset_target.id}/reset-mfa",
-          POST=admin_only(Go("/staff/security")), data=lambda w, u: {}),
+          POST=admin_only(Go("/staff/security")), data=NO_DATA),
 
-    # --- webhooks (webhooks.*): signed by Twilio, so csrf_exempt="signed by Twilio"; unsigned posts answer 403 ----
+    # --- webhooks (webhooks.*): Twilio signs them instead of a CSRF token. By design every request here lacks a
+    # valid X-Twilio-Signature, so every visitor gets 403 (tests/test_webhooks.py sends signed ones). ---------------
+    Route("webhooks.status_callback", lambda w: "/webhooks/twilio/status?outbox_id=1", POST=everyone(403),
+          csrf_exempt=SIGNED_BY_TWILIO,
+          data=lambda w, u: {"MessageSid": "SM" + "2" * 32, "MessageStatus": "delivered"}),
+    Route("webhooks.inbound_sms", lambda w: "/webhooks/twilio/sms", POST=everyone(403), csrf_exempt=SIGNED_BY_TWILIO,
+          data=lambda w, u: {"MessageSid": "SM" + "3" * 32, "From": w.member_a.phone or "+13125550123",
+                             "To": "+13125550100", "Body": "STOP"}),
 
     # --- static files -----------------------------------------------------------------------------------------------
     Route("static", lambda w: "/static/css/portal.css", GET={role: 200 for role in ALL_ROLES}),
@@ -264,9 +339,9 @@ def acting_role(route: Route, method: str) -> str | None:
         return route.actor
     table = route.expectations().get(method) or {}
     for role in ("admin", "liaison", "supervisor", "family_a"):
-        if table.get(role) not in (None, 404, MFA, FAMILY_HOME, STAFF_HOME):
+        if table.get(role) not in (None, 403, 404, MFA, FAMILY_HOME, STAFF_HOME):
             return role
     for role in ("anonymous", PENDING):
-        if table.get(role) not in (None, 404, LOGIN, MFA):
+        if table.get(role) not in (None, 403, 404, LOGIN, MFA):
             return role
     return None

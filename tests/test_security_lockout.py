@@ -1,6 +1,7 @@
 """Lockout (staff until an admin unlocks, families for 15 minutes) and rate limits on the doors from outside."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -206,11 +207,63 @@ def test_named_limits_are_on_the_routes_that_exist(app, endpoint, name):
     assert name in limits_on(app, endpoint)
 
 
-@pytest.mark.skip(reason="lead, tip and tip-code routes are not merged yet: the leads/tips engineer applies "
-                         "@rate_limit('lead_submission' / 'tip_submission' / 'tip_lookup'); un-skip after merge")
-@pytest.mark.parametrize("name", ["lead_submission", "tip_submission", "tip_lookup"])
-def test_lead_and_tip_routes_carry_their_named_limit(app, name):
-    assert name in DEFAULT_LIMITS
-    endpoints = [e for e in app.view_functions if name in limits_on(app, e)]
-    assert endpoints, f"no route uses @rate_limit({name!r})"
-    assert LIMITED_VIEWS[name]
+@pytest.mark.parametrize("endpoint, name", [("family.new_lead", "lead_submission"),
+                                            ("tips.leave_tip", "tip_submission"), ("tips.check_tip", "tip_lookup")])
+def test_lead_and_tip_routes_carry_their_named_limit(app, endpoint, name):
+    assert name in DEFAULT_LIMITS and LIMITED_VIEWS[name]
+    assert name in limits_on(app, endpoint)
+
+
+@pytest.fixture
+def tight_app(app):
+    """Rate limits on, with the lead and tip limits at 2 a minute."""
+    limited = create_app("testing", {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                                     "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
+                                     "UPLOAD_DIR": app.config["UPLOAD_DIR"],
+                                     "RATE_LIMITS": {"lead_submission": "2 per minute",
+                                                     "tip_submission": "2 per minute"}})
+    limited.test_client_class = app.test_client_class
+    try:
+        yield limited
+    finally:
+        limiter.enabled = False
+
+
+def _send_lead(client, case_id):
+    page = client.get(f"/my/cases/{case_id}/leads/new").get_data(as_text=True)
+    key = re.search(r'name="submission_key"[^>]*value="([^"]+)"', page).group(1)
+    return client.post(f"/my/cases/{case_id}/leads/new",
+                       data={"csrf_token": csrf_from(page), "submission_key": key, "details": "Ask his friend."})
+
+
+def test_lead_submission_is_limited_per_family_member(tight_app):
+    user, _member, case = factories.make_family()
+    other_user, _other, _case = factories.make_family(case=case)
+    client, other = tight_app.test_client(), tight_app.test_client()
+    sign_in(client, user)
+    sign_in(other, other_user)  # same address, another person: their own count
+    assert [_send_lead(client, case.id).status_code for _ in range(3)] == [302, 302, 429]
+    assert _send_lead(other, case.id).status_code == 302
+
+
+def test_tip_submission_is_limited_per_link_never_per_address(tight_app):
+    from .family_factories import make_tip_link
+
+    _user, member, case = factories.make_family()
+    (_link, token), (_other_link, other_token) = make_tip_link(case=case, member=member), \
+        make_tip_link(case=case, member=member)
+    statuses = []
+    for i, address in enumerate(("198.51.100.1", "198.51.100.2", "198.51.100.3")):
+        tipster = tight_app.test_client()
+        tipster.environ_base["REMOTE_ADDR"] = address
+        page = tipster.get(f"/t/{token}").get_data(as_text=True)
+        form_token = re.search(r'name="form_token"[^>]*value="([^"]+)"', page).group(1)
+        statuses.append(tipster.post(f"/t/{token}", data={"form_token": form_token, "details": f"tip {i}"})
+                        .status_code)
+    assert statuses == [200, 200, 429]  # three addresses, one link: one count
+    tipster = tight_app.test_client()
+    page = tipster.get(f"/t/{other_token}").get_data(as_text=True)
+    form_token = re.search(r'name="form_token"[^>]*value="([^"]+)"', page).group(1)
+    assert tipster.post(f"/t/{other_token}", data={"form_token": form_token, "details": "x"}).status_code == 200
+    keys = " ".join(str(k) for k in getattr(limiter.storage, "storage", {}))
+    assert "tip_submission" in keys and "198.51.100" not in keys

@@ -1,8 +1,6 @@
 """Nothing sensitive in logs: marker text and phone numbers typed into the portal never reach a log record.
 
 Everything runs over real HTTP (a werkzeug server on 127.0.0.1), so the server's access log is checked too.
-The lead, portal-message and inbound-text routes are being built in other branches: their tests are written
-and skipped until those routes are merged (the lead engineer un-skips them and checks the URL constants).
 """
 from __future__ import annotations
 
@@ -25,7 +23,6 @@ PHONE_TYPED = "312-555-0199"
 PHONE_E164 = "+13125550199"
 NEEDLES = (MARKER, PHONE_TYPED, PHONE_E164, "3125550199")
 
-# Routes from other branches (check after merge):
 LEAD_FORM = "/my/cases/{case_id}/leads/new"
 MESSAGE_FORM = "/my/cases/{case_id}/messages"
 INBOUND_SMS_WEBHOOK = "/webhooks/twilio/sms"
@@ -183,6 +180,9 @@ def test_an_error_while_handling_sensitive_input_logs_only_a_reference(app, all_
     ("from +44 20 7946 0958", "7946"),
     ("mail maria.ellis@demo.example", "maria.ellis"),
     ("GET /invite/kR2v9Yx4Lq8mN3pZ7wT1aB5cD6eF0gH2jK4lM6nP8qR HTTP/1.1", "kR2v9Yx4"),
+    ("DETAIL:  Failing row contains (7, null, Flaco sells (blue car)\n\nat the park).\n[SQL: INSERT]", "Flaco"),
+    ("DETAIL:  Failing row contains (7, null, Flaco at the park).\n\nThe above exception was", "Flaco"),
+    ('DETAIL:  Key (tip_code)=(T-4471-2002) already exists.', "T-4471"),
 ])
 def test_the_scrubber_hides_phone_numbers_emails_and_link_tokens(text, hidden):
     assert hidden not in scrub(text)
@@ -214,7 +214,6 @@ def test_sql_statements_and_their_values_are_not_logged(app):
     assert not logging.getLogger("sqlalchemy.engine").isEnabledFor(logging.INFO)
 
 
-@pytest.mark.skip(reason="lead submission route not merged yet (leads branch): un-skip after merge; check LEAD_FORM")
 def test_a_lead_with_names_and_phones_never_reaches_the_logs(app, db, live_server, all_logs):
     user, _member, case = factories.make_family()
     browser = _browser(live_server, user)
@@ -226,8 +225,6 @@ def test_a_lead_with_names_and_phones_never_reaches_the_logs(app, db, live_serve
     _assert_clean(all_logs)
 
 
-@pytest.mark.skip(reason="portal conversation route not merged yet (messages branch): un-skip after merge; "
-                         "check MESSAGE_FORM")
 def test_a_portal_message_never_reaches_the_logs(app, db, live_server, all_logs):
     user, _member, case = factories.make_family()
     browser = _browser(live_server, user)
@@ -239,11 +236,12 @@ def test_a_portal_message_never_reaches_the_logs(app, db, live_server, all_logs)
     _assert_clean(all_logs)
 
 
-@pytest.mark.skip(reason="Twilio inbound webhook not merged yet (sms branch): un-skip after merge; check "
-                         "INBOUND_SMS_WEBHOOK and the auth token setting name")
-def test_an_inbound_text_never_reaches_the_logs(app, db, live_server, all_logs):
+def test_an_inbound_text_never_reaches_the_logs(app, db, live_server, all_logs, monkeypatch):
     from twilio.request_validator import RequestValidator
 
+    # Twilio signs PUBLIC_BASE_URL + path with the account's auth token (as tests/test_webhooks.py does).
+    monkeypatch.setitem(app.config, "TWILIO_AUTH_TOKEN", "log-test-auth-token")
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", live_server)
     _user, _member, _case = factories.make_family(phone=PHONE_E164)
     url = live_server + INBOUND_SMS_WEBHOOK
     params = {"MessageSid": "SM" + "1" * 32, "From": PHONE_E164, "To": "+13125550100",
@@ -255,3 +253,38 @@ def test_an_inbound_text_never_reaches_the_logs(app, db, live_server, all_logs):
 
     assert db.session.scalar(select(InboundSms.id)) is not None, "the text was not stored"
     _assert_clean(all_logs)
+
+
+def test_a_database_error_while_saving_a_lead_logs_neither_its_text_nor_its_values(app, db, all_logs, monkeypatch):
+    """SQLAlchemy's error text would repeat the values sent (hidden: hide_parameters), and PostgreSQL's own
+    details repeat the failing row (scrubbed): the trace is logged under a reference, without the lead."""
+    from sqlalchemy import text
+
+    from portal import create_app
+    from portal.services import leads as lead_service
+
+    from .conftest import csrf_from, sign_in
+
+    broken = create_app("testing", {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                                    "UPLOAD_DIR": app.config["UPLOAD_DIR"], "PROPAGATE_EXCEPTIONS": False})
+    broken.test_client_class = app.test_client_class
+
+    def save_badly(**kwargs):  # a bug: a lead without its case (NOT NULL), carrying the typed text
+        from portal.extensions import db as _db
+
+        _db.session.execute(text("INSERT INTO leads (reference, details) VALUES ('L-BUG', :details)"),
+                            {"details": kwargs["content"].details})
+
+    monkeypatch.setattr(lead_service, "submit_lead", save_badly)
+    user, _member, case = factories.make_family()
+    client = broken.test_client()
+    sign_in(client, user)
+    page = client.get(LEAD_FORM.format(case_id=case.id)).get_data(as_text=True)
+    response = client.post(LEAD_FORM.format(case_id=case.id),
+                           data={"csrf_token": csrf_from(page), "submission_key": "k" * 24,
+                                 "details": f"{MARKER} the dealer's number is {PHONE_TYPED}"})
+    assert response.status_code == 500 and MARKER not in response.get_data(as_text=True)
+    written = [ScrubbingFormatter().format(r) for r in all_logs.records]  # what the app's log handler writes
+    assert any("IntegrityError" in t for t in written), f"the error was not logged: {[t[-600:] for t in written]}"
+    leaks = [t for t in written if any(n in t for n in NEEDLES)]
+    assert not leaks, "the lead reached the logs:\n" + "\n".join(leaks[:3])

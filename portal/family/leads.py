@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from .. import access, uploads
 from ..auth.forms import EmptyForm
-from ..extensions import db, limiter
+from ..extensions import db
 from ..models import Lead, LeadQuestion, TipLink
+from ..security import rate_limit
 from ..services import leads as lead_service
 from ..services.messaging import portal_link
 from . import bp
@@ -44,7 +45,7 @@ def _lead_form_page(case, form, status=200, upload_error=False):
 
 
 @bp.route("/my/cases/<int:case_id>/leads/new", methods=["GET", "POST"])
-@limiter.limit("30 per hour", methods=["POST"], key_func=_signed_in_user_key)
+@rate_limit("lead_submission", key_func=_signed_in_user_key)
 def new_lead(case_id: int):
     """The guided lead form; however often it is sent, it makes one lead."""
     case, member = case_and_member(case_id)

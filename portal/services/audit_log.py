@@ -8,6 +8,7 @@ from sqlalchemy import Select, func, or_, select
 
 from ..extensions import db
 from ..models import AuditEvent, User
+from ..security import db_int
 from .reports import local_midnight
 
 
@@ -29,8 +30,8 @@ def audit_query(filters: AuditFilters, *, tz: str) -> Select:
     stmt = select(AuditEvent, User).outerjoin(User, User.id == AuditEvent.actor_id)
     if filters.actor:
         needle = filters.actor.strip()
-        if needle.isdigit():
-            stmt = stmt.where(AuditEvent.actor_id == int(needle))
+        if needle.isascii() and needle.isdigit():  # an id ("²" is a digit too, but not a number int() reads)
+            stmt = stmt.where(AuditEvent.actor_id == (db_int(needle) or 0))
         else:
             like = f"%{needle.lower()}%"
             stmt = stmt.where(or_(func.lower(User.email).like(like), func.lower(User.name).like(like)))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from .. import access
 from ..extensions import db
 from ..models import Appointment, User, utcnow
+from ..security import db_int
 from ..services import availability as av
 from ..services.agency import get_agency
 from ..services.case_management import assignable_staff
@@ -22,7 +23,7 @@ from .routes import _int_arg
 
 def _whose() -> User:
     """The liaison whose availability is shown: yourself, or anyone for supervisors and admins."""
-    chosen = _int_arg("liaison") or request.form.get("liaison", type=int)
+    chosen = _int_arg("liaison") or db_int(request.form.get("liaison"))
     if not chosen or chosen == current_user.id:
         return current_user._get_current_object()
     if not access.can_manage_availability_of(current_user, chosen):

@@ -12,6 +12,7 @@ from .. import access, audit
 from ..auth.forms import EmptyForm
 from ..extensions import db
 from ..models import STAGES, Case, CaseUpdate, OutboxMessage, Outreach, User, utcnow
+from ..security import db_int
 from ..services import cases as case_service
 from ..services import contact, invitations
 from ..services.case_management import CaseError, assignable_staff, update_family_member
@@ -32,8 +33,7 @@ def _staff_only():
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return db_int(request.args.get(name))  # None for "abc", "²" or a number too big for the database
 
 
 @bp.route("/")

@@ -16,8 +16,9 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from .. import uploads
-from ..extensions import db, limiter
+from ..extensions import db
 from ..models import Lead, LeadQuestion
+from ..security import db_int, rate_limit
 from ..services import leads as lead_service
 from . import bp
 from .forms import LookupForm, TipAnswerForm, TipForm
@@ -69,7 +70,7 @@ def _refused(response) -> bool:
 
 
 @bp.route("/t/<token>", methods=["GET", "POST"])
-@limiter.limit("20 per hour", methods=["POST"], key_func=_link_key)
+@rate_limit("tip_submission", key_func=_link_key)
 def leave_tip(token: str):
     """The tip form for the case behind this link; shows the tip code and passphrase once it is sent."""
     link = lead_service.find_tip_link(token)
@@ -141,7 +142,7 @@ def _status_page(lead: Lead, status: int = 200, answer_form=None, notice=None):
 
 
 @bp.route("/tip", methods=["GET", "POST"])
-@limiter.limit("5 per 15 minutes", methods=["POST"], key_func=_code_key, deduct_when=_refused)
+@rate_limit("tip_lookup", key_func=_code_key, deduct_when=_refused)
 def check_tip():
     """Type the tip code and passphrase to see the tip's status and questions from staff."""
     form = LookupForm()
@@ -165,7 +166,7 @@ def check_tip():
 def answer_tip_question():
     """Answer a staff question, with the pass the status page gave (valid for an hour)."""
     _check_form_origin()
-    question_id = request.form.get("question_id", type=int)
+    question_id = db_int(request.form.get("question_id"))
     form = TipAnswerForm()
     try:
         lead_id = _serializer("access").loads(form.access.data or "", max_age=ACCESS_AGE)["lead"]
