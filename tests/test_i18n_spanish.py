@@ -118,7 +118,7 @@ TEXTS = [
     ("digest", lambda w: {"count": 3, "act_now": 1}),
     ("staff_handover", lambda w: {"case_number": "OD-2026-0101", "from_name": "Sgt. Alex Lind"}),
     *[(name, lambda w: {"detailed": True, "liaison_name": "Officer Dana Rivera", "when": w[0]})
-      for name in ("appointment_booked", "appointment_rescheduled", "appointment_cancelled", "appointment_reminder")],
+      for name in ("appointment_booked", "appointment_rescheduled", "appointment_cancelled")],
     ("appointment_reminder_24h", lambda w: {"when": w[1], "mode": "phone"}),
     *[("appointment_reminder_24h", lambda w, mode=mode: {"detailed": True, "when": w[1], "mode": mode,
                                                          "liaison_name": "Officer Dana Rivera"})
