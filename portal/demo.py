@@ -116,7 +116,9 @@ def seed_demo() -> tuple[bool, list[tuple[str, str]]]:
                                     channel="phone", direction="outbound", outcome="reached",
                                     occurred_at=opened + timedelta(hours=20),
                                     notes="Introduced myself; explained the steps.", created_by_id=liaison.id))
-            if number != "OD-2026-0050":  # the others were called lately; this family shows an overdue cadence
+            # The others were called lately; these two families show an overdue cadence (and, for Tyler Brooks's
+            # sister, no contact since the last stage change): the flags the demo liaison and the journeys clear.
+            if number not in ("OD-2026-0050", "OD-2026-0093"):
                 db.session.add(Outreach(case_id=case.id, family_member_id=first.id, staff_id=liaison.id,
                                         channel="phone", direction="outbound",
                                         outcome="left_voicemail" if position % 2 else "reached",

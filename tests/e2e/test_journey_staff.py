@@ -69,7 +69,7 @@ def test_supervisor_sees_every_case_and_opens_one(page):
     steps.check_page(page, "supervisor-home")
 
     page.locator("main").get_by_role("link", name="All cases").click()
-    page.get_by_role("navigation", name="Which cases").get_by_role("link", name="All", exact=True).click()
+    page.get_by_role("navigation", name="Which cases").get_by_role("link", name="All cases", exact=True).click()
     expect(page.locator("main p.muted")).to_have_text("12 cases.")
     expect(page.get_by_role("row")).to_have_count(1 + 12)  # every demo case, the closed one too
     assert data.visible_case_count(demo.supervisor) == 12
