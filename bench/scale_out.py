@@ -216,8 +216,8 @@ def main(argv: list[str] | None = None) -> int:
                          f"p95 {load.p95:.1f} ms, p99 {load.p99:.1f} ms): **{load.unexpected} unexpected answers, "
                          f"{load.socket_errors} socket errors**")
             lines.append(f"- rate limits (10 sign-in attempts a minute, our 2 real sign-ins included): "
-                         f"{shared_limit_check(base)}; Flask-Limiter keys in Redis db 5: {redis_limit_keys()} (one "
-                         "counter for both processes)")
+                         f"{shared_limit_check(base)}; Flask-Limiter counters in Redis db 5: {redis_limit_keys()} "
+                         "(shared by both web processes)")
             deadline = time.monotonic() + 300
             while time.monotonic() < deadline:
                 state = outbox_state(args.database_url)
@@ -229,8 +229,9 @@ def main(argv: list[str] | None = None) -> int:
             lines.append(f"- texts, 2 `flask --app portal worker` consumers × {args.consumer_threads} threads: "
                          f"outbox {outbox_state(args.database_url)}; the fake Twilio (tests/fake_twilio.py) accepted "
                          f"{len(fake.messages)} texts for {len(counts)} outbox ids: **{fake.sent_twice()} sent "
-                         f"twice**, {args.texts - len(counts)} never sent; {rate:.1f} texts/s over {span:.1f} s "
-                         "(while the web load ran for part of it)")
+                         f"twice**, {args.texts - len(counts)} not sent (blocked: the number belongs to a seeded "
+                         f"family member who replied STOP); {rate:.1f} texts/s over {span:.1f} s (the web load ran "
+                         "during part of it)")
     finally:
         stop(consumers)
         fake.stop()

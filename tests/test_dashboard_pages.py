@@ -10,6 +10,7 @@ import pytest
 from portal.extensions import db
 from portal.services.agency import get_agency
 from portal.services.contact import due_for_contact, flags_page
+from portal.staff.routes import FLAGS_PER_PAGE as PER_PAGE
 
 from . import factories
 from . import staff_factories as sf
@@ -56,39 +57,39 @@ def frozen(time_machine):
 
 
 def test_each_page_is_the_next_part_of_the_full_list_for_the_whole_agency(app, client, db, frozen):
-    _agency_of_waiting_families(130)
+    _agency_of_waiting_families(80)
     supervisor = factories.make_user(role="supervisor")
     full = [(f.kind, f.case_id) for f in due_for_contact() if f.level != "listed"]
-    assert len(full) > 100 and {k for k, _ in full} >= {"first_contact", "cadence", "message_unanswered",
+    assert len(full) > 2 * PER_PAGE and {k for k, _ in full} >= {"first_contact", "cadence", "message_unanswered",
                                                          "text_undelivered", "lead_unreviewed"}
     sign_in(client, supervisor)
-    pages = -(-len(full) // 50)
+    pages = -(-len(full) // PER_PAGE)
     for number in range(1, pages + 1):
         page = client.get(f"/staff/?page={number}").get_data(as_text=True)
-        assert _shown(page) == full[(number - 1) * 50:number * 50], f"page {number}"
+        assert _shown(page) == full[(number - 1) * PER_PAGE:number * PER_PAGE], f"page {number}"
         assert f"Page {number} of {pages} ({len(full)} in all)." in page
     beyond = client.get(f"/staff/?page={pages + 5}")
     assert beyond.status_code == 302 and f"page={pages}" in beyond.headers["Location"]
 
 
 def test_a_liaison_sees_their_own_caseload_in_pages(app, client, db, frozen):
-    liaisons = _agency_of_waiting_families(130)
+    liaisons = _agency_of_waiting_families(110)
     mine = [(f.kind, f.case_id) for f in due_for_contact(liaison=liaisons[1]) if f.level != "listed"]
     sign_in(client, liaisons[1])
     page = client.get("/staff/").get_data(as_text=True)
-    assert _shown(page) == mine[:50]
-    assert ("Page 1 of" in page) == (len(mine) > 50)
+    assert _shown(page) == mine[:PER_PAGE]
+    assert ("Page 1 of" in page) == (len(mine) > PER_PAGE)
 
 
 def test_the_liaison_chosen_by_a_supervisor_stays_chosen_on_the_next_page(app, client, db, frozen):
-    liaisons = _agency_of_waiting_families(200)
+    liaisons = _agency_of_waiting_families(120)
     chosen = [(f.kind, f.case_id) for f in due_for_contact(liaison=liaisons[0]) if f.level != "listed"]
-    assert len(chosen) > 50
+    assert len(chosen) > 2 * PER_PAGE
     sign_in(client, factories.make_user(role="supervisor"))
     first = client.get(f"/staff/?liaison={liaisons[0].id}").get_data(as_text=True)
     assert f"liaison={liaisons[0].id}&amp;page=2" in first
     second = client.get(f"/staff/?liaison={liaisons[0].id}&page=2").get_data(as_text=True)
-    assert _shown(second) == chosen[50:100]
+    assert _shown(second) == chosen[PER_PAGE:2 * PER_PAGE]
 
 
 @pytest.mark.parametrize("per_page", [1, 7, 50])

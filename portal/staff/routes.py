@@ -21,8 +21,11 @@ from . import bp
 from .forms import CloseCaseForm, EditFamilyMemberForm, FamilyMemberForm, ReassignForm, StageChangeForm, UpdateForm
 
 PAGE_SIZE = 50
-FLAGS_PER_PAGE = 50  # a bounded first page, for a liaison and for a supervisor looking at the whole agency
-LISTED_SHOWN = 50
+# The home page reads and shows one bounded page, for a liaison and for a supervisor's whole agency: 25 flags
+# (most urgent first, then the next page), the first 10 "do not contact" families and the 25 newest open cases.
+FLAGS_PER_PAGE = 25
+LISTED_SHOWN = 10
+HOME_CASES = 25
 
 
 @bp.before_request
@@ -51,7 +54,7 @@ def dashboard():
         return redirect(url_for("staff.dashboard", liaison=chosen, page=pages))
     cases = db.session.scalars(
         access.cases_visible_to(current_user).where(Case.closed_at.is_(None))
-        .options(joinedload(Case.liaison)).order_by(Case.opened_at.desc()).limit(PAGE_SIZE)
+        .options(joinedload(Case.liaison)).order_by(Case.opened_at.desc()).limit(HOME_CASES)
     ).all()
     handovers = db.session.execute(
         select(CaseUpdate, Case).join(Case, Case.id == CaseUpdate.case_id)
