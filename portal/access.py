@@ -167,22 +167,19 @@ def get_lead_or_404(user: User, lead_id: int):
     return lead
 
 
-def get_attachment_or_404(user: User, lead_id: int, attachment_id: int):
-    """A file of a lead the user may see (and of that very lead); otherwise 404."""
-    from .models import LeadAttachment
-
+def get_lead_attachment_or_404(user: User, attachment_id: int):
+    """A file of a lead the user may see (family: a lead they sent; staff: a case they see); otherwise 404."""
     attachment = db.session.get(LeadAttachment, attachment_id)
-    if attachment is None or attachment.lead_id != lead_id or not can_view_lead(user, attachment.lead):
+    if attachment is None or not can_view_lead(user, attachment.lead):
         abort(404)
     return attachment
 
 
-def get_lead_attachment_or_404(user: User, attachment_id: int):
-    """A lead's file, only for staff who may see the lead's case; otherwise 404."""
-    attachment = db.session.get(LeadAttachment, attachment_id)
-    if attachment is None:
+def get_attachment_or_404(user: User, lead_id: int, attachment_id: int):
+    """As get_lead_attachment_or_404, and the file must belong to that very lead (the URL names both)."""
+    attachment = get_lead_attachment_or_404(user, attachment_id)
+    if attachment.lead_id != lead_id:
         abort(404)
-    get_lead_or_404(user, attachment.lead_id)
     return attachment
 
 
