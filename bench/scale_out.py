@@ -116,14 +116,14 @@ def outbox_state(database_url: str) -> dict[str, int]:
     import psycopg
 
     with psycopg.connect(libpq_url(database_url)) as conn:
-        return dict(conn.execute("SELECT status, count(*) FROM sms_outbox WHERE kind = 'bench' GROUP BY 1").fetchall())
+        return dict(conn.execute("SELECT status, count(*) FROM notifications WHERE kind = 'bench' GROUP BY 1").fetchall())
 
 
 def clear_bench_texts(database_url: str) -> None:
     import psycopg
 
     with psycopg.connect(libpq_url(database_url)) as conn:
-        conn.execute("DELETE FROM sms_outbox WHERE kind = 'bench'")
+        conn.execute("DELETE FROM notifications WHERE kind = 'bench'")
 
 
 def start_consumers(database_url: str, fake: FakeTwilioOnPort, count: int, workers: int) -> list[subprocess.Popen]:

@@ -36,7 +36,7 @@ from .report import command_line, machine, machine_markdown, update_results  # n
 from .seed_world import World, build_cases, build_members, build_staff, pick_known_family, plan_contacts  # noqa: E402
 
 FULL = {"cases": 100_000, "family_members": 250_000, "outreach": 2_000_000, "leads": 100_000,
-        "sms_outbox": 1_000_000, "appointments": 50_000, "liaisons": 300, "supervisors": 20, "admins": 5,
+        "notifications": 1_000_000, "appointments": 50_000, "liaisons": 300, "supervisors": 20, "admins": 5,
         "lead_notes": 40_000, "lead_questions": 8_000, "inbound_sms": 30_000, "case_messages": 150_000,
         "audit_events": 200_000}
 COLUMNS = {
@@ -64,7 +64,7 @@ COLUMNS = {
              "tip_passphrase_hash created_at updated_at",
     "lead_notes": "id lead_id author_id body created_at",
     "lead_questions": "id lead_id asked_by_id question asked_at answer answered_at acknowledged_at",
-    "sms_outbox": "id to_number body language kind urgent status attempts next_attempt_at claimed_at provider_sid "
+    "notifications": "id channel recipient body language kind urgent status attempts next_attempt_at claimed_at provider_sid "
                   "error_code case_id family_member_id created_at updated_at sent_at delivered_at",
     "inbound_sms": "id message_sid from_number to_number body handling family_member_id case_id linked_by_id "
                    "linked_at received_at",
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
             ("leads", iter(lead_lines), len(lead_lines)),
             ("lead_notes", extra.lead_notes(w, lead_meta, n["lead_notes"]), n["lead_notes"]),
             ("lead_questions", extra.lead_questions(w, lead_meta, n["lead_questions"]), n["lead_questions"]),
-            ("sms_outbox", rows.sms_outbox(w, n["sms_outbox"]), n["sms_outbox"]),
+            ("notifications", rows.notifications(w, n["notifications"]), n["notifications"]),
             ("inbound_sms", iter(inbound_lines), len(inbound_lines)),
             ("case_messages", iter(message_lines), len(message_lines)),
             ("appointments", rows.appointments(w, n["appointments"]), n["appointments"]),

@@ -161,7 +161,7 @@ def outreach(w: World) -> Iterator[str]:
                           None, n - 1, staff, stamp)
 
 
-def sms_outbox(w: World, total: int) -> Iterator[str]:
+def notifications(w: World, total: int) -> Iterator[str]:
     """Texts to members who take them, spread over their cases' lives; every one already handled."""
     rng = w.rng
     idx = [i for i in range(len(w.m_case)) if w.m_texts[i]]
@@ -175,7 +175,7 @@ def sms_outbox(w: World, total: int) -> Iterator[str]:
         at = w.c_opened[c] + rng.random() * (w.c_end[c] - w.c_opened[c])
         stamp, later = ts(at), ts(at + 5)
         handed = status not in ("blocked", "cancelled")
-        yield row(n, w.m_phone[i], SMS_BODY[w.m_lang[i]], w.m_lang[i], rng.choice(SMS_KINDS), False, status,
+        yield row(n, "sms", w.m_phone[i], SMS_BODY[w.m_lang[i]], w.m_lang[i], rng.choice(SMS_KINDS), False, status,
                   1 if handed else 0, None, stamp if handed else None, f"SM{n:032x}" if handed else None,
                   "30003" if status in ("undelivered", "failed") else None, c + 1, i + 1, stamp, later,
                   stamp if handed else None, later if status == "delivered" else None)

@@ -55,10 +55,10 @@ def run(consumers: int, *, app, fake: FakeTwilio, texts: int, workers: int, work
     """Queue `texts` texts, start the consumers, and return (texts/s at the fake, seconds, duplicates)."""
     from portal import tasks
     from portal.extensions import db
-    from portal.models import Case, FamilyMember, OutboxMessage, Outreach
+    from portal.models import Case, FamilyMember, Notification, Outreach
 
     with app.app_context():
-        for model in (Outreach, OutboxMessage):
+        for model in (Outreach, Notification):
             db.session.execute(model.__table__.delete())
         case = db.session.scalar(select(Case)) or Case(case_number="BENCH-1", decedent_name="Bench")
         db.session.add(case)
@@ -67,12 +67,12 @@ def run(consumers: int, *, app, fake: FakeTwilio, texts: int, workers: int, work
                                                                           phone="+13125550100")
         db.session.add(member)
         db.session.flush()
-        db.session.execute(insert(OutboxMessage), [
-            {"to_number": f"+1312555{n % 10000:04d}", "body": f"Bench text {n}", "kind": "bench", "urgent": True,
+        db.session.execute(insert(Notification), [
+            {"recipient": f"+1312555{n % 10000:04d}", "body": f"Bench text {n}", "kind": "bench", "urgent": True,
              "status": "queued", "attempts": 0, "language": "en", "case_id": case.id, "family_member_id": member.id}
             for n in range(texts)])
         db.session.commit()
-        ids = list(db.session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)))
+        ids = list(db.session.scalars(select(Notification.id).order_by(Notification.id)))
         if redis_url:
             import redis
 
@@ -101,8 +101,8 @@ def run(consumers: int, *, app, fake: FakeTwilio, texts: int, workers: int, work
     seconds = received[-1].at - received[0].at
     duplicates = len(received) - len({m.outbox_id for m in received})
     with app.app_context():
-        sent = db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                                 .where(OutboxMessage.status == "sent"))
+        sent = db.session.scalar(select(func.count()).select_from(Notification)
+                                 .where(Notification.status == "sent"))
     return len(received) / seconds, seconds, duplicates, sent
 
 

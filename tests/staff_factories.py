@@ -11,7 +11,7 @@ from portal.models import (
     FamilyMember,
     Lead,
     LeadAttachment,
-    OutboxMessage,
+    Notification,
     Outreach,
     User,
     utcnow,
@@ -41,10 +41,10 @@ def make_message(*, case: Case, sender: str = "family", member: FamilyMember | N
 
 
 def make_text(*, member: FamilyMember, status: str = "sent", created_at: datetime | None = None,
-              updated_at: datetime | None = None, to: str | None = None) -> OutboxMessage:
+              updated_at: datetime | None = None, to: str | None = None) -> Notification:
     """One outbox row for a family member."""
     at = created_at or utcnow()
-    message = OutboxMessage(to_number=to or member.phone, body="There is an update.", kind="stage_change",
+    message = Notification(recipient=to or member.phone, body="There is an update.", kind="stage_change",
                             status=status, case_id=member.case_id, family_member_id=member.id, created_at=at,
                             updated_at=updated_at or at)
     db.session.add(message)

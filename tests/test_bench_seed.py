@@ -47,7 +47,7 @@ def _scalar(engine, sql: str, **params):
 def test_seed_writes_the_promised_rows_spread_over_stages_languages_and_overdue_families(seeded):
     engine, _url = seeded
     expected = seed_large.counts_for(SCALE)
-    for table in ("cases", "family_members", "leads", "sms_outbox", "appointments"):
+    for table in ("cases", "family_members", "leads", "notifications", "appointments"):
         assert _scalar(engine, f"SELECT count(*) FROM {table}") == expected[table], table  # noqa: S608
     # The planned contacts, plus a few corrections (each a new entry that replaces an earlier one).
     assert _scalar(engine, "SELECT count(*) FROM outreach WHERE corrects_id IS NULL") == expected["outreach"]
@@ -65,7 +65,7 @@ def test_seed_writes_the_promised_rows_spread_over_stages_languages_and_overdue_
             WHERE o.family_member_id = fm.id AND o.occurred_at > now() - interval '14 days')""")
     assert overdue > 0, "some families must be overdue for contact"
     # The outbox holds only handled texts, so a worker started on this database sends nothing by itself.
-    assert _scalar(engine, "SELECT count(*) FROM sms_outbox WHERE status IN ('queued', 'sending', 'deferred')") == 0
+    assert _scalar(engine, "SELECT count(*) FROM notifications WHERE status IN ('queued', 'sending', 'deferred')") == 0
     # The latest contact kept on cases and members (trigger off for the bulk load) equals outreach's.
     from portal.models.last_contact import CASE_LATEST, MEMBER_LATEST
 

@@ -10,7 +10,7 @@ import time_machine
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from portal.models import ACTIVE_SLOT_STATUSES, Appointment, AvailabilityException, OutboxMessage
+from portal.models import ACTIVE_SLOT_STATUSES, Appointment, AvailabilityException, Notification
 from portal.services import appointments as appts
 
 from . import factories
@@ -86,7 +86,7 @@ def test_booking_a_slot_confirms_it_with_a_detail_free_text(daytime, client, db,
     appointment = db.session.scalar(select(Appointment))
     assert appointment.status == "booked" and appointment.mode == "phone" and appointment.liaison_id == liaison.id
     assert appointment.reason == "About the lab results"
-    text = db.session.scalar(select(OutboxMessage))
+    text = db.session.scalar(select(Notification))
     assert text.kind == "appointment_confirmation" and text.status == "queued"
     assert text.body.startswith("There is an update from ")
     assert text.body.endswith(f"Sign in to read it: http://localhost/my/appointments/{appointment.id}")
@@ -100,13 +100,13 @@ def test_detailed_texts_say_when_and_with_whom_and_texts_off_sends_nothing(app, 
     db.session.merge(member)
     db.session.commit()
     _book(client, family["case"].id)
-    text = db.session.scalar(select(OutboxMessage))
+    text = db.session.scalar(select(Notification))
     assert "your call with Officer Dana Rivera is booked for" in text.body
     other_user, other_member, other_case = factories.make_family(liaison=liaison, texts_enabled=False)
     other = app.test_client()
     sign_in(other, other_user)
     assert _book(other, other_case.id)[0].status_code == 302
-    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Notification)) == 1
 
 
 def test_a_slot_someone_just_took_gives_a_clear_message(app, client, db, family, liaison):
@@ -196,7 +196,7 @@ def test_reschedule_moves_the_call_and_frees_the_old_time(client, db, family, li
     assert [r.status for r in rows] == ["rescheduled", "booked"]
     assert rows[1].rescheduled_from_id == rows[0].id and rows[1].starts_at != rows[0].starts_at
     assert rows[0].starts_at in {s.starts_at for s in appts.open_slots(liaison.id)}
-    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
+    assert db.session.scalar(select(func.count()).select_from(Notification)) == 2
 
 
 def test_cancel_frees_the_slot(client, db, family, liaison):

@@ -6,7 +6,7 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from portal.models import CaseMessage, OutboxMessage, Outreach
+from portal.models import CaseMessage, Notification, Outreach
 
 from . import factories
 from .conftest import csrf_from, sign_in
@@ -58,7 +58,7 @@ def test_a_staff_reply_clears_the_flag_and_texts_the_family_without_details(clie
     outbound = db.session.scalar(select(Outreach).where(Outreach.direction == "outbound"))
     assert (outbound.channel, outbound.outcome, outbound.staff_id, outbound.is_system, outbound.source_id) == \
         ("portal_message", "message_sent", setup["liaison"].id, True, messages[1].id)
-    text = db.session.scalar(select(OutboxMessage))
+    text = db.session.scalar(select(Notification))
     assert text.kind == "staff_message" and text.family_member_id == setup["member"].id
     assert text.body.startswith("There is an update from ")
     assert text.body.endswith(f"http://localhost/my/cases/{case.id}/messages")
@@ -77,7 +77,7 @@ def test_staff_message_texts_only_members_with_an_account_and_texts_on(db, setup
     detailed = factories.make_family_member(case=case, user=factories.make_user(role="family"),
                                             phone="+13125550163", detailed_texts=True)
     _post(setup["staff"], f"/staff/cases/{case.id}/conversation", "News")
-    texts = {t.to_number: t.body for t in db.session.scalars(select(OutboxMessage))}
+    texts = {t.recipient: t.body for t in db.session.scalars(select(Notification))}
     assert set(texts) == {setup["member"].phone, detailed.phone}
     assert "Officer Sam Okafor sent you a message about the case of Kayla Price" in texts[detailed.phone]
     assert "News" not in texts[detailed.phone]

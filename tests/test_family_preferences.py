@@ -7,7 +7,7 @@ from datetime import time
 import pytest
 from sqlalchemy import select
 
-from portal.models import AuditEvent, FamilyMember, OutboxMessage, User
+from portal.models import AuditEvent, FamilyMember, Notification, User
 
 from . import factories
 from .conftest import csrf_from, sign_in
@@ -110,7 +110,7 @@ def test_switching_to_spanish_switches_every_family_page_and_the_texts(app, clie
     sign_in(staff, family["liaison"])
     page = staff.get(f"/staff/cases/{case.id}/conversation").get_data(as_text=True)
     staff.post(f"/staff/cases/{case.id}/conversation", data={"csrf_token": csrf_from(page), "body": "Hola"})
-    text = db.session.scalar(select(OutboxMessage))
+    text = db.session.scalar(select(Notification))
     assert text.language == "es" and text.family_member_id == member.id
 
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import select
 
-from portal.models import Invitation, OutboxMessage, User, utcnow
+from portal.models import Invitation, Notification, User, utcnow
 from portal.services.invitations import create_invitation, token_hash
 
 from . import factories
@@ -31,8 +31,8 @@ def test_staff_invite_is_texted_through_the_outbox(client, login_as, db):
     page = client.get(f"/staff/cases/{case.id}").get_data(as_text=True)
     response = client.post(f"/staff/members/{member.id}/invite", data={"csrf_token": csrf_from(page)})
     assert response.status_code == 200
-    text = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "invite"))
-    assert text.to_number == "+13125550177" and text.status == "queued"
+    text = db.session.scalar(select(Notification).where(Notification.kind == "invite"))
+    assert text.recipient == "+13125550177" and text.status == "queued"
     assert "/invite/" in text.body
     token = text.body.rsplit("/invite/", 1)[1].strip()
     stored = db.session.scalar(select(Invitation.token_hash))
@@ -47,7 +47,7 @@ def test_staff_see_the_link_and_why_when_the_invite_cannot_be_texted(client, log
     page = client.get(f"/staff/cases/{case.id}").get_data(as_text=True)
     html = client.post(f"/staff/members/{member.id}/invite", data={"csrf_token": csrf_from(page)}).get_data(
         as_text=True)
-    assert db.session.scalar(select(OutboxMessage)) is None  # a STOP holds, even for an invite
+    assert db.session.scalar(select(Notification)) is None  # a STOP holds, even for an invite
     assert "No text: replied STOP to texts." in html and "texted to" not in html
     assert 'class="copy-box">http://localhost/invite/' in html
 

@@ -42,7 +42,7 @@ def test_every_migration_runs_and_matches_the_models(empty_database_url):
             diff = compare_metadata(context, db.metadata)
         assert diff == [], f"models and migrations differ; write a migration: {diff}"
         tables = set(inspect(db.engine).get_table_names())
-        assert {"users", "cases", "family_members", "audit_events", "sms_outbox"} <= tables
+        assert {"users", "cases", "family_members", "audit_events", "notifications"} <= tables
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         db.engine.dispose()

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from portal.models import FamilyMember, OutboxMessage, Outreach, utcnow
+from portal.models import FamilyMember, Notification, Outreach, utcnow
 from portal.services.messaging import queue_sms, render_sms
 from portal.sms import outbox, policy
 from portal.sms.client import SmsError
@@ -23,16 +23,16 @@ def _text(db, *, member=None, body="hello", urgent=False, kind="test"):
     return message
 
 
-def _reload(db, message) -> OutboxMessage:
+def _reload(db, message) -> Notification:
     db.session.expire_all()
-    return db.session.get(OutboxMessage, message.id)
+    return db.session.get(Notification, message.id)
 
 
 def test_queued_text_is_rolled_back_with_its_cause(db, sms, app, monkeypatch):
     monkeypatch.setitem(app.config, "SMS_DELIVERY", "inline")
     queue_sms(to="+13125550111", body="hello", kind="test")
     db.session.rollback()
-    assert db.session.scalar(select(OutboxMessage)) is None
+    assert db.session.scalar(select(Notification)) is None
     assert sms.sent == []
 
 
@@ -188,7 +188,7 @@ def test_postgres_claims_skip_rows_another_consumer_is_locking(db, sms, app):
 
     messages = [_text(db, body=f"t{n}") for n in range(4)]
     with Session(db.engine) as holder, Session(db.engine) as other:
-        locked = holder.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id).limit(2)
+        locked = holder.scalars(select(Notification.id).order_by(Notification.id).limit(2)
                                 .with_for_update()).all()  # a consumer in the middle of its claim
         other.execute(text("SET LOCAL lock_timeout = '2s'"))  # waiting instead of skipping would fail here
         _token, claimed = outbox.claim(other, now=utcnow(), limit=10)
@@ -215,7 +215,7 @@ def test_a_lost_claim_cannot_overwrite_the_new_owner(db, sms):
     message = _text(db)
     with Session(db.engine) as session:
         token, [item] = outbox.claim(session, now=utcnow(), limit=1)
-        session.execute(OutboxMessage.__table__.update().where(OutboxMessage.id == item.id)
+        session.execute(Notification.__table__.update().where(Notification.id == item.id)
                         .values(claimed_at=utcnow() + timedelta(seconds=5)))  # another consumer's claim now
         session.commit()
         assert outbox.release(session, [item], token, at=utcnow()) == 0
@@ -226,7 +226,7 @@ def test_count_of_texts_is_exact(db, sms):
     for n in range(45):
         _text(db, body=f"n{n}")
     assert outbox.drain().sent == 45
-    sent = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sent")
+    sent = select(func.count()).select_from(Notification).where(Notification.status == "sent")
     assert db.session.scalar(sent) == 45
     assert len({t["outbox_id"] for t in sms.sent}) == 45
 

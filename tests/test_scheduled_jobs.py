@@ -8,7 +8,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from portal import tasks
-from portal.models import AuditEvent, OutboxMessage
+from portal.models import AuditEvent, Notification
 from portal.services.agency import get_agency
 
 from . import factories
@@ -53,16 +53,16 @@ def test_the_daily_digest_goes_out_once_at_seven_in_the_agencys_time_zone(app, d
     _liaison_with_an_overdue_family(phone="+13125550113", asks=False)
     db.session.commit()
 
-    def texts() -> list[OutboxMessage]:
+    def texts() -> list[Notification]:
         db.session.expire_all()
-        return db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "digest")).all()
+        return db.session.scalars(select(Notification).where(Notification.kind == "digest")).all()
 
     with time_machine.travel(SIX_LOCAL, tick=False) as clock:
         _run_job(app, monkeypatch)
         assert texts() == []  # 06:00 in Chicago: not yet
         clock.move_to(SEVEN_LOCAL)
         _run_job(app, monkeypatch)
-        assert [t.to_number for t in texts()] == [texting.phone]
+        assert [t.recipient for t in texts()] == [texting.phone]
         assert "Secret" not in texts()[0].body
         clock.move_to(SEVEN_LOCAL + timedelta(minutes=59))
         _run_job(app, monkeypatch)  # e.g. a second consumer, or a restart within the hour: nobody gets two
@@ -81,8 +81,8 @@ def test_the_digest_hour_follows_the_agencys_time_zone_setting(app, db, monkeypa
     db.session.commit()
     with time_machine.travel(SEVEN_LOCAL, tick=False) as clock:
         _run_job(app, monkeypatch)
-        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Notification)) == 0
         clock.move_to(SEVEN_LOCAL + timedelta(hours=2))
         _run_job(app, monkeypatch)
     db.session.expire_all()
-    assert db.session.scalar(select(OutboxMessage.to_number)) == liaison.phone
+    assert db.session.scalar(select(Notification.recipient)) == liaison.phone

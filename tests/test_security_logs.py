@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from portal.logsafety import ScrubbingFormatter, scrub
-from portal.models import OutboxMessage
+from portal.models import Notification
 
 from . import factories
 from .html_forms import post_forms
@@ -136,7 +136,7 @@ def test_family_details_typed_by_staff_and_the_texts_sent_never_reach_the_logs(a
     _submit(browser, live_server, f"/staff/cases/{case.id}", {}, action=f"/staff/members/{member_id}/invite")
     from portal.tasks import deliver_message
 
-    for outbox_id in db.session.scalars(select(OutboxMessage.id)):
+    for outbox_id in db.session.scalars(select(Notification.id)):
         assert deliver_message(outbox_id) == "sent"
     assert app.extensions["sms_client"].sent[0]["to"] == PHONE_E164
     assert any("GET /staff/cases" in t for t in all_logs.texts()), "the server's access log was not captured"

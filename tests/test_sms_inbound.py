@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
-from portal.models import Agency, CaseMessage, FamilyMember, InboundSms, OutboxMessage, Outreach, utcnow
+from portal.models import Agency, CaseMessage, FamilyMember, InboundSms, Notification, Outreach, utcnow
 from portal.services.messaging import queue_family_sms, queue_sms
 from portal.sms import outbox
 
@@ -80,15 +80,15 @@ def test_after_stop_only_the_one_confirmation_goes_to_that_number_until_start(db
     text_in(number, "stop texting me")
     outbox.sweep()
     assert len(to_number()) == 2
-    assert _fresh(db, OutboxMessage, direct.id).status == "blocked"
-    assert _fresh(db, OutboxMessage, waiting.id).status == "blocked"
+    assert _fresh(db, Notification, direct.id).status == "blocked"
+    assert _fresh(db, Notification, waiting.id).status == "blocked"
 
     text_in(number, "START")
     assert "texts are on again" in to_number()[-1].body
     queue_family_sms(_fresh(db, FamilyMember, member.id), "update", kind="update")
     db.session.commit()
     assert len(to_number()) == 4  # texts flow again after START
-    assert _count(db, OutboxMessage, OutboxMessage.kind == "opt_out_confirmation") == 1
+    assert _count(db, Notification, Notification.kind == "opt_out_confirmation") == 1
 
 
 @pytest.mark.parametrize("body", ["STOPALL", "unsubscribe", "Cancel", "end", "QUIT", "revoke", "OPTOUT",
@@ -190,5 +190,5 @@ def test_a_stranger_gets_the_reply_in_the_language_they_wrote_in(db, sms, text_i
     text_in("+13125550997", "AYUDA")
     text_in("+13125550996", "No me envíes más mensajes")
     text_in("+13125550995", "HELP")
-    languages = dict(db.session.execute(select(OutboxMessage.to_number, OutboxMessage.language)).all())
+    languages = dict(db.session.execute(select(Notification.recipient, Notification.language)).all())
     assert languages == {"+13125550997": "es", "+13125550996": "es", "+13125550995": "en"}

@@ -4,7 +4,7 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import func, select
 
-from portal.models import OutboxMessage, Outreach
+from portal.models import Notification, Outreach
 from portal.services.messaging import queue_family_sms
 from portal.tasks import sweep_outbox
 
@@ -43,10 +43,10 @@ def test_500_texts_queued_during_a_10_minute_outage_are_each_delivered_exactly_o
             clock.shift(timedelta(minutes=1))
             sweep_outbox.call_local()
     counts = twilio.counts_by_outbox_id()
-    ids = set(db.session.scalars(select(OutboxMessage.id)))
+    ids = set(db.session.scalars(select(Notification.id)))
     assert len(ids) == TEXTS and set(counts) == ids
     assert set(counts.values()) == {1}, "a text was delivered more than once"
-    statuses = db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
+    statuses = db.session.execute(select(Notification.status, func.count()).group_by(Notification.status)).all()
     assert statuses == [("sent", TEXTS)]
-    assert db.session.scalar(select(func.max(OutboxMessage.attempts))) < 8  # backoff, not exhaustion
+    assert db.session.scalar(select(func.max(Notification.attempts))) < 8  # backoff, not exhaustion
     assert db.session.scalar(select(func.count()).select_from(Outreach)) == TEXTS

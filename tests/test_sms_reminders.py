@@ -6,7 +6,7 @@ import time_machine
 from sqlalchemy import select
 
 from portal.extensions import db as _db
-from portal.models import Appointment, OutboxMessage
+from portal.models import Appointment, Notification
 from portal.sms.reminders import queue_due_reminders
 from portal.tasks import appointment_reminders
 
@@ -28,7 +28,7 @@ def _appointment(*, starts_in: timedelta, booked_before: timedelta = timedelta(d
 
 def _texts():
     _db.session.expire_all()
-    return _db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    return _db.session.scalars(select(Notification).order_by(Notification.id)).all()
 
 
 def test_reminders_go_24_hours_and_1_hour_before_each_once(db):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from portal.models import OutboxMessage
+from portal.models import Notification
 from portal.services.messaging import queue_family_sms, render_sms
 from portal.sms.reminders import when_words
 from portal.sms.segments import segment_count
@@ -65,7 +65,7 @@ def test_update_shows_case_details_only_to_members_who_chose_detailed_texts(db, 
     for member in (plain, detailed):
         queue_family_sms(member, "update", kind="update", summary=summary, detailed=True)  # callers cannot force it
     db.session.commit()
-    bodies = {m.family_member_id: m.body for m in db.session.scalars(select(OutboxMessage))}
+    bodies = {m.family_member_id: m.body for m in db.session.scalars(select(Notification))}
     assert summary not in bodies[plain.id]
     assert bodies[plain.id].startswith("There is an update from ") and "Sign in to read it: " in bodies[plain.id]
     assert summary in bodies[detailed.id]
@@ -77,7 +77,7 @@ def test_a_second_generic_update_waits_with_the_first_instead_of_texting_twice(d
     second = queue_family_sms(member, "update", kind="update")
     db.session.commit()
     assert first.id == second.id
-    assert len(db.session.scalars(select(OutboxMessage)).all()) == 1
+    assert len(db.session.scalars(select(Notification)).all()) == 1
 
 
 def test_appointment_times_are_written_in_the_members_language_and_fit_gsm7(app):

@@ -14,7 +14,7 @@ from huey.storage import RedisStorage, SqliteStorage
 from sqlalchemy import func, insert, select
 
 from portal import tasks
-from portal.models import OutboxMessage, Outreach
+from portal.models import Notification, Outreach
 from portal.services.messaging import queue_sms
 
 from . import factories
@@ -43,18 +43,18 @@ def huey_storage(app, monkeypatch, tmp_path):
 
 def _count(db, *where):
     db.session.expire_all()
-    return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(*where))
+    return db.session.scalar(select(func.count()).select_from(Notification).where(*where))
 
 
 def _queue_many(db, n: int, *, prefix: str) -> list[int]:
     case = factories.make_case()
     member = factories.make_family_member(case=case)
-    rows = [{"to_number": f"+1312555{n_ % 10000:04d}", "body": f"{prefix} text {n_}", "kind": "bench", "urgent": True,
+    rows = [{"recipient": f"+1312555{n_ % 10000:04d}", "body": f"{prefix} text {n_}", "kind": "bench", "urgent": True,
              "status": "queued", "attempts": 0, "language": "en", "case_id": case.id, "family_member_id": member.id}
             for n_ in range(n)]
-    db.session.execute(insert(OutboxMessage), rows)
+    db.session.execute(insert(Notification), rows)
     db.session.commit()
-    return list(db.session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)))
+    return list(db.session.scalars(select(Notification.id).order_by(Notification.id)))
 
 
 def _enqueue(ids: list[int], size: int = 20, copies: int = 1) -> None:
@@ -88,7 +88,7 @@ def test_an_unreachable_queue_still_commits_and_the_sweep_sends_later(app, db, s
     monkeypatch.setitem(app.config, "SMS_DELIVERY", "worker")
     message = queue_sms(to="+13125550111", body="still here", kind="test", urgent=True)
     db.session.commit()
-    assert _count(db, OutboxMessage.id == message.id, OutboxMessage.status == "queued") == 1
+    assert _count(db, Notification.id == message.id, Notification.status == "queued") == 1
     tasks.sweep_outbox.call_local()
     assert [t["body"] for t in sms.sent] == ["still here"]
 
@@ -107,7 +107,7 @@ def test_flask_worker_prints_texts_on_the_console_in_development(app, db, huey_s
         wait_for(lambda: "Hello from the development console" in log.read_text(), timeout=30,
                  what="the text on the worker's console")
         assert f"--- text #{message.id} to +13125550123 ---" in log.read_text()
-        wait_for(lambda: _count(db, OutboxMessage.status == "sent") == 1, timeout=10, what="status sent")
+        wait_for(lambda: _count(db, Notification.status == "sent") == 1, timeout=10, what="status sent")
     finally:
         stop_consumer(worker)
 
@@ -122,21 +122,21 @@ def test_a_consumer_killed_mid_batch_loses_nothing(app, db, huey_storage, tmp_pa
         first = start_consumer(env, workers=1, log_path=tmp_path / "first.log")
         try:
             # Kill it once 50 texts are out and it holds a claimed batch: in the middle of a batch.
-            wait_for(lambda: len(fake.messages) >= 50 and _count(db, OutboxMessage.status == "sending"),
+            wait_for(lambda: len(fake.messages) >= 50 and _count(db, Notification.status == "sending"),
                      timeout=60, interval=0.02, what="the first consumer to be busy with a batch")
             os.killpg(first.pid, signal.SIGKILL)
             first.wait()
         finally:
             stop_consumer(first)
         at_kill = len(fake.messages)
-        sent_at_kill = _count(db, OutboxMessage.status == "sent")
-        sending_at_kill = set(db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == "sending")))
+        sent_at_kill = _count(db, Notification.status == "sent")
+        sending_at_kill = set(db.session.scalars(select(Notification.id).where(Notification.status == "sending")))
         assert sent_at_kill < total and sending_at_kill, "the consumer was not killed mid-batch"
         second = start_consumer(env, workers=1, log_path=tmp_path / "second.log")
         try:
             def all_sent():
                 tasks.sweep_outbox()  # enqueue the periodic sweep now instead of waiting for the next minute
-                return _count(db, OutboxMessage.status == "sent") == total
+                return _count(db, Notification.status == "sent") == total
             wait_for(all_sent, timeout=90, interval=1.0, what="every text sent after the restart")
         finally:
             stop_consumer(second)
@@ -178,7 +178,7 @@ def test_two_consumers_on_postgres_and_redis_deliver_5000_texts_none_twice(app, 
             consumers = [start_consumer(env, workers=4, log_path=tmp_path / f"c{n}.log") for n in range(2)]
             started = time.monotonic()
             try:
-                wait_for(lambda: _count(db, OutboxMessage.status == "sent") == total, timeout=150, interval=0.5,
+                wait_for(lambda: _count(db, Notification.status == "sent") == total, timeout=150, interval=0.5,
                          what="5000 texts sent")
                 elapsed = time.monotonic() - started
                 wait_for(lambda: huey.pending_count() == 0, timeout=30, what="every huey task consumed")

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import AuditEvent, OutboxMessage, Resource, User, utcnow
+from portal.models import AuditEvent, Notification, Resource, User, utcnow
 from portal.services.agency import get_agency
 from portal.services.digest import send_digests
 from portal.services.exports import neutralize, to_csv
@@ -186,8 +186,8 @@ def test_the_digest_uses_the_same_flags_and_texts_or_prints(app, db):
     counts = send_digests(echo=printed.append)
     db.session.commit()
     assert counts == {"texted": 1, "printed": 1, "nothing_due": 1, "no_phone": 0}
-    text = db.session.scalar(select(OutboxMessage))
-    assert (text.to_number, text.kind) == ("+13125550111", "digest")
+    text = db.session.scalar(select(Notification))
+    assert (text.recipient, text.kind) == ("+13125550111", "digest")
     assert "1 family needs attention today (1 overdue)" in text.body and "Secret" not in text.body
     assert printed[0].startswith("Officer No Phone") and f"D-{printing.id}  No first contact for 50 hours" in printed[1]
     assert not any("Secret Family Name" in line for line in printed)

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Appointment, AvailabilityException, AvailabilityWindow, OutboxMessage, Outreach
+from portal.models import Appointment, AvailabilityException, AvailabilityWindow, Notification, Outreach
 from portal.services.contact import due_for_contact
 
 from . import factories
@@ -103,7 +103,7 @@ def test_confirming_a_callback_request_texts_the_family_and_clears_its_flag(clie
     db.session.commit()
     callback = db.session.get(Appointment, callback.id)
     assert callback.status == "confirmed" and callback.confirmed_at == NOW
-    assert db.session.scalar(select(OutboxMessage)).kind == "callback_confirmed"
+    assert db.session.scalar(select(Notification)).kind == "callback_confirmed"
     assert "callback_unconfirmed" not in [f.kind for f in due_for_contact(case_ids=[case.id])]
 
 

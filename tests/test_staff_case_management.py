@@ -10,7 +10,7 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import AuditEvent, Case, CaseUpdate, FamilyMember, OutboxMessage, stage_info, utcnow
+from portal.models import AuditEvent, Case, CaseUpdate, FamilyMember, Notification, stage_info, utcnow
 from portal.services.contact import due_for_contact
 from portal.sms.segments import gsm_friendly
 
@@ -91,13 +91,13 @@ def test_the_preview_shows_each_exact_text_and_who_gets_none(client, family_case
     with force_locale("es"):  # Rosa opted into details and reads Spanish: the new stage, in her words
         assert gsm_friendly(str(stage_info("investigating").label)) in shown[detailed.id]
     assert "No text: no mobile number." in html and "No text: replied STOP to texts." in html
-    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Notification)) == 0
     assert db.session.get(Case, case.id).stage == "opened"
 
     send = form_with_action(html, f"/staff/cases/{case.id}/stage")
     client.post(send.action, data=send.data(send.button("Save and send")))
     db.session.commit()
-    texts = {t.family_member_id: t for t in db.session.scalars(select(OutboxMessage))}
+    texts = {t.family_member_id: t for t in db.session.scalars(select(Notification))}
     assert {member_id: t.body for member_id, t in texts.items()} == shown  # exactly what the preview showed
     assert texts[detailed.id].language == "es"
     assert "Chris" not in texts[plain.id].body and "Detectives" not in texts[plain.id].body
@@ -145,7 +145,7 @@ def test_closing_sends_the_exit_message_and_ends_regular_contact(client, family_
     assert case.stage == "closed" and case.closed_at is not None
     closure = db.session.scalar(select(CaseUpdate).where(CaseUpdate.kind == "closure"))
     assert closure.family_visible and closure.body.startswith("Thank you")
-    assert {t.kind for t in db.session.scalars(select(OutboxMessage))} == {"closure"}
+    assert {t.kind for t in db.session.scalars(select(Notification))} == {"closure"}
     time_machine.move_to(utcnow() + timedelta(days=90))
     assert due_for_contact(case_ids=[case.id]) == []
 
@@ -162,7 +162,7 @@ def test_a_handover_tells_the_new_liaison_and_the_family(app, client, liaison, f
         CaseUpdate.kind == "handover"))}
     assert notes == {(False, "Mother prefers calls after 6 pm."),
                      (True, "From now on, your liaison officer is Officer Sam Okafor.\n\nSam is kind.")}
-    kinds = {(t.kind, t.to_number) for t in db.session.scalars(select(OutboxMessage))}
+    kinds = {(t.kind, t.recipient) for t in db.session.scalars(select(Notification))}
     assert ("staff_handover", "+13125550199") in kinds and ("handover", plain.phone) in kinds
     assert client.get(f"/staff/cases/{case.id}").status_code == 404  # the old liaison's access ended
     other = app.test_client()

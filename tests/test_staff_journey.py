@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import AuditEvent, CaseUpdate, OutboxMessage, Outreach
+from portal.models import AuditEvent, CaseUpdate, Notification, Outreach
 
 from . import factories
 from .conftest import sign_in
@@ -73,13 +73,13 @@ def test_liaison_logs_a_first_call_in_three_taps_changes_the_stage_and_the_famil
     assert preview.status_code == 200 and "Check before sending" in preview_html
     assert "Waiting for lab results" in preview_html and message in preview_html
     shown_text = next(p for p in parse_sms_previews(preview_html))
-    assert db.session.scalar(select(OutboxMessage)) is None  # nothing is sent by a preview
+    assert db.session.scalar(select(Notification)) is None  # nothing is sent by a preview
     send = form_with_action(preview_html, f"/staff/cases/{case.id}/stage")
     done = client.post(send.action, data=send.data(send.button("Save and send")))
     assert done.status_code == 302
 
-    text = db.session.scalar(select(OutboxMessage))
-    assert (text.kind, text.to_number, text.family_member_id, text.status) == \
+    text = db.session.scalar(select(Notification))
+    assert (text.kind, text.recipient, text.family_member_id, text.status) == \
         ("stage_change", "+13125550150", member.id, "queued")
     assert text.body == shown_text  # exactly what the preview showed
     assert "Jordan" not in text.body  # no case details without the family's opt-in

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import AuditEvent, Lead, LeadNote, LeadQuestion, OutboxMessage, utcnow
+from portal.models import AuditEvent, Lead, LeadNote, LeadQuestion, Notification, utcnow
 
 from . import factories
 from . import staff_factories as sf
@@ -107,8 +107,8 @@ def test_asking_the_family_a_question_texts_them_and_an_answer_can_be_acknowledg
     _post(client, lead, f"/staff/leads/{lead.id}/questions", **{"question-question": "What is Flaco's real name?"})
     question = db.session.scalar(select(LeadQuestion))
     assert question.question == "What is Flaco's real name?" and question.answered_at is None
-    text = db.session.scalar(select(OutboxMessage))
-    assert text.kind == "lead_question" and text.to_number == member.phone and "Flaco" not in text.body
+    text = db.session.scalar(select(Notification))
+    assert text.kind == "lead_question" and text.recipient == member.phone and "Flaco" not in text.body
     # Nothing to acknowledge before an answer.
     form = form_with_action(client.get(f"/staff/leads/{lead.id}").get_data(as_text=True),
                             f"/staff/leads/{lead.id}/questions")
@@ -131,7 +131,7 @@ def test_an_anonymous_tipster_is_never_texted(client, desk):
     lead = sf.make_lead(case=case, member=member, anonymous=True)
     _post(client, lead, f"/staff/leads/{lead.id}/questions", **{"question-question": "Where were you?"})
     assert db.session.scalar(select(LeadQuestion)) is not None
-    assert db.session.scalar(select(OutboxMessage)) is None
+    assert db.session.scalar(select(Notification)) is None
 
 
 def test_files_download_only_through_the_access_check_with_nosniff_and_an_audit(app, client, desk):
@@ -170,8 +170,8 @@ def test_a_question_goes_to_the_family_who_answer_on_their_lead_page_and_staff_a
     family_user, member, _case = factories.make_family(case=case, name="Ana Peña", phone="+13125550151")
     lead = sf.make_lead(case=case, member=member)  # submitted from her account
     _post(client, lead, f"/staff/leads/{lead.id}/questions", **{"question-question": "Who is Flaco?"})
-    text = db.session.scalar(select(OutboxMessage))
-    assert text.to_number == member.phone and text.body.endswith(f"/my/leads/{lead.id}")  # straight to the question
+    text = db.session.scalar(select(Notification))
+    assert text.recipient == member.phone and text.body.endswith(f"/my/leads/{lead.id}")  # straight to the question
 
     family = app.test_client()
     sign_in(family, family_user)

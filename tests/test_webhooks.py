@@ -5,7 +5,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
 from portal import create_app
-from portal.models import FamilyMember, InboundSms, OutboxMessage, Outreach, utcnow
+from portal.models import FamilyMember, InboundSms, Notification, Outreach, utcnow
 from portal.services.messaging import queue_sms
 from portal.sms import outbox
 from portal.webhooks.routes import valid_signature
@@ -36,16 +36,16 @@ def _sent_text(db, *, member=None):
     db.session.commit()
     outbox.drain(ids=[message.id])
     db.session.expire_all()
-    return db.session.get(OutboxMessage, message.id)
+    return db.session.get(Notification, message.id)
 
 
 def _status(message, status, **extra):
-    return {"MessageSid": message.provider_sid, "MessageStatus": status, "To": message.to_number, **extra}
+    return {"MessageSid": message.provider_sid, "MessageStatus": status, "To": message.recipient, **extra}
 
 
 def _reload(db, message):
     db.session.expire_all()
-    return db.session.get(OutboxMessage, message.id)
+    return db.session.get(Notification, message.id)
 
 
 def test_twilios_published_signature_test_vector_validates():

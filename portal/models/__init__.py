@@ -16,7 +16,7 @@ from .contact import (
     Outreach,
 )
 from .leads import LEAD_STATUSES, SUBMITTER_STATUS, Lead, LeadAttachment, LeadNote, LeadQuestion, TipLink
-from .messaging import OUTBOX_STATUSES, CaseMessage, InboundSms, OutboxMessage
+from .messaging import OUTBOX_STATUSES, CaseMessage, InboundSms, Notification
 from .security import MfaRecoveryCode
 from .stages import STAGE_KEYS, STAGES, STAGES_BY_KEY, Stage, stage_info
 from .types import UTCDateTime, utcnow
@@ -27,6 +27,6 @@ __all__ = [
     "STAFF_ROLES", "STAGES", "STAGES_BY_KEY", "STAGE_KEYS", "SUBMITTER_STATUS", "UPDATE_KINDS",
     "Agency", "Appointment", "AuditEvent", "AvailabilityException", "AvailabilityWindow", "Case", "CaseMessage",
     "CaseUpdate", "FamilyMember", "InboundSms", "Invitation", "Lead", "LeadAttachment", "LeadNote", "LeadQuestion",
-    "MfaRecoveryCode", "OutboxMessage", "Outreach", "Resource", "Stage", "TipLink", "UTCDateTime", "User",
+    "MfaRecoveryCode", "Notification", "Outreach", "Resource", "Stage", "TipLink", "UTCDateTime", "User",
     "stage_info", "utcnow",
 ]

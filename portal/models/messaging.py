@@ -13,20 +13,21 @@ OUTBOX_STATUSES = ("queued", "sending", "sent", "delivered", "undelivered", "fai
                    "cancelled")
 
 
-class OutboxMessage(db.Model):
-    """One text to send: written in the transaction of its cause, delivered after commit by a worker."""
+class Notification(db.Model):
+    """One text or email to send (the outbox): written in the transaction of its cause, delivered after commit."""
 
-    __tablename__ = "sms_outbox"
+    __tablename__ = "notifications"
     __table_args__ = (
-        Index("ix_sms_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
         # The "texts are not getting through" flag looks only at failed texts, a small share of all.
-        Index("ix_sms_outbox_failed_family_member_id", "family_member_id", "updated_at",
+        Index("ix_notifications_failed_family_member_id", "family_member_id", "updated_at",
               postgresql_where=text("status IN ('undelivered', 'failed')"),
               sqlite_where=text("status IN ('undelivered', 'failed')")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    to_number: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(8), default="sms", server_default="sms")
+    recipient: Mapped[str] = mapped_column(String(320))  # E.164 phone for sms, an address for email
     body: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(5), default="en")
     kind: Mapped[str] = mapped_column(String(40))

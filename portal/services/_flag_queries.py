@@ -38,7 +38,7 @@ from ..models import (
     CaseUpdate,
     FamilyMember,
     Lead,
-    OutboxMessage,
+    Notification,
     Outreach,
     User,
 )
@@ -235,9 +235,9 @@ def pending_flags(scope: str | None):
     staff_reply = aliased(CaseMessage)
     answered = exists().where(staff_reply.case_id == CaseMessage.case_id, staff_reply.sender == "staff",
                               staff_reply.created_at > CaseMessage.created_at, staff_reply.created_at <= NOW)
-    good = aliased(OutboxMessage)
-    later_ok = exists().where(good.family_member_id == OutboxMessage.family_member_id, good.status.in_(GOOD_TEXT),
-                              good.created_at > OutboxMessage.created_at)
+    good = aliased(Notification)
+    later_ok = exists().where(good.family_member_id == Notification.family_member_id, good.status.in_(GOOD_TEXT),
+                              good.created_at > Notification.created_at)
     fm = FamilyMember
     mlast = member_last()
     empty_time = null().cast(UTCDateTime)
@@ -257,11 +257,11 @@ def pending_flags(scope: str | None):
         # Texts not getting through: the first failed text to the member's current number with none sent well
         # since, and a number flagged as wrong; _flags.py takes the earlier of the two for each member.
         in_scope(select(literal_column("'text_failed'", String), fm.case_id, fm.id, null().cast(Integer),
-                     func.min(OutboxMessage.updated_at), mlast)
-              .select_from(OutboxMessage).join(fm, fm.id == OutboxMessage.family_member_id)
+                     func.min(Notification.updated_at), mlast)
+              .select_from(Notification).join(fm, fm.id == Notification.family_member_id)
               .join(Case, Case.id == fm.case_id)
-              .where(OutboxMessage.status.in_(FAILED_TEXT), OutboxMessage.to_number == fm.phone,
-                     OutboxMessage.updated_at <= NOW, ~later_ok)
+              .where(Notification.status.in_(FAILED_TEXT), Notification.recipient == fm.phone,
+                     Notification.updated_at <= NOW, ~later_ok)
               .group_by(fm.id, fm.case_id, Case.id)),
         in_scope(select(literal_column("'phone_flagged'", String), fm.case_id, fm.id, null().cast(Integer),
                      fm.phone_flagged_at, mlast)

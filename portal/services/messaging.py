@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from ..extensions import db
-from ..models import Case, FamilyMember, OutboxMessage, utcnow
+from ..models import Case, FamilyMember, Notification, utcnow
 from ..sms import consent, policy
 from ..sms.segments import gsm_friendly
 
@@ -43,14 +43,14 @@ def render_sms(name: str, language: str, **context) -> str:
 
 def queue_sms(*, to: str, body: str, kind: str, language: str = "en", case: Case | None = None,
               family_member: FamilyMember | None = None, urgent: bool = False,
-              not_before: datetime | None = None) -> OutboxMessage:
+              not_before: datetime | None = None) -> Notification:
     """Write one text to the outbox in the caller's transaction; it is delivered after that commits.
 
     A not_before in the future makes the text 'deferred' until then (quiet hours).
     """
     deferred = not_before is not None and not_before > utcnow()
-    message = OutboxMessage(
-        to_number=to,
+    message = Notification(
+        recipient=to,
         body=body,
         kind=kind,
         language=language,
@@ -67,11 +67,11 @@ def queue_sms(*, to: str, body: str, kind: str, language: str = "en", case: Case
     return message
 
 
-def _waiting_generic_update(member: FamilyMember, kind: str) -> OutboxMessage | None:
+def _waiting_generic_update(member: FamilyMember, kind: str) -> Notification | None:
     return db.session.scalar(
-        select(OutboxMessage).where(OutboxMessage.family_member_id == member.id, OutboxMessage.kind == kind,
-                                    OutboxMessage.status.in_(("queued", "deferred")))
-        .order_by(OutboxMessage.id).limit(1)
+        select(Notification).where(Notification.family_member_id == member.id, Notification.kind == kind,
+                                    Notification.status.in_(("queued", "deferred")))
+        .order_by(Notification.id).limit(1)
     )
 
 
@@ -94,7 +94,7 @@ def render_family_sms(member: FamilyMember, name: str, **context) -> str:
 
 
 def queue_family_sms(member: FamilyMember, name: str, *, kind: str, urgent: bool = False,
-                     **context) -> OutboxMessage | None:
+                     **context) -> Notification | None:
     """Render a text template for a family member in their language and queue it, if they can get texts.
 
     Returns None when nothing is queued (see why_no_text): callers need no checks of their own. A generic
@@ -123,12 +123,12 @@ def cancel_waiting_texts(member: FamilyMember, *, kind: str,
 
     queued_between narrows it to texts written in that span (e.g. the run that queued one appointment's reminder).
     """
-    where = [OutboxMessage.family_member_id == member.id, OutboxMessage.kind == kind,
-             OutboxMessage.status.in_(("queued", "deferred"))]
+    where = [Notification.family_member_id == member.id, Notification.kind == kind,
+             Notification.status.in_(("queued", "deferred"))]
     if queued_between is not None:
-        where += [OutboxMessage.created_at >= queued_between[0], OutboxMessage.created_at < queued_between[1]]
+        where += [Notification.created_at >= queued_between[0], Notification.created_at < queued_between[1]]
     return db.session.execute(
-        update(OutboxMessage)
+        update(Notification)
         .where(*where)
         .values(status="cancelled", claimed_at=None)
         .execution_options(synchronize_session=False)

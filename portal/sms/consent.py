@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..models import FamilyMember, OutboxMessage
+from ..models import FamilyMember, Notification
 from .policy import OPT_OUT_CONFIRMATION
 
 PENDING = ("queued", "deferred")
@@ -28,9 +28,9 @@ def opt_out_number(session: Session, phone: str, *, now: datetime) -> list[Famil
     for member in newly:
         member.sms_opted_out_at = now
     session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.to_number == phone, OutboxMessage.status.in_(PENDING),
-               OutboxMessage.kind != OPT_OUT_CONFIRMATION)
+        update(Notification)
+        .where(Notification.recipient == phone, Notification.status.in_(PENDING),
+               Notification.kind != OPT_OUT_CONFIRMATION)
         .values(status="blocked", claimed_at=None)
         .execution_options(synchronize_session=False)
     )

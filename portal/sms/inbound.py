@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from .. import audit
 from ..extensions import db
-from ..models import FamilyMember, InboundSms, OutboxMessage, User, utcnow
+from ..models import FamilyMember, InboundSms, Notification, User, utcnow
 from ..services.messaging import portal_link, queue_sms, render_sms
 from . import consent, keywords, policy
 from .history import add_to_conversation
@@ -33,10 +33,10 @@ def pick_member(phone: str, members: list[FamilyMember]) -> FamilyMember | None:
         return members[0] if members else None
     by_id = {m.id: m for m in members}
     recent = db.session.scalar(
-        select(OutboxMessage.family_member_id)
-        .where(OutboxMessage.to_number == phone, OutboxMessage.family_member_id.in_(by_id),
-               OutboxMessage.sent_at >= utcnow() - timedelta(days=RECENT_TEXT_DAYS))
-        .order_by(OutboxMessage.sent_at.desc()).limit(1)
+        select(Notification.family_member_id)
+        .where(Notification.recipient == phone, Notification.family_member_id.in_(by_id),
+               Notification.sent_at >= utcnow() - timedelta(days=RECENT_TEXT_DAYS))
+        .order_by(Notification.sent_at.desc()).limit(1)
     )
     return by_id.get(recent)
 
@@ -56,7 +56,7 @@ def _unknown_number_opted_out(phone: str, before_id: int) -> bool:
 
 
 def _reply(phone: str, member: FamilyMember | None, name: str, kind: str, *, asked_in: str = "en",
-           **context) -> OutboxMessage:
+           **context) -> Notification:
     language = member.language if member is not None else asked_in  # a stranger gets the language they wrote in
     body = render_sms(name, language, link=portal_link(), **context)
     return queue_sms(to=phone, body=body, kind=kind, language=language, urgent=True,

@@ -20,7 +20,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import Agency, FamilyMember, OutboxMessage, utcnow
+from ..models import Agency, FamilyMember, Notification, utcnow
 from . import consent, policy
 from .client import SmsError
 from .history import add_sent_outreach
@@ -36,7 +36,7 @@ class Claimed:
     """The parts of a claimed text that delivery needs (read in the claim itself, no second query)."""
 
     id: int
-    to_number: str
+    recipient: str
     body: str
     kind: str
     urgent: bool
@@ -62,20 +62,20 @@ def claim(session: Session, *, now: datetime, limit: int,
           ids: list[int] | None = None) -> tuple[datetime, list[Claimed]]:
     """Mark up to limit due texts 'sending' for this consumer alone; returns the claim token and the texts."""
     token = now + timedelta(microseconds=secrets.randbelow(1000))  # two claims in one microsecond differ
-    due = or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now)
-    pick = select(OutboxMessage.id).where(OutboxMessage.status.in_(CLAIMABLE), due)
+    due = or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now)
+    pick = select(Notification.id).where(Notification.status.in_(CLAIMABLE), due)
     if ids is not None:
-        pick = pick.where(OutboxMessage.id.in_(ids))
+        pick = pick.where(Notification.id.in_(ids))
     # PostgreSQL skips rows another consumer holds instead of waiting. SQLite ignores FOR UPDATE: its writers
     # take turns, and the status guard in the UPDATE makes a second claim of a row impossible.
-    pick = pick.order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
+    pick = pick.order_by(Notification.id).limit(limit).with_for_update(skip_locked=True)
     rows = session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(pick), OutboxMessage.status.in_(CLAIMABLE))
+        update(Notification)
+        .where(Notification.id.in_(pick), Notification.status.in_(CLAIMABLE))
         .values(status="sending", claimed_at=token)
-        .returning(OutboxMessage.id, OutboxMessage.to_number, OutboxMessage.body, OutboxMessage.kind,
-                   OutboxMessage.urgent, OutboxMessage.attempts, OutboxMessage.case_id,
-                   OutboxMessage.family_member_id)
+        .returning(Notification.id, Notification.recipient, Notification.body, Notification.kind,
+                   Notification.urgent, Notification.attempts, Notification.case_id,
+                   Notification.family_member_id)
         .execution_options(synchronize_session=False)
     ).all()
     session.commit()
@@ -83,11 +83,11 @@ def claim(session: Session, *, now: datetime, limit: int,
 
 
 def _mine(item: Claimed, token: datetime):
-    return and_(OutboxMessage.id == item.id, OutboxMessage.status == "sending", OutboxMessage.claimed_at == token)
+    return and_(Notification.id == item.id, Notification.status == "sending", Notification.claimed_at == token)
 
 
 def _finish(session: Session, item: Claimed, token: datetime, **values) -> bool:
-    done = session.execute(update(OutboxMessage).where(_mine(item, token)).values(**values)
+    done = session.execute(update(Notification).where(_mine(item, token)).values(**values)
                            .execution_options(synchronize_session=False)).rowcount
     session.commit()
     return bool(done)
@@ -98,9 +98,9 @@ def release(session: Session, items: list[Claimed], token: datetime, *, at: date
     if not items:
         return 0
     count = session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_([i.id for i in items]), OutboxMessage.status == "sending",
-               OutboxMessage.claimed_at == token)
+        update(Notification)
+        .where(Notification.id.in_([i.id for i in items]), Notification.status == "sending",
+               Notification.claimed_at == token)
         .values(status="queued", claimed_at=None, next_attempt_at=at)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -111,7 +111,7 @@ def release(session: Session, items: list[Claimed], token: datetime, *, at: date
 def _record_sent(session: Session, item: Claimed, token: datetime, provider_sid: str) -> None:
     now = utcnow()
     # Normally the text is still ours. If the claim was lost it may be queued again: we did send it, so say so.
-    table = OutboxMessage.__table__  # plain UPDATEs: this runs once for every text a worker sends
+    table = Notification.__table__  # plain UPDATEs: this runs once for every text a worker sends
     moved = session.execute(
         update(table)
         .where(table.c.id == item.id,
@@ -135,10 +135,10 @@ def _record_failure(session: Session, item: Claimed, token: datetime, exc: SmsEr
     values = {"attempts": attempts, "error_code": (exc.code or "")[:16] or None, "claimed_at": None}
     if exc.code == policy.OPTED_OUT_CODE:
         values["status"] = "blocked"
-        consent.opt_out_number(session, item.to_number, now=now)
+        consent.opt_out_number(session, item.recipient, now=now)
     elif exc.code in policy.WRONG_NUMBER_CODES:
         values["status"] = "failed"
-        consent.flag_number(session, item.to_number, now=now)
+        consent.flag_number(session, item.recipient, now=now)
     elif not exc.retryable or attempts >= policy.MAX_ATTEMPTS:
         values["status"] = "failed"
     else:
@@ -153,7 +153,7 @@ def _record_failure(session: Session, item: Claimed, token: datetime, exc: SmsEr
 
 def _send_batch(session: Session, batch: list[Claimed], token: datetime, result: DrainResult, *,
                 deadline: float, agency_tz: str) -> None:
-    opted_out = consent.opted_out_numbers(session, {i.to_number for i in batch})
+    opted_out = consent.opted_out_numbers(session, {i.recipient for i in batch})
     member_ids = {i.family_member_id for i in batch if i.family_member_id}
     members = {m.id: m for m in session.scalars(select(FamilyMember).where(FamilyMember.id.in_(member_ids)))} \
         if member_ids else {}
@@ -162,7 +162,7 @@ def _send_batch(session: Session, batch: list[Claimed], token: datetime, result:
         if time.monotonic() > deadline:  # the claim may soon be handed to another consumer: stop in time
             result.released += release(session, batch[index:], token, at=utcnow())
             return
-        if item.to_number in opted_out and item.kind != policy.OPT_OUT_CONFIRMATION:
+        if item.recipient in opted_out and item.kind != policy.OPT_OUT_CONFIRMATION:
             result.blocked += _finish(session, item, token, status="blocked", claimed_at=None)
             continue
         now = utcnow()
@@ -175,14 +175,14 @@ def _send_batch(session: Session, batch: list[Claimed], token: datetime, result:
                                            claimed_at=None)
                 continue
         try:
-            sent = client.send(to=item.to_number, body=item.body, outbox_id=item.id)
+            sent = client.send(to=item.recipient, body=item.body, outbox_id=item.id)
         except Exception as exc:
             if not isinstance(exc, SmsError):
                 log.exception("text delivery crashed: outbox_id=%s", item.id)
                 exc = SmsError("unexpected error", code="error")
             _record_failure(session, item, token, exc, result)
             if exc.code == policy.OPTED_OUT_CODE:
-                opted_out.add(item.to_number)
+                opted_out.add(item.recipient)
             if exc.retryable:  # the provider, not this text, is in trouble: leave the rest for later
                 result.paused = True
                 result.released += release(session, batch[index + 1:], token,
@@ -219,8 +219,8 @@ def reclaim_stale(*, now: datetime | None = None) -> int:
     lease = timedelta(seconds=int(current_app.config.get("SMS_CLAIM_LEASE_SECONDS", 300)))
     with Session(db.engine) as session:
         count = session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - lease)
+            update(Notification)
+            .where(Notification.status == "sending", Notification.claimed_at < now - lease)
             .values(status="queued", claimed_at=None)
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -244,5 +244,5 @@ def deliver_message(outbox_id: int) -> str:
     """Deliver one text now if it is due; returns its status afterwards."""
     drain(ids=[outbox_id])
     with Session(db.engine) as session:
-        status = session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == outbox_id))
+        status = session.scalar(select(Notification.status).where(Notification.id == outbox_id))
     return status or "missing"

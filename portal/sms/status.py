@@ -6,7 +6,7 @@ import logging
 from sqlalchemy import func, or_, update
 
 from ..extensions import db
-from ..models import OutboxMessage, utcnow
+from ..models import Notification, utcnow
 from . import consent, policy
 from .history import add_sent_outreach
 from .outbox import NOT_YET_SENT
@@ -22,7 +22,7 @@ def apply_status_callback(*, outbox_id: int, provider_status: str | None, provid
                           error_code: str | None = None) -> bool:
     """Move a text's status forward; False when the callback is old news, repeated, or about another message."""
     new = PROVIDER_STATUS.get((provider_status or "").strip().lower())
-    message = db.session.get(OutboxMessage, outbox_id)
+    message = db.session.get(Notification, outbox_id)
     if new is None or message is None:
         return False
     now = utcnow()
@@ -31,13 +31,13 @@ def apply_status_callback(*, outbox_id: int, provider_status: str | None, provid
         values["delivered_at"] = now
     if error_code:
         values["error_code"] = str(error_code)[:16]
-    same_message = or_(OutboxMessage.provider_sid.is_(None), OutboxMessage.provider_sid == provider_sid)
+    same_message = or_(Notification.provider_sid.is_(None), Notification.provider_sid == provider_sid)
     # First move out of "not yet sent" (the callback beat the worker's own write): it counts as sent now.
     first = db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == outbox_id, OutboxMessage.status.in_(NOT_YET_SENT), same_message)
-        .values(**values, provider_sid=func.coalesce(OutboxMessage.provider_sid, provider_sid),
-                sent_at=func.coalesce(OutboxMessage.sent_at, now), claimed_at=None)
+        update(Notification)
+        .where(Notification.id == outbox_id, Notification.status.in_(NOT_YET_SENT), same_message)
+        .values(**values, provider_sid=func.coalesce(Notification.provider_sid, provider_sid),
+                sent_at=func.coalesce(Notification.sent_at, now), claimed_at=None)
         .execution_options(synchronize_session=False)
     ).rowcount
     moved = bool(first)
@@ -46,17 +46,17 @@ def apply_status_callback(*, outbox_id: int, provider_status: str | None, provid
                           family_member_id=message.family_member_id, at=now)
     elif new != "sent":
         moved = bool(db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == outbox_id, OutboxMessage.status == "sent", same_message)
+            update(Notification)
+            .where(Notification.id == outbox_id, Notification.status == "sent", same_message)
             .values(**values)
             .execution_options(synchronize_session=False)
         ).rowcount)
     if moved and error_code:
         code = str(error_code)
         if code == policy.OPTED_OUT_CODE:
-            consent.opt_out_number(db.session, message.to_number, now=now)
+            consent.opt_out_number(db.session, message.recipient, now=now)
         elif code in policy.WRONG_NUMBER_CODES:
-            consent.flag_number(db.session, message.to_number, now=now)
+            consent.flag_number(db.session, message.recipient, now=now)
     db.session.flush()
     db.session.expire(message)
     log.info("status callback outbox_id=%s status=%s applied=%s code=%s", outbox_id, new, moved, error_code)

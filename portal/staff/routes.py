@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import access, audit
 from ..auth.forms import EmptyForm
 from ..extensions import db
-from ..models import STAGES, Case, CaseUpdate, OutboxMessage, Outreach, User, utcnow
+from ..models import STAGES, Case, CaseUpdate, Notification, Outreach, User, utcnow
 from ..security import db_int
 from ..services import cases as case_service
 from ..services import contact, invitations
@@ -121,8 +121,8 @@ def case_page(case: Case, *, status: int = 200, **forms):
     ).all()
     corrected_by = {c.corrects_id: c for c in contacts if c.corrects_id}
     texts = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.case_id == case.id)
-        .options(joinedload(OutboxMessage.family_member)).order_by(OutboxMessage.id.desc()).limit(20)
+        select(Notification).where(Notification.case_id == case.id)
+        .options(joinedload(Notification.family_member)).order_by(Notification.id.desc()).limit(20)
     ).all()
     flags, next_due = contact.case_contact_overview(case)
     return render_template(

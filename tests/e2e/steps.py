@@ -22,7 +22,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select, update
 
 from portal.extensions import db
-from portal.models import OutboxMessage, User
+from portal.models import Notification, User
 
 from .. import factories
 from ..conftest import totp_now
@@ -262,11 +262,11 @@ def base(page: Page) -> str:
 LINK_RE = re.compile(r"https?://\S+")
 
 
-def latest_text_to(phone: str) -> OutboxMessage:
+def latest_text_to(phone: str) -> Notification:
     """The newest text written to the outbox for a phone number (delivered or not)."""
     db.session.expire_all()
-    message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_number == phone)
-                                 .order_by(OutboxMessage.id.desc()).limit(1)).first()
+    message = db.session.scalars(select(Notification).where(Notification.recipient == phone)
+                                 .order_by(Notification.id.desc()).limit(1)).first()
     assert message is not None, "no text was queued for this number"
     return message
 

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import OutboxMessage, Outreach
+from portal.models import Notification, Outreach
 
 from . import data, steps
 
@@ -73,8 +73,8 @@ def test_liaison_logs_a_call_changes_the_stage_and_the_family_reads_the_texted_u
     assert text.body == previewed  # exactly what the preview showed
     assert "Tyler" not in text.body and "lab" not in text.body  # no case details without her opt-in
     db.session.expire_all()
-    outbox = db.session.get(OutboxMessage, text.outbox_id)
-    assert (outbox.to_number, outbox.kind, outbox.status, outbox.provider_sid) == \
+    outbox = db.session.get(Notification, text.outbox_id)
+    assert (outbox.recipient, outbox.kind, outbox.status, outbox.provider_sid) == \
         (phone, "stage_change", "sent", text.sid)
     row = page.locator("tr.outbox-row", has_text=text.body)
     expect(row).to_contain_text("Sent")
