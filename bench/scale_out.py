@@ -99,7 +99,7 @@ def queue_texts(database_url: str, n: int) -> None:
     """Queue n urgent texts through the app's own queue_sms, committing in bursts as requests would."""
     from portal import create_app
     from portal.extensions import db
-    from portal.services.messaging import queue_sms
+    from portal.services.notifications.outbox import queue_sms
 
     # Configured like the web processes (worker delivery, Redis), so a commit hands the new ids to the queue.
     app = create_app("development", {"SQLALCHEMY_DATABASE_URI": sqlalchemy_url(database_url), "REDIS_URL": REDIS_URL,
@@ -116,7 +116,8 @@ def outbox_state(database_url: str) -> dict[str, int]:
     import psycopg
 
     with psycopg.connect(libpq_url(database_url)) as conn:
-        return dict(conn.execute("SELECT status, count(*) FROM notifications WHERE kind = 'bench' GROUP BY 1").fetchall())
+        rows = conn.execute("SELECT status, count(*) FROM notifications WHERE kind = 'bench' GROUP BY 1")
+        return dict(rows.fetchall())
 
 
 def clear_bench_texts(database_url: str) -> None:

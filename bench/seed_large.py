@@ -64,8 +64,8 @@ COLUMNS = {
              "tip_passphrase_hash created_at updated_at",
     "lead_notes": "id lead_id author_id body created_at",
     "lead_questions": "id lead_id asked_by_id question asked_at answer answered_at acknowledged_at",
-    "notifications": "id channel recipient body language kind urgent status attempts next_attempt_at claimed_at provider_sid "
-                  "error_code case_id family_member_id created_at updated_at sent_at delivered_at",
+    "notifications": "id channel recipient body language kind urgent status attempts next_attempt_at claimed_at "
+                     "provider_sid error_code case_id family_member_id created_at updated_at sent_at delivered_at",
     "inbound_sms": "id message_sid from_number to_number body handling family_member_id case_id linked_by_id "
                    "linked_at received_at",
     "case_messages": "id case_id sender family_member_id author_id channel body inbound_sms_id created_at",
@@ -101,8 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     ensure_importable()
     import psycopg
+    from sqlalchemy.dialects import postgresql
 
-    from portal.models.last_contact import BACKFILL
+    from portal.models.last_contact import latest_contact_sql
     from portal.services.accounts import hash_password
 
     n = counts_for(args.scale)
@@ -171,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             conn.commit()
             timings.append((table, written, time.monotonic() - t0))
         t0 = time.monotonic()
-        for statement in BACKFILL:
+        for statement in latest_contact_sql(postgresql.dialect()).backfill:
             conn.execute(statement)
         conn.execute("ALTER TABLE outreach ENABLE TRIGGER outreach_keeps_last_contact")
         conn.commit()

@@ -25,8 +25,8 @@ JINJA_OPTIONS = {"extensions": "jinja2.ext.do", "silent": "false"}  # as babel.c
 # test_i18n_spanish checks that each of these paths exists, so a rename cannot silently drop one.
 FAMILY_TEMPLATES = ("templates/family", "templates/tips", "templates/auth", "templates/errors", "templates/sms",
                     "templates/base.html", "templates/_macros.html")
-FAMILY_PYTHON = ("portal/family", "portal/tips", "portal/auth", "portal/services", "portal/sms", "portal/forms.py",
-                 "portal/uploads.py", "portal/models/stages.py", "portal/templating.py")
+FAMILY_PYTHON = ("portal/family", "portal/tips", "portal/auth", "portal/services", "portal/providers",
+                 "portal/web/forms.py", "portal/uploads.py", "portal/models/stages.py", "portal/web/templating.py")
 
 
 def compile_catalogs(directory: Path = TRANSLATIONS) -> list[Path]:

@@ -14,7 +14,7 @@ import pytest
 import time_machine
 from werkzeug.serving import make_server
 
-from portal.sms.twilio_client import TwilioSmsClient
+from portal.app import sms_client_for
 
 from .fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 
@@ -54,7 +54,7 @@ def twilio(app, monkeypatch, fake_twilio):
     """The app sends through the real Twilio SDK into the fake; returns the fake."""
     for key, value in twilio_settings(fake_twilio).items():
         monkeypatch.setitem(app.config, key, value)
-    monkeypatch.setitem(app.extensions, "sms_client", TwilioSmsClient())
+    monkeypatch.setitem(app.extensions, "sms_client", sms_client_for(app, "twilio"))
     return fake_twilio
 
 

@@ -67,7 +67,12 @@ def test_seed_writes_the_promised_rows_spread_over_stages_languages_and_overdue_
     # The outbox holds only handled texts, so a worker started on this database sends nothing by itself.
     assert _scalar(engine, "SELECT count(*) FROM notifications WHERE status IN ('queued', 'sending', 'deferred')") == 0
     # The latest contact kept on cases and members (trigger off for the bulk load) equals outreach's.
-    from portal.models.last_contact import CASE_LATEST, MEMBER_LATEST
+    from sqlalchemy.dialects import postgresql
+
+    from portal.models.last_contact import latest_contact_sql
+
+    sql = latest_contact_sql(postgresql.dialect())
+    CASE_LATEST, MEMBER_LATEST = sql.case_latest, sql.member_latest  # noqa: N806
 
     assert _scalar(engine, f"SELECT count(*) FROM cases WHERE last_contact_at IS DISTINCT FROM {CASE_LATEST}") == 0
     assert _scalar(engine, "SELECT count(*) FROM family_members "

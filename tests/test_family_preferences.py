@@ -125,7 +125,7 @@ def test_the_footer_language_button_also_switches_the_texts(client, db, family):
 
 def test_turning_texts_on_in_the_portal_does_not_undo_a_stop_sent_from_the_phone(client, db, family):
     from portal.models import utcnow
-    from portal.services.messaging import queue_family_sms
+    from portal.services.notifications.outbox import queue_family_sms
 
     member = _member(db, family["member"].id)
     member.sms_opted_out_at = utcnow()  # they replied STOP; the carrier blocks our texts until START

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from config import BASE_DIR
 from portal.extensions import db as _db
 from portal.models import CaseMessage, Lead, Resource
-from portal.services.messaging import render_sms
+from portal.services.notifications.outbox import render_sms
 
 from . import factories
 from . import family_factories as ffac

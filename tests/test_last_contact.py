@@ -4,9 +4,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.orm import aliased
 
+from portal.contact_rules import counts_as_contact
 from portal.models import Case, FamilyMember, Outreach, utcnow
-from portal.services.contact import counts_as_contact, log_outreach
+from portal.services.contact import log_outreach
 
 from . import factories
 from . import staff_factories as sf
@@ -26,7 +28,8 @@ def kept(db, case: Case, *members: FamilyMember):
 def computed(db, case: Case, *members: FamilyMember):
     """The same three, computed from outreach with counts_as_contact(): the rule the flags are written with."""
     def latest(*where):
-        return db.session.scalar(select(func.max(Outreach.occurred_at)).where(*where, counts_as_contact()))
+        rule = counts_as_contact(Outreach, aliased(Outreach))
+        return db.session.scalar(select(func.max(Outreach.occurred_at)).where(*where, rule))
 
     return (latest(Outreach.case_id == case.id),
             latest(Outreach.case_id == case.id, Outreach.family_member_id.is_(None)),

@@ -5,10 +5,11 @@ import pytest
 from sqlalchemy import func, select, text
 
 from portal.models import FamilyMember, Notification, Outreach, utcnow
-from portal.services.messaging import queue_sms, render_sms
-from portal.sms import outbox, policy
-from portal.sms.client import SmsError
+from portal.providers.sms import SmsError
+from portal.services.notifications import policy
+from portal.services.notifications.outbox import queue_sms, render_sms
 from portal.tasks import deliver_message, dispatch_outbox
+from portal.tasks import delivery as outbox
 
 from . import factories
 from .sms_helpers import is_postgres
@@ -238,7 +239,7 @@ def test_invite_text_is_written_in_the_recipients_language(app):
 
 
 def test_waiting_texts_can_be_cancelled_and_are_then_never_sent(db, sms):
-    from portal.services.messaging import cancel_waiting_texts
+    from portal.services.notifications.outbox import cancel_waiting_texts
 
     member = factories.make_family_member(case=factories.make_case())
     reminder = _text(db, member=member, kind="appointment_reminder")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from portal import create_app
 from portal.extensions import limiter
 from portal.models import AuditEvent, User, utcnow
-from portal.security import DEFAULT_LIMITS, LIMITED_VIEWS, limits_on
+from portal.web.security import DEFAULT_LIMITS, LIMITED_VIEWS, limits_on
 
 from . import factories
 from .conftest import csrf_from, login, post_form, sign_in, totp_now

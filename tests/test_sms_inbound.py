@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from portal.models import Agency, CaseMessage, FamilyMember, InboundSms, Notification, Outreach, utcnow
-from portal.services.messaging import queue_family_sms, queue_sms
-from portal.sms import outbox
+from portal.services.notifications.outbox import queue_family_sms, queue_sms
+from portal.tasks import delivery as outbox
 
 from . import factories
 from .fake_twilio import AUTH_TOKEN

@@ -5,7 +5,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from portal.models import Notification, Outreach
-from portal.services.messaging import queue_family_sms
+from portal.services.notifications.outbox import queue_family_sms
 from portal.tasks import sweep_outbox
 
 from . import factories

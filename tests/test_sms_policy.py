@@ -4,8 +4,9 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from portal.sms import keywords, policy
-from portal.sms.segments import gsm_friendly, segment_count
+from portal.providers.sms import keywords
+from portal.providers.sms.segments import gsm_friendly, segment_count
+from portal.services.notifications import policy
 
 CHICAGO = "America/Chicago"
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from portal.extensions import db as _db
 from portal.models import Appointment, Notification
-from portal.sms.reminders import queue_due_reminders
+from portal.services.reminders import queue_due_reminders
 from portal.tasks import appointment_reminders
 
 from . import factories

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from portal.models import Notification
-from portal.services.messaging import queue_family_sms, render_sms
-from portal.sms.reminders import when_words
-from portal.sms.segments import segment_count
+from portal.providers.sms.segments import segment_count
+from portal.services.notifications.outbox import queue_family_sms, render_sms
+from portal.services.reminders import when_words
 
 from . import factories
 

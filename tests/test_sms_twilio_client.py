@@ -3,8 +3,8 @@ import logging
 
 import pytest
 
-from portal.sms.client import SmsError
-from portal.sms.twilio_client import TwilioSmsClient
+from portal.app import sms_client_for
+from portal.providers.sms import SmsError
 
 from .fake_twilio import ACCOUNT_SID
 
@@ -59,7 +59,7 @@ def test_wrong_credentials_are_a_provider_problem_and_retry(app, twilio, monkeyp
 
 
 def test_missing_settings_say_what_to_set(app, monkeypatch):
-    monkeypatch.setitem(app.extensions, "sms_client", TwilioSmsClient())
+    monkeypatch.setitem(app.extensions, "sms_client", sms_client_for(app, "twilio"))
     monkeypatch.setitem(app.config, "TWILIO_FROM_NUMBER", None)
     monkeypatch.setitem(app.config, "TWILIO_MESSAGING_SERVICE_SID", None)
     with pytest.raises(SmsError, match="TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER") as caught:

@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select
 
 from portal import tasks
 from portal.models import Notification, Outreach
-from portal.services.messaging import queue_sms
+from portal.services.notifications.outbox import queue_sms
 
 from . import factories
 from .fake_twilio import FakeTwilio

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import AuditEvent, Case, CaseUpdate, FamilyMember, Notification, stage_info, utcnow
+from portal.providers.sms.segments import gsm_friendly
 from portal.services.contact import due_for_contact
-from portal.sms.segments import gsm_friendly
 
 from . import factories
 from .conftest import sign_in

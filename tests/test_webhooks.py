@@ -6,8 +6,8 @@ from werkzeug.datastructures import MultiDict
 
 from portal import create_app
 from portal.models import FamilyMember, InboundSms, Notification, Outreach, utcnow
-from portal.services.messaging import queue_sms
-from portal.sms import outbox
+from portal.services.notifications.outbox import queue_sms
+from portal.tasks import delivery as outbox
 from portal.webhooks.routes import valid_signature
 
 from . import factories

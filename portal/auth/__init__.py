@@ -2,5 +2,3 @@
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
-
-from . import mfa, password, routes  # noqa: E402,F401  (routes attach themselves to bp)

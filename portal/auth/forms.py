@@ -4,8 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo
 
-from ..forms import EMAIL_MESSAGE, max_length, strip_filter
 from ..services.accounts import MAX_PASSWORD
+from ..web.forms import EMAIL_MESSAGE, max_length, strip_filter
 
 
 class LoginForm(FlaskForm):

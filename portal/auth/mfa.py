@@ -4,10 +4,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..security import rate_limit
 from ..services import mfa
-from ..urls import safe_next
-from . import bp, sessions
+from ..web import sessions
+from ..web.security import rate_limit
+from ..web.urls import safe_next
+from . import bp
 from .forms import EmptyForm, MfaCodeForm, RecoveryCodeForm
 from .routes import home_for
 

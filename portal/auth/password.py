@@ -5,9 +5,10 @@ from flask_login import current_user, login_required
 
 from .. import audit
 from ..extensions import db
-from ..security import rate_limit
 from ..services import accounts, lockout, mfa
-from . import bp, sessions
+from ..web import sessions
+from ..web.security import rate_limit
+from . import bp
 from .forms import ChangePasswordForm, MfaCodeForm
 
 

@@ -5,10 +5,11 @@ from flask_login import current_user, login_required
 
 from .. import audit
 from ..extensions import db
-from ..security import rate_limit
 from ..services import accounts, invitations, mfa
-from ..urls import safe_next
-from . import bp, sessions
+from ..web import sessions
+from ..web.security import rate_limit
+from ..web.urls import safe_next
+from . import bp
 from .forms import AcceptInviteForm, EmptyForm, LanguageForm, LoginForm
 
 

@@ -18,9 +18,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Optional
 
-from ..forms import max_length, strip_filter
 from ..services.appointments import CALLBACK_WINDOWS, MODE_LABELS
 from ..services.preferences import CADENCE_LABELS
+from ..web.forms import max_length, strip_filter
 
 PEOPLE_ROWS = 5
 LONG_TEXT = 10000

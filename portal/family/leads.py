@@ -11,9 +11,9 @@ from .. import access, uploads
 from ..auth.forms import EmptyForm
 from ..extensions import db
 from ..models import Lead, LeadQuestion, TipLink
-from ..security import rate_limit
 from ..services import leads as lead_service
-from ..services.messaging import portal_link
+from ..services.notifications.outbox import portal_link
+from ..web.security import rate_limit
 from . import bp
 from .forms import AnswerForm, LeadForm
 from .routes import case_and_member

@@ -6,12 +6,11 @@ from datetime import date, datetime, time
 from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, Time, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..contact_rules import CADENCE_DAYS, CADENCES  # noqa: F401  (the vocabulary lives with the contact rules)
 from ..extensions import db
 from .stages import STAGES_BY_KEY, Stage
 from .types import UTCDateTime, utcnow
 
-CADENCES = ("weekly", "biweekly", "monthly", "on_change", "do_not_contact")
-CADENCE_DAYS = {"weekly": 7, "biweekly": 14, "monthly": 30}
 CHANNELS = ("phone", "sms", "email", "visit", "letter", "portal_message", "video")
 
 

@@ -27,9 +27,9 @@ from ..models import (
     utcnow,
 )
 from ..models.types import UTCDateTime
-from ..sms.reminders import when_words
 from .agency import get_agency
-from .messaging import cancel_waiting_texts, portal_link, queue_family_sms
+from .notifications.outbox import cancel_waiting_texts, portal_link, queue_family_sms
+from .reminders import when_words
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from .. import audit
 from ..extensions import db
 from ..models import Appointment, AvailabilityException, AvailabilityWindow, Outreach, User, utcnow
-from .messaging import portal_link, queue_family_sms
+from .notifications.outbox import portal_link, queue_family_sms
 
 MODE_CHANNEL = {"phone": "phone", "video": "video", "in_person": "visit"}
 

@@ -1,16 +1,30 @@
-"""Cases and family members: open a case, add people, write timeline entries."""
+"""Cases: open one, keep its family list and timeline, move it through its stages, hand it over, close it."""
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 import phonenumbers
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .. import audit
 from ..extensions import db
-from ..models import LANGUAGES, STAGE_KEYS, Case, CaseUpdate, FamilyMember, User, utcnow
+from ..models import CADENCES, CHANNELS, LANGUAGES, STAGE_KEYS, Case, CaseUpdate, FamilyMember, Stage, User, stage_info
+from ..models import utcnow as _utcnow
+from .notifications.outbox import (
+    portal_link,
+    queue_family_sms,
+    queue_sms,
+    render_family_sms,
+    render_sms,
+    send_time_for,
+    why_no_text,
+)
+
+ASSIGNABLE_ROLES = ("liaison", "supervisor")
 
 
 class CaseError(ValueError):
@@ -29,13 +43,33 @@ def normalize_phone(raw: str, region: str | None = None) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def assignable_staff() -> list[User]:
+    """Active staff who can carry a caseload, by name."""
+    return list(db.session.scalars(
+        select(User).where(User.role.in_(ASSIGNABLE_ROLES), User.active.is_(True)).order_by(User.name)
+    ))
+
+
+def _check_assignee(user: User | None, *, what: str) -> None:
+    if user is not None and (user.role not in ASSIGNABLE_ROLES or not user.is_active):
+        raise CaseError(_("%(what)s must be a liaison or supervisor who can still sign in.", what=what))
+
+
 def open_case(*, case_number: str, decedent_name: str, date_of_death: date | None, liaison: User | None,
               backup_liaison: User | None = None, opened_by: User | None = None) -> Case:
-    """Open a case at the first stage."""
+    """Open a case at its first stage, with a liaison (and optionally a backup)."""
+    _check_assignee(liaison, what=_("The liaison"))
+    _check_assignee(backup_liaison, what=_("The backup"))
+    if liaison is not None and backup_liaison is not None and liaison.id == backup_liaison.id:
+        raise CaseError(_("The backup must be someone other than the liaison."))
+    if date_of_death is not None and date_of_death > _utcnow().date():
+        raise CaseError(_("The date of death cannot be in the future."))
+    if not case_number.strip() or not decedent_name.strip():
+        raise CaseError(_("Enter the case number and the name of the person who died."))
     case_number = case_number.strip()
     if db.session.scalar(select(Case.id).where(Case.case_number == case_number)) is not None:
         raise CaseError(str(_l("A case with this number already exists.")))
-    now = utcnow()
+    now = _utcnow()
     case = Case(case_number=case_number, decedent_name=decedent_name.strip(), date_of_death=date_of_death,
                 stage="opened", stage_changed_at=now, opened_at=now,
                 liaison_id=liaison.id if liaison else None,
@@ -63,6 +97,147 @@ def add_family_member(case: Case, *, name: str, relationship: str = "", phone: s
     db.session.flush()
     audit.record("family_member.create", member, case_id=case.id)
     return member
+
+
+def update_family_member(member: FamilyMember, *, name: str, relationship: str, phone: str | None,
+                         email: str | None, language: str, cadence: str, is_spokesperson: bool,
+                         preferred_channel: str | None = None) -> FamilyMember:
+    """Change a relative's details (e.g. a corrected phone number, a cadence they told us by phone)."""
+    if language not in LANGUAGES or cadence not in CADENCES:
+        raise CaseError("unknown language or cadence")
+    if preferred_channel and preferred_channel not in CHANNELS:
+        raise CaseError("unknown channel")
+    new_phone = normalize_phone(phone) if phone else None
+    changed = []
+    if new_phone != member.phone:
+        changed.append("phone")
+        member.phone = new_phone
+        member.phone_flagged_at = None  # a new number is not known to be wrong
+        if new_phone and member.sms_opted_out_at is None and not member.texts_enabled:
+            member.texts_enabled = True
+    values = {"name": name.strip(), "relationship_to_decedent": relationship.strip(),
+              "email": email.strip().lower() if email else None, "language": language, "cadence": cadence,
+              "is_spokesperson": is_spokesperson, "preferred_channel": preferred_channel or None}
+    for key, value in values.items():
+        if getattr(member, key) != value:
+            changed.append(key)
+            setattr(member, key, value)
+    db.session.flush()
+    if changed:
+        audit.record("family_member.update", member, case_id=member.case_id, fields=sorted(changed))
+    return member
+
+
+@dataclass
+class FamilyNotice:
+    """What one family member will get: the exact text, or why no text goes to them."""
+
+    member: FamilyMember
+    text: str | None
+    why_not: str | None = None
+    waits_until: datetime | None = None  # the text waits for the member's daytime (08:00-21:00, quiet hours)
+
+
+@dataclass
+class StagePreview:
+    """Everything the family will see and receive when a stage changes."""
+
+    stage: Stage
+    message: str
+    notices: list[FamilyNotice]
+
+
+def _text_context(case: Case, stage_to: str) -> dict:
+    return {"stage": stage_to, "link": portal_link("family.case", case_id=case.id)}
+
+
+def preview_stage_change(case: Case, *, stage_to: str, message: str) -> StagePreview:
+    """What the family will see on their page and the exact text each member will get (nothing is saved)."""
+    if stage_to not in STAGE_KEYS:
+        raise CaseError(_("Choose a stage from the list."))
+    notices, now = [], _utcnow()
+    for member in case.family_members:
+        why = why_no_text(member)
+        if why:
+            notices.append(FamilyNotice(member=member, text=None, why_not=why))
+            continue
+        text = render_family_sms(member, "stage_change", **_text_context(case, stage_to))  # as queue_family_sms does
+        send_at = send_time_for(member)
+        notices.append(FamilyNotice(member=member, text=text, waits_until=send_at if send_at > now else None))
+    return StagePreview(stage=stage_info(stage_to), message=message.strip(), notices=notices)
+
+
+def _move(case: Case, *, stage_to: str, message: str, author: User | None, kind: str) -> CaseUpdate:
+    stage_from = case.stage
+    now = _utcnow()
+    case.stage = stage_to
+    case.stage_changed_at = now
+    update = add_update(case, body=message, family_visible=True, author=author, kind=kind,
+                                     stage_from=stage_from, stage_to=stage_to)
+    texted = 0
+    for member in case.family_members:
+        texted += queue_family_sms(member, "stage_change", kind=kind, **_text_context(case, stage_to)) is not None
+    audit.record("case.stage_change", case, stage_from=stage_from, stage_to=stage_to, texts=texted)
+    return update
+
+
+def change_stage(case: Case, *, stage_to: str, message: str, author: User | None) -> CaseUpdate:
+    """Move the case to a new stage with a message for the family; texts go to every member who gets texts."""
+    if case.is_closed:
+        raise CaseError(_("This case is closed."))
+    if stage_to not in STAGE_KEYS or stage_to == "closed":
+        raise CaseError(_("Choose a stage from the list. To close the case, use Close the case."))
+    if stage_to == case.stage:
+        raise CaseError(_("The case is already at this stage."))
+    if not message.strip():
+        raise CaseError(_("Write a few words for the family."))
+    return _move(case, stage_to=stage_to, message=message, author=author, kind="stage_change")
+
+
+def close_case(case: Case, *, exit_message: str, author: User | None) -> CaseUpdate:
+    """Close the case with a last message for the family (they keep reading everything)."""
+    if case.is_closed:
+        raise CaseError(_("This case is already closed."))
+    if not exit_message.strip():
+        raise CaseError(_("Write a last message for the family."))
+    update = _move(case, stage_to="closed", message=exit_message, author=author, kind="closure")
+    case.closed_at = case.stage_changed_at
+    return update
+
+
+def reassign_case(case: Case, *, liaison: User, backup_liaison: User | None, handover_note: str,
+                  family_message: str, author: User | None) -> tuple[CaseUpdate, CaseUpdate]:
+    """Hand the case to another liaison with a note for them; the new liaison and the family are told."""
+    if liaison is None:
+        raise CaseError(_("Choose the new liaison."))
+    _check_assignee(liaison, what=_("The new liaison"))
+    _check_assignee(backup_liaison, what=_("The backup"))
+    if backup_liaison is not None and backup_liaison.id == liaison.id:
+        raise CaseError(_("The backup must be someone other than the liaison."))
+    if liaison.id == case.liaison_id and (backup_liaison.id if backup_liaison else None) == case.backup_liaison_id:
+        raise CaseError(_("Nothing would change. Choose a new liaison or a new backup."))
+    if not handover_note.strip():
+        raise CaseError(_("Write a handover note for the new liaison."))
+    previous = case.liaison
+    case.liaison_id = liaison.id
+    case.backup_liaison_id = backup_liaison.id if backup_liaison else None
+    db.session.flush()
+    note = add_update(case, body=handover_note, family_visible=False, author=author, kind="handover")
+    words = _("From now on, your liaison officer is %(name)s.", name=liaison.name)
+    if family_message.strip():
+        words = f"{words}\n\n{family_message.strip()}"
+    told = add_update(case, body=words, family_visible=True, author=author, kind="handover")
+    link = portal_link("family.case", case_id=case.id)
+    for member in case.family_members:
+        queue_family_sms(member, "handover", kind="handover", liaison_name=liaison.name, link=link)
+    if liaison.phone and (previous is None or previous.id != liaison.id):
+        staff_link = portal_link("staff.case", case_id=case.id)
+        queue_sms(to=liaison.phone, kind="staff_handover", language=liaison.language, case=case,
+                  body=render_sms("staff_handover", liaison.language, case_number=case.case_number,
+                                  from_name=author.name if author else "", link=staff_link))
+    audit.record("case.reassign", case, liaison_from=previous.id if previous else None, liaison_to=liaison.id,
+                 backup_to=case.backup_liaison_id)
+    return note, told
 
 
 def add_update(case: Case, *, body: str, family_visible: bool, author: User | None, kind: str = "update",

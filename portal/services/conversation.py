@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 from .. import audit
 from ..extensions import db
 from ..models import Case, CaseMessage, FamilyMember, Outreach, User, utcnow
-from .messaging import portal_link, queue_family_sms
+from .notifications.outbox import portal_link, queue_family_sms
 
 MAX_MESSAGE = 5000
 

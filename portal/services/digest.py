@@ -14,12 +14,14 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from .. import audit
+from ..contact_rules import ACT_NOW, LISTED
 from ..extensions import db
 from ..models import STAFF_ROLES, AuditEvent, User, utcnow
-from ..sms.policy import zone
 from .agency import get_agency
-from .contact import ACT_NOW, LISTED, Flag, due_for_contact
-from .messaging import portal_link, queue_sms, render_sms
+from .contact import due_for_contact
+from .flags import Flag
+from .notifications.outbox import portal_link, queue_sms, render_sms
+from .notifications.policy import zone
 
 DIGEST_HOUR = 7  # the scheduled digest goes out at 07:00 in the agency's time zone, before the working day
 

@@ -13,7 +13,7 @@ from .. import audit
 from ..extensions import db
 from ..models import FamilyMember, Invitation, User, utcnow
 from . import accounts
-from .messaging import portal_link, queue_family_sms
+from .notifications.outbox import portal_link, queue_family_sms
 
 
 class InviteError(ValueError):

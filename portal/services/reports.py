@@ -12,11 +12,11 @@ from statistics import median
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
+from ..contact_rules import cadence_days, counts_as_contact
 from ..extensions import db
 from ..models import Agency, Case, Lead, Outreach
-from .contact import cadence_days, counts_as_contact
 
 DEFAULT_WEEKS = 12
 
@@ -118,7 +118,7 @@ def _cases_and_contacts(rng: ReportRange, now: datetime):
     rows = db.session.execute(
         select(Outreach.case_id, Outreach.family_member_id, Outreach.occurred_at)
         .join(Case, Case.id == Outreach.case_id)
-        .where(Outreach.occurred_at <= until, counts_as_contact(), Case.opened_at < until,
+        .where(Outreach.occurred_at <= until, counts_as_contact(Outreach, aliased(Outreach)), Case.opened_at < until,
                or_(Case.closed_at.is_(None), Case.closed_at > rng.start_utc))
         .order_by(Outreach.occurred_at)
     ).all()
@@ -143,7 +143,7 @@ def contact_compliance(rng: ReportRange, *, now: datetime, agency: Agency) -> li
         limit = min(until, case.closed_at) if case.closed_at else until
         row = rows.setdefault(case.liaison_id, ComplianceRow(*_name(case)))
         for member in case.family_members:
-            days = cadence_days(member.cadence, agency)
+            days = cadence_days(member.cadence, agency.default_cadence_days)
             if days is None:
                 continue
             times = _member_times(contacts[case.id], member.id)
@@ -202,7 +202,7 @@ def overdue_at(case: Case, contacts, at: datetime, agency: Agency) -> bool:
     if not seen:
         return at - case.opened_at >= timedelta(hours=agency.first_contact_hours)
     for member in reachable:
-        days = cadence_days(member.cadence, agency)
+        days = cadence_days(member.cadence, agency.default_cadence_days)
         if days is None:
             continue
         times = _member_times(seen, member.id)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from .. import access, audit
 from ..extensions import db
 from ..models import LEAD_STATUSES, Lead, LeadAttachment, LeadNote, LeadQuestion, User, utcnow
-from .messaging import portal_link, queue_family_sms
+from .notifications.outbox import portal_link, queue_family_sms
 
 
 class TriageError(ValueError):

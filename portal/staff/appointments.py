@@ -11,11 +11,11 @@ from sqlalchemy.orm import selectinload
 from .. import access
 from ..extensions import db
 from ..models import Appointment, User, utcnow
-from ..security import db_int
 from ..services import availability as av
 from ..services.agency import get_agency
-from ..services.case_management import assignable_staff
-from ..urls import safe_next
+from ..services.cases import assignable_staff
+from ..web.security import db_int
+from ..web.urls import safe_next
 from . import bp
 from .forms_work import WEEKDAY_CHOICES, ExceptionForm, WindowForm
 from .routes import _int_arg

@@ -5,8 +5,8 @@ from flask_login import current_user
 
 from .. import access, audit
 from ..extensions import db
-from ..services import case_management as cm
-from ..services.case_management import CaseError
+from ..services import cases as cm
+from ..services.cases import CaseError
 from . import bp
 from .forms import CloseCaseForm, OpenCaseForm, ReassignForm, StageChangeForm
 from .routes import _reassign_form, _stage_form, case_page, staff_user_or_404
@@ -22,8 +22,8 @@ def _open_form(form=None):
     return form
 
 
-@bp.route("/cases/new", methods=["GET", "POST"])
-def open_case():
+@bp.route("/cases/new", methods=["GET", "POST"], endpoint="open_case")
+def new_case():
     """Open a case: number, person who died, date of death, liaison and backup."""
     form = _open_form()
     if form.validate_on_submit():

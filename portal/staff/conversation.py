@@ -11,9 +11,9 @@ from wtforms.validators import DataRequired, Length
 
 from .. import access, audit
 from ..extensions import db
-from ..forms import strip_filter
 from ..models import Case, CaseMessage
 from ..services import conversation
+from ..web.forms import strip_filter
 from . import bp
 
 

@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from ..forms import EMAIL_MESSAGE, PhoneNumber, strip_filter
+from ..web.forms import EMAIL_MESSAGE, PhoneNumber, strip_filter
 
 CADENCE_CHOICES = [("weekly", _l("Every week")), ("biweekly", _l("Every 2 weeks")), ("monthly", _l("Every month")),
                    ("on_change", _l("Only when something changes")),

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
-from ..forms import EMAIL_MESSAGE, strip_filter
+from ..web.forms import EMAIL_MESSAGE, strip_filter
 
 ROLE_CHOICES = [("liaison", _l("Liaison officer")), ("supervisor", _l("Supervisor")), ("admin", _l("Administrator"))]
 LANGUAGE_CHOICES = [("en", "English"), ("es", "Español")]

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ..forms import strip_filter
+from ..web.forms import strip_filter
 
 LEAD_STATUS_CHOICES = [("new", _l("New")), ("reviewing", _l("Being reviewed")), ("assigned", _l("Assigned")),
                        ("followed_up", _l("Followed up")), ("closed", _l("Closed"))]

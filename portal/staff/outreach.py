@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models import OUTCOMES, Case, Outreach
 from ..services import contact
 from ..services.agency import get_agency
-from ..urls import safe_next
+from ..web.urls import safe_next
 from . import bp
 from .forms import MANUAL_OUTCOMES, OutreachForm
 

@@ -12,11 +12,11 @@ from .. import access, audit
 from ..auth.forms import EmptyForm
 from ..extensions import db
 from ..models import STAGES, Case, CaseUpdate, Notification, Outreach, User, utcnow
-from ..security import db_int
 from ..services import cases as case_service
 from ..services import contact, invitations
-from ..services.case_management import CaseError, assignable_staff, update_family_member
-from ..services.messaging import why_no_text
+from ..services.cases import CaseError, assignable_staff, update_family_member
+from ..services.notifications.outbox import why_no_text
+from ..web.security import db_int
 from . import bp
 from .forms import CloseCaseForm, EditFamilyMemberForm, FamilyMemberForm, ReassignForm, StageChangeForm, UpdateForm
 

@@ -13,7 +13,7 @@ from wtforms.validators import InputRequired, NumberRange
 from .. import access
 from ..extensions import db
 from ..models import Case, FamilyMember
-from ..sms.inbound import LinkError, link_inbound_sms, unmatched_texts
+from ..services.notifications.inbound import LinkError, link_inbound_sms, unmatched_texts
 from . import bp
 
 

@@ -7,5 +7,3 @@ bp = Blueprint("tips", __name__)
 # These pages set no cookie at all, so Flask-WTF's session-bound CSRF token cannot be used. Forms carry a signed,
 # expiring token instead, and cross-site posts are refused (see routes._check_form_origin).
 csrf.exempt(bp)
-
-from . import routes  # noqa: E402,F401  (routes attach themselves to bp)

@@ -5,7 +5,7 @@ from wtforms import HiddenField, IntegerField, PasswordField, StringField, TextA
 from wtforms.validators import DataRequired
 
 from ..family.forms import LONG_TEXT, LeadFieldsMixin
-from ..forms import max_length, strip_filter
+from ..web.forms import max_length, strip_filter
 
 
 class NoCsrfForm(FlaskForm):

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from .. import uploads
 from ..extensions import db
 from ..models import Lead, LeadQuestion
-from ..security import db_int, rate_limit
 from ..services import leads as lead_service
+from ..web.security import db_int, rate_limit
 from . import bp
 from .forms import LookupForm, TipAnswerForm, TipForm
 

@@ -8,8 +8,8 @@ from sqlalchemy.exc import IntegrityError
 from twilio.request_validator import RequestValidator
 
 from ..extensions import db, limiter
-from ..sms.inbound import receive_inbound_sms
-from ..sms.status import apply_status_callback
+from ..services.notifications.inbound import receive_inbound_sms
+from ..services.notifications.status import apply_status_callback
 from . import bp
 
 log = logging.getLogger(__name__)

@@ -7,12 +7,13 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .. import audit
-from ..extensions import db
-from ..models import FamilyMember, InboundSms, Notification, User, utcnow
-from ..services.messaging import portal_link, queue_sms, render_sms
-from . import consent, keywords, policy
+from ... import audit
+from ...extensions import db
+from ...models import FamilyMember, InboundSms, Notification, User, utcnow
+from ...providers.sms import keywords
+from . import consent, policy
 from .history import add_to_conversation
+from .outbox import portal_link, queue_sms, render_sms
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def _opt_in(inbound: InboundSms) -> None:
 def _help(inbound: InboundSms, members: list[FamilyMember], opted_out: bool) -> None:
     if opted_out or (not members and _unknown_number_opted_out(inbound.from_number, inbound.id)):
         return  # nothing but the one confirmation goes to an opted-out number
-    from ..services.agency import get_agency
+    from ..agency import get_agency
 
     member = pick_member(inbound.from_number, members) or (members[0] if members else None)
     _reply(inbound.from_number, member, "help", "help_reply", asked_in=keywords.language_of(inbound.body),

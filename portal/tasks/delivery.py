@@ -1,10 +1,10 @@
-"""Delivering the outbox: claim due texts (safe with many consumers), send them, record every outcome.
+"""Delivering the outbox, for every channel: claim due notifications (safe with many consumers), send each through
+its channel's provider client, record every outcome (states.py says which moves are allowed).
 
-States: queued -> sending -> sent -> delivered / undelivered / failed, plus deferred (quiet hours), blocked
-(opted out) and cancelled. A claimed text is 'sending' with claimed_at as the claim's token; every later write
-checks that token, so a consumer whose claim was taken over can never overwrite another's result. A consumer
-that dies leaves its texts 'sending'; the sweep gives them back after SMS_CLAIM_LEASE_SECONDS, which can repeat
-only a text that was in flight at that moment.
+A claimed notification is 'sending' with claimed_at as the claim's token; every later write checks that token, so
+a consumer whose claim was taken over can never overwrite another's result. A consumer that dies leaves its rows
+'sending'; the sweep gives them back after SMS_CLAIM_LEASE_SECONDS, which can repeat only a notification that was
+in flight at that moment.
 """
 from __future__ import annotations
 
@@ -21,14 +21,13 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import Agency, FamilyMember, Notification, utcnow
-from . import consent, policy
-from .client import SmsError
-from .history import add_sent_outreach
+from ..providers.sms import SmsError
+from ..services.notifications import consent, policy
+from ..services.notifications.history import add_sent_outreach
+from ..services.notifications.states import CLAIMABLE
 
 log = logging.getLogger(__name__)
 
-CLAIMABLE = ("queued", "deferred")
-NOT_YET_SENT = ("queued", "deferred", "sending")
 
 
 @dataclass(frozen=True)
@@ -36,6 +35,7 @@ class Claimed:
     """The parts of a claimed text that delivery needs (read in the claim itself, no second query)."""
 
     id: int
+    channel: str
     recipient: str
     body: str
     kind: str
@@ -58,6 +58,11 @@ class DrainResult:
     paused: bool = False
 
 
+def client_for(channel: str):
+    """The provider client that delivers this channel (built in create_app: app.extensions["<channel>_client"])."""
+    return current_app.extensions[f"{channel}_client"]
+
+
 def claim(session: Session, *, now: datetime, limit: int,
           ids: list[int] | None = None) -> tuple[datetime, list[Claimed]]:
     """Mark up to limit due texts 'sending' for this consumer alone; returns the claim token and the texts."""
@@ -73,7 +78,7 @@ def claim(session: Session, *, now: datetime, limit: int,
         update(Notification)
         .where(Notification.id.in_(pick), Notification.status.in_(CLAIMABLE))
         .values(status="sending", claimed_at=token)
-        .returning(Notification.id, Notification.recipient, Notification.body, Notification.kind,
+        .returning(Notification.id, Notification.channel, Notification.recipient, Notification.body, Notification.kind,
                    Notification.urgent, Notification.attempts, Notification.case_id,
                    Notification.family_member_id)
         .execution_options(synchronize_session=False)
@@ -157,7 +162,6 @@ def _send_batch(session: Session, batch: list[Claimed], token: datetime, result:
     member_ids = {i.family_member_id for i in batch if i.family_member_id}
     members = {m.id: m for m in session.scalars(select(FamilyMember).where(FamilyMember.id.in_(member_ids)))} \
         if member_ids else {}
-    client = current_app.extensions["sms_client"]
     for index, item in enumerate(batch):
         if time.monotonic() > deadline:  # the claim may soon be handed to another consumer: stop in time
             result.released += release(session, batch[index:], token, at=utcnow())
@@ -175,7 +179,7 @@ def _send_batch(session: Session, batch: list[Claimed], token: datetime, result:
                                            claimed_at=None)
                 continue
         try:
-            sent = client.send(to=item.recipient, body=item.body, outbox_id=item.id)
+            sent = client_for(item.channel).send(to=item.recipient, body=item.body, outbox_id=item.id)
         except Exception as exc:
             if not isinstance(exc, SmsError):
                 log.exception("text delivery crashed: outbox_id=%s", item.id)

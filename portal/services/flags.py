@@ -1,17 +1,89 @@
-"""The rules behind due_for_contact() and the dashboard's pages: rows from _flag_queries.py in, flags out.
+"""The flags: one reason a family needs attention each, built from the rows of flag_queries.py.
 
 Most rules are comparisons and run in SQL (ranked_flags); the ones that count business days in the agency's zone
-or combine two signals run here on a few candidate rows (pending_flags). Both feed one sorted list.
+or combine two signals run here on a few candidate rows (pending_flags). Both feed one sorted list. The rules'
+numbers and the meaning of "a real contact" are in contact_rules.py.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
+from ..contact_rules import ACT_NOW, LISTED, SEVERITY_NAMES, add_business_days, cadence_days
 from ..extensions import db
 from ..models import Agency
-from ._flag_queries import ANCHOR, flag_params, pending_flags, ranked_flags, scope_of
-from .contact import ACT_NOW, LISTED, Flag, add_business_days, cadence_days
+from .flag_queries import ANCHOR, flag_params, pending_flags, ranked_flags, scope_of
+
+
+def age_words(delta: timedelta) -> str:
+    """A duration in plain words: hours up to three days, then days."""
+    hours = int(delta.total_seconds() // 3600)
+    if hours < 1:
+        return _("less than an hour")
+    if hours < 72:
+        return ngettext("%(num)d hour", "%(num)d hours", hours)
+    days = hours // 24
+    return ngettext("%(num)d day", "%(num)d days", days)
+
+
+CADENCE_WORDS = {"weekly": _l("every week"), "biweekly": _l("every 2 weeks"), "monthly": _l("every month")}
+
+REASONS = {
+    "first_contact": _l("No first contact for %(age)s"),
+    "cadence": _l("Not contacted for %(age)s (asked for contact %(cadence)s)"),
+    "stage_change": _l("Stage changed %(age)s ago and the family has not been contacted since"),
+    "lead_unreviewed": _l("A lead has waited %(age)s for review"),
+    "message_unanswered": _l("A message from the family has waited %(age)s for a reply"),
+    "text_undelivered": _l("Texts are not getting through for %(age)s: the number may be wrong"),
+    "callback_unconfirmed": _l("A callback request has waited %(age)s for confirmation"),
+    "meeting_request": _l("Asked %(age)s ago for a meeting about the prosecutor's decision"),
+    "no_show": _l("Missed an appointment %(age)s ago"),
+    "do_not_contact": _l("Asked not to be contacted; they will reach out (for %(age)s)"),
+}
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One reason a family needs attention: what, who, since when and what to do."""
+
+    kind: str
+    severity: int
+    case_id: int
+    case_number: str
+    decedent_name: str
+    liaison_id: int | None
+    liaison_name: str | None
+    since: datetime
+    now: datetime
+    member_id: int | None = None
+    member_name: str | None = None
+    due_at: datetime | None = None
+    ref_id: int | None = None  # the lead, appointment or text behind the flag
+    channel: str = "phone"
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def age(self) -> timedelta:
+        return self.now - self.since
+
+    @property
+    def level(self) -> str:
+        return SEVERITY_NAMES[self.severity]
+
+    @property
+    def reason(self) -> str:
+        """Why, in plain words (in the current language)."""
+        cadence = CADENCE_WORDS.get(self.extra.get("cadence", ""), "")
+        return str(REASONS[self.kind]) % {"age": age_words(self.age), "cadence": cadence}
+
+    @property
+    def sort_key(self) -> tuple:
+        return (-self.severity, self.since, self.case_number, self.kind, self.member_id or 0)
+
 
 # Flags whose "log a contact" goes to the member's own preferred way; the others say how themselves.
 _PREFERRED_CHANNEL = ("first_contact", "cadence", "stage_change")
@@ -30,7 +102,7 @@ def _due_at(r, agency: Agency) -> datetime | None:
     if r.kind == "first_contact":
         return r.since + timedelta(hours=agency.first_contact_hours)
     if r.kind == "cadence":
-        return r.since + timedelta(days=cadence_days(r.cadence, agency))
+        return r.since + timedelta(days=cadence_days(r.cadence, agency.default_cadence_days))
     if r.kind == "stage_change":
         return r.since + timedelta(days=agency.stage_change_contact_days)
     if r.kind == "lead_unreviewed":

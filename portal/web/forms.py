@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import ValidationError
 from wtforms.validators import Length
 
-from .services.cases import CaseError, normalize_phone
+from ..services.cases import CaseError, normalize_phone
 
 
 class PhoneNumber:

@@ -6,10 +6,9 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..models import FamilyMember, Notification
+from ...models import FamilyMember, Notification
 from .policy import OPT_OUT_CONFIRMATION
-
-PENDING = ("queued", "deferred")
+from .states import WAITING
 
 
 def opted_out_numbers(session: Session, numbers: set[str]) -> set[str]:
@@ -29,7 +28,7 @@ def opt_out_number(session: Session, phone: str, *, now: datetime) -> list[Famil
         member.sms_opted_out_at = now
     session.execute(
         update(Notification)
-        .where(Notification.recipient == phone, Notification.status.in_(PENDING),
+        .where(Notification.recipient == phone, Notification.status.in_(WAITING),
                Notification.kind != OPT_OUT_CONFIRMATION)
         .values(status="blocked", claimed_at=None)
         .execution_options(synchronize_session=False)

@@ -20,16 +20,16 @@ from huey import Huey, crontab
 from huey.exceptions import TaskLockedException
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
-from .extensions import db
-from .services import digest
-from .sms import outbox, reminders
-from .sms.outbox import deliver_message  # noqa: F401  (part of this module's interface)
+from ..extensions import db
+from ..services import digest, reminders
+from . import delivery
+from .delivery import deliver_message  # noqa: F401  (part of this module's interface)
 
 log = logging.getLogger(__name__)
 
 # The storage is chosen from the app's config by configure_huey(); until then nothing leaves the process.
 huey = Huey("portal", results=False, utc=True, storage_class=MemoryStorage)
-_state: dict = {"key": None, "app": None}
+_state: dict = {"key": None, "app": None, "factory": None}
 
 
 def configure_huey(config) -> Huey:
@@ -47,11 +47,17 @@ def configure_huey(config) -> Huey:
     return huey
 
 
-def _worker_app() -> Flask:
-    if _state["app"] is None:  # a consumer started as `huey_consumer portal.tasks.huey`
-        from . import create_app
+def bind_app_factory(factory) -> None:
+    """How a consumer that was started without an app builds one (portal/worker.py passes create_app)."""
+    _state["factory"] = factory
 
-        _state["app"] = create_app()
+
+def _worker_app() -> Flask:
+    if _state["app"] is None:  # a consumer started as `huey_consumer portal.worker.huey`
+        if _state["factory"] is None:
+            raise RuntimeError("No app for this consumer: start it with `flask --app portal worker` or "
+                               "`huey_consumer portal.worker.huey`")
+        _state["app"] = _state["factory"]()
         configure_huey(_state["app"].config)
     return _state["app"]
 
@@ -82,19 +88,20 @@ def periodic_app_task(validate_datetime, **options):
 @app_task()
 def deliver_texts(ids: list[int]) -> None:
     """Deliver the texts a transaction just queued (those still due and unclaimed)."""
-    outbox.drain(ids=ids)
+    delivery.drain(ids=ids)
 
 
 @periodic_app_task(crontab(minute="*"))
 def sweep_outbox() -> None:
     """Every minute: take back texts a stopped consumer held, retry what is due, send deferred texts."""
-    outbox.sweep()
+    delivery.sweep()
 
 
 @periodic_app_task(crontab(minute="*"))
 def appointment_reminders() -> None:
     """Every minute: queue the 24-hour and 1-hour appointment reminders that have come due."""
     reminders.queue_due_reminders()
+    db.session.commit()  # the job's one commit hands the reminders to delivery
 
 
 @periodic_app_task(crontab(minute="0"))
@@ -116,7 +123,7 @@ def dispatch_outbox(ids: list[int]) -> None:
     mode = current_app.config["SMS_DELIVERY"]
     if mode == "inline":
         try:
-            outbox.drain(ids=list(ids))
+            delivery.drain(ids=list(ids))
         except Exception:  # delivery must never break the request that queued the text
             log.exception("inline delivery failed for %d texts; they stay queued", len(ids))
     elif mode == "worker":

@@ -8,7 +8,7 @@ from flask import Flask
 from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_babel import lazy_gettext as _l
 
-from .models import STAGES, STAGES_BY_KEY
+from ..models import STAGES, STAGES_BY_KEY
 
 CHANNEL_LABELS = {
     "phone": _l("Phone call"), "sms": _l("Text message"), "email": _l("Email"), "visit": _l("Visit"),

@@ -5,11 +5,11 @@ import logging
 
 from sqlalchemy import func, or_, update
 
-from ..extensions import db
-from ..models import Notification, utcnow
+from ...extensions import db
+from ...models import Notification, utcnow
 from . import consent, policy
 from .history import add_sent_outreach
-from .outbox import NOT_YET_SENT
+from .states import NOT_YET_SENT
 
 log = logging.getLogger(__name__)
 

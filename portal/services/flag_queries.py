@@ -1,4 +1,4 @@
-"""The SQL of the contact flags: two statements, whatever the number of cases (rules in _flags.py).
+"""The SQL of the contact flags: two statements, whatever the number of cases (rules in flags.py).
 
 1. `ranked_flags`: one UNION ALL that applies the rules which need only comparisons (first contact, cadence, stage
    change, do-not-contact, leads waiting, no-shows, meeting requests), ranked as the page shows them (most severe,
@@ -29,8 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from ..contact_rules import ACT_NOW, CADENCE_DAYS, LISTED, NO_CADENCE, SOON, counts_as_contact
 from ..models import (
-    CADENCE_DAYS,
     Agency,
     Appointment,
     Case,
@@ -43,10 +43,9 @@ from ..models import (
     User,
 )
 from ..models.types import UTCDateTime
-from .contact import ACT_NOW, LISTED, NO_CADENCE, SOON, counts_as_contact
+from .notifications.states import FAILED as FAILED_TEXT
+from .notifications.states import GOT_THROUGH as GOOD_TEXT
 
-FAILED_TEXT = ("undelivered", "failed")
-GOOD_TEXT = ("sent", "delivered")
 ANCHOR = -1  # not a flag: a member's cadence anchor, for "next contact due" (asked for with anchors=True)
 
 
@@ -81,7 +80,8 @@ def scope_of(*, liaison_id: int | None, case_ids) -> str | None:
 
 def latest_contact(*where):
     """A correlated scalar subquery: when the latest real contact matching `where` happened, up to now."""
-    return (select(Outreach.occurred_at).where(*where, Outreach.occurred_at <= NOW, counts_as_contact())
+    return (select(Outreach.occurred_at)
+            .where(*where, Outreach.occurred_at <= NOW, counts_as_contact(Outreach, aliased(Outreach)))
             .order_by(Outreach.occurred_at.desc()).limit(1).scalar_subquery())
 
 
@@ -255,7 +255,7 @@ def pending_flags(scope: str | None):
               .where(Appointment.kind == "callback", Appointment.status == "requested",
                      Appointment.created_at <= NOW, or_(last.is_(None), last < Appointment.created_at))),
         # Texts not getting through: the first failed text to the member's current number with none sent well
-        # since, and a number flagged as wrong; _flags.py takes the earlier of the two for each member.
+        # since, and a number flagged as wrong; flags.py takes the earlier of the two for each member.
         in_scope(select(literal_column("'text_failed'", String), fm.case_id, fm.id, null().cast(Integer),
                      func.min(Notification.updated_at), mlast)
               .select_from(Notification).join(fm, fm.id == Notification.family_member_id)

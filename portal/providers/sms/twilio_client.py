@@ -1,4 +1,4 @@
-"""The twilio SmsClient: the official SDK and its own HTTP client, settings read from the app config."""
+"""The twilio SmsClient: the official SDK and its own HTTP client; settings and the callback URL come from its owner."""
 from __future__ import annotations
 
 import logging
@@ -6,15 +6,15 @@ import os
 import threading
 import time
 import urllib.request
+from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
 import requests
-from flask import current_app
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from .client import SendResult, SmsError
+from .base import SendResult, SmsError
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ class PortalTwilioHttpClient(TwilioHttpClient):
     """
 
     def __init__(self, *, base_url: str | None = None, timeout: float | None = None) -> None:
-        super().__init__(timeout=timeout, logger=logging.getLogger("portal.sms.twilio_http"),
+        super().__init__(timeout=timeout, logger=logging.getLogger("portal.providers.sms.twilio_http"),
                          proxy=_environment_proxies())
         self.base_url = base_url.rstrip("/") if base_url else None
         # requests would re-read proxy and CA settings from the environment on every request (a scan of all
@@ -55,12 +55,6 @@ def _environment_proxies() -> dict[str, str]:
     return {scheme: url for scheme, url in urllib.request.getproxies().items() if scheme in ("http", "https")}
 
 
-def status_callback_url(outbox_id: int) -> str:
-    """The absolute URL Twilio reports a text's status to; it carries the outbox id."""
-    path = current_app.url_map.bind("").build("webhooks.status_callback", {"outbox_id": outbox_id})
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
-
-
 def error_from_twilio(exc: TwilioRestException | TwilioServiceException) -> SmsError:
     """Our SmsError for an error answer from Twilio: 5xx, 429 and auth problems retry, the rest do not."""
     status = int(getattr(exc, "status", 0) or 0)
@@ -70,9 +64,15 @@ def error_from_twilio(exc: TwilioRestException | TwilioServiceException) -> SmsE
 
 
 class TwilioSmsClient:
-    """Sends texts through Twilio's Messages API with a Messaging Service SID or a From number."""
+    """Sends texts through Twilio's Messages API with a Messaging Service SID or a From number.
 
-    def __init__(self) -> None:
+    settings is a live mapping (the app's config) read at every send, so a changed TWILIO_* setting applies at
+    once; status_callback_url(outbox_id) is the absolute URL Twilio reports the text's status to.
+    """
+
+    def __init__(self, *, settings: Mapping, status_callback_url: Callable[[int], str]) -> None:
+        self.settings = settings
+        self.status_callback_url = status_callback_url
         self._local = threading.local()  # one SDK client per thread: the SDK keeps per-request state
 
     def _client(self, config) -> Client:
@@ -89,8 +89,8 @@ class TwilioSmsClient:
 
     def send(self, *, to: str, body: str, outbox_id: int) -> SendResult:
         """Hand one text to Twilio; raises SmsError (retryable or not) when Twilio did not take it."""
-        config = current_app.config
-        params = {"to": to, "body": body, "status_callback": status_callback_url(outbox_id)}
+        config = self.settings
+        params = {"to": to, "body": body, "status_callback": self.status_callback_url(outbox_id)}
         if config.get("TWILIO_MESSAGING_SERVICE_SID"):
             params["messaging_service_sid"] = config["TWILIO_MESSAGING_SERVICE_SID"]
         elif config.get("TWILIO_FROM_NUMBER"):

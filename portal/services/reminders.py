@@ -1,4 +1,9 @@
-"""Appointment reminders by text, 24 hours and 1 hour before; each goes once even with many consumers."""
+"""Appointment reminders by text, 24 hours and 1 hour before; each goes once even with many consumers.
+
+Each reminder is claimed by an UPDATE guarded on its "sent" column: a second consumer running the same job at the
+same time waits for the first one's commit (PostgreSQL row lock; SQLite serialises writers) and then finds it taken.
+The caller (tasks.appointment_reminders) commits.
+"""
 from __future__ import annotations
 
 import logging
@@ -10,8 +15,8 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import ACTIVE_SLOT_STATUSES, Appointment, utcnow
-from ..services.messaging import portal_link, queue_family_sms
-from .policy import zone
+from .notifications.outbox import portal_link, queue_family_sms
+from .notifications.policy import zone
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +64,6 @@ def queue_due_reminders(now: datetime | None = None) -> int:
                                  link=portal_link("family.appointment", appointment_id=appointment.id),
                                  liaison_name=appointment.liaison.name if appointment.liaison else None)
                 handled += 1
-            db.session.commit()  # one appointment at a time; the commit hands its text to delivery
     if handled:
         log.info("queued %d appointment reminders", handled)
     return handled

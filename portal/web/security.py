@@ -2,7 +2,7 @@
 
 Rate limits, for the engineer writing a route that takes input from the outside:
 
-    from ..security import rate_limit
+    from ..web.security import rate_limit
 
     @bp.route("/tip/<token>", methods=["GET", "POST"])
     @rate_limit("tip_submission")
@@ -26,7 +26,7 @@ from flask_limiter.errors import RateLimitExceeded
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from .extensions import limiter
+from ..extensions import limiter
 
 # Each value allows a person who mistypes a few times, and stops a script.
 DEFAULT_LIMITS: dict[str, str] = {
@@ -116,17 +116,12 @@ def refuse_nul_bytes() -> None:
         abort(400)
 
 
-def _close_session_quietly(_exc=None) -> None:
-    from . import _discard_session
-
-    _discard_session()
-
-
 def register(app: Flask) -> None:
     """Install the security hooks on the app: proxy trust, session policy, 429 page, log scrubbing."""
-    from . import logsafety
-    from .auth import sessions
-    from .services.lockout import is_locked
+    from .. import logsafety
+    from ..services.lockout import is_locked
+    from . import sessions
+    from .boundary import close_session_quietly
 
     hops = int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
     if hops:
@@ -136,7 +131,7 @@ def register(app: Flask) -> None:
     app.before_request(sessions.enforce)
     # Runs before Flask-SQLAlchemy's own teardown (teardowns run in reverse order): closing a session whose
     # connection died (a database restart) must not turn a finished answer into a bare 500 from the server.
-    app.teardown_appcontext(_close_session_quietly)
+    app.teardown_appcontext(close_session_quietly)
     app.jinja_env.globals["account_locked"] = is_locked
 
     @app.errorhandler(RateLimitExceeded)

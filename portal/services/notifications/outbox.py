@@ -16,10 +16,11 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from ..extensions import db
-from ..models import Case, FamilyMember, Notification, utcnow
-from ..sms import consent, policy
-from ..sms.segments import gsm_friendly
+from ...extensions import db
+from ...models import Case, FamilyMember, Notification, utcnow
+from ...providers.sms.segments import gsm_friendly
+from . import consent, policy
+from .states import WAITING
 
 OUTBOX_SESSION_KEY = "outbox_new_ids"
 
@@ -33,7 +34,7 @@ def portal_link(endpoint: str = "family.home", **values) -> str:
 def render_sms(name: str, language: str, **context) -> str:
     """Render templates/sms/<name>.txt in the given language, stripped of surrounding blank space."""
     if "agency_name" not in context:
-        from .agency import get_agency
+        from ..agency import get_agency
 
         context["agency_name"] = get_agency().name or current_app.config["AGENCY_NAME"]
     context.setdefault("detailed", False)
@@ -70,7 +71,7 @@ def queue_sms(*, to: str, body: str, kind: str, language: str = "en", case: Case
 def _waiting_generic_update(member: FamilyMember, kind: str) -> Notification | None:
     return db.session.scalar(
         select(Notification).where(Notification.family_member_id == member.id, Notification.kind == kind,
-                                    Notification.status.in_(("queued", "deferred")))
+                                    Notification.status.in_(WAITING))
         .order_by(Notification.id).limit(1)
     )
 
@@ -124,7 +125,7 @@ def cancel_waiting_texts(member: FamilyMember, *, kind: str,
     queued_between narrows it to texts written in that span (e.g. the run that queued one appointment's reminder).
     """
     where = [Notification.family_member_id == member.id, Notification.kind == kind,
-             Notification.status.in_(("queued", "deferred"))]
+             Notification.status.in_(WAITING)]
     if queued_between is not None:
         where += [Notification.created_at >= queued_between[0], Notification.created_at < queued_between[1]]
     return db.session.execute(

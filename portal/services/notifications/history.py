@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from ..models import CaseMessage, FamilyMember, InboundSms, Outreach
+from ...models import CaseMessage, FamilyMember, InboundSms, Outreach
 
 
 def add_sent_outreach(session: Session, *, outbox_id: int, case_id: int | None, family_member_id: int | None,

@@ -1,0 +1,47 @@
+"""The clients that send nothing: console (development: prints each text) and memory (tests: keeps a list)."""
+from __future__ import annotations
+
+import itertools
+import sys
+import threading
+from dataclasses import dataclass, field
+
+from .base import SendResult, SmsError
+
+
+class ConsoleSmsClient:
+    """Development: prints each text to the console instead of sending it."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, stream=None) -> None:
+        self.stream = stream or sys.stdout
+
+    def send(self, *, to: str, body: str, outbox_id: int) -> SendResult:
+        """Print the text (development only: this shows the number and body on purpose)."""
+        sid = f"CONSOLE{next(self._ids):08d}"
+        self.stream.write(f"\n--- text #{outbox_id} to {to} ---\n{body}\n--- end of text ---\n")
+        self.stream.flush()
+        return SendResult(provider_sid=sid)
+
+
+@dataclass
+class MemorySmsClient:
+    """Tests: keeps every text in a list; can be told to fail."""
+
+    sent: list[dict] = field(default_factory=list)
+    fail_with: SmsError | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def send(self, *, to: str, body: str, outbox_id: int) -> SendResult:
+        """Record the text, or raise the configured failure."""
+        if self.fail_with is not None:
+            raise self.fail_with
+        with self._lock:
+            self.sent.append({"to": to, "body": body, "outbox_id": outbox_id})
+            return SendResult(provider_sid=f"MEM{len(self.sent):010d}")
+
+    def clear(self) -> None:
+        """Forget every recorded text."""
+        with self._lock:
+            self.sent.clear()

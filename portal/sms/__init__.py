@@ -1,1 +1,0 @@
-"""Sending texts: the SmsClient protocol and its backends."""
