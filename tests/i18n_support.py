@@ -26,7 +26,7 @@ JINJA_OPTIONS = {"extensions": "jinja2.ext.do", "silent": "false"}  # as babel.c
 FAMILY_TEMPLATES = ("templates/family", "templates/tips", "templates/auth", "templates/errors", "templates/sms",
                     "templates/base.html", "templates/_macros.html")
 FAMILY_PYTHON = ("portal/family", "portal/tips", "portal/auth", "portal/services", "portal/providers",
-                 "portal/web/forms.py", "portal/uploads.py", "portal/models/stages.py", "portal/web/templating.py")
+                 "portal/web/forms.py", "portal/uploads.py", "portal/models/stages.py", "portal/display.py")
 
 
 def compile_catalogs(directory: Path = TRANSLATIONS) -> list[Path]:

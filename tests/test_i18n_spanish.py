@@ -9,10 +9,10 @@ import pytest
 from babel.messages.checkers import python_format
 from flask_babel import force_locale, format_date, format_datetime, format_decimal, format_time, gettext
 
+from portal.display import local_datetime
 from portal.models import STAGES
 from portal.providers.sms.segments import segment_count
 from portal.services.notifications.outbox import render_sms
-from portal.web.templating import local_datetime
 
 from . import factories
 from .conftest import sign_in

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from portal.display import appointment_when
 from portal.models import Notification
 from portal.providers.sms.segments import segment_count
 from portal.services.notifications.outbox import queue_family_sms, render_sms
-from portal.services.reminders import when_words
 
 from . import factories
 
@@ -84,8 +84,8 @@ def test_appointment_times_are_written_in_the_members_language_and_fit_gsm7(app)
     from portal.models import Appointment
 
     appointment = Appointment(starts_at=datetime(2026, 3, 3, 16, 0, tzinfo=UTC))
-    when_en, time_en = when_words(appointment, "en", "America/Chicago")
-    when_es, time_es = when_words(appointment, "es", "America/Chicago")
+    when_en, time_en = appointment_when(appointment.starts_at, "en", "America/Chicago")
+    when_es, time_es = appointment_when(appointment.starts_at, "es", "America/Chicago")
     assert "Tue" in when_en and "10:00" in time_en
     assert "mar" in when_es and "10:00" in time_es
     body = render_sms("appointment_reminder_24h", "en", agency_name=AGENCY, link=LINK, when=when_en, mode="phone")

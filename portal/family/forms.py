@@ -18,8 +18,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Optional
 
-from ..services.appointments import CALLBACK_WINDOWS, MODE_LABELS
-from ..services.preferences import CADENCE_LABELS
+from ..display import APPOINTMENT_MODE_LABELS, FAMILY_CADENCE_LABELS, FAMILY_CHANNEL_CHOICES, choices
+from ..services.appointments import CALLBACK_WINDOWS
 from ..web.forms import max_length, strip_filter
 
 PEOPLE_ROWS = 5
@@ -74,7 +74,7 @@ class AnswerForm(FlaskForm):
 
 
 def _mode_field():
-    return RadioField(_l("How do you want to talk?"), choices=list(MODE_LABELS.items()), default="phone",
+    return RadioField(_l("How do you want to talk?"), choices=choices(APPOINTMENT_MODE_LABELS), default="phone",
                       validators=[InputRequired(_l("Choose how you want to talk."))])
 
 
@@ -117,10 +117,6 @@ class MessageForm(FlaskForm):
                                                           max_length(5000)], filters=[strip_filter])
 
 
-CHANNEL_CHOICES = [("", _l("No preference")), ("phone", _l("Phone call")), ("sms", _l("Text message")),
-                   ("email", _l("Email")), ("video", _l("Video call")), ("visit", _l("A visit"))]
-
-
 class PreferencesForm(FlaskForm):
     """How and how often to be contacted, in which language."""
 
@@ -132,9 +128,9 @@ class PreferencesForm(FlaskForm):
                             invalid_value_message=_l("Enter a time like 21:00."))
     quiet_end = TimeField(_l("No texts before"), validators=[InputRequired(_l("Enter a time like 08:00."))],
                           invalid_value_message=_l("Enter a time like 08:00."))
-    cadence = RadioField(_l("How often should your liaison contact you?"), choices=list(CADENCE_LABELS.items()),
+    cadence = RadioField(_l("How often should your liaison contact you?"), choices=choices(FAMILY_CADENCE_LABELS),
                          validators=[InputRequired(_l("Choose how often we should contact you."))])
-    preferred_channel = SelectField(_l("How do you like to be contacted?"), choices=CHANNEL_CHOICES,
+    preferred_channel = SelectField(_l("How do you like to be contacted?"), choices=FAMILY_CHANNEL_CHOICES,
                                     validators=[Optional()])
     preferred_times = StringField(_l("Good times to reach you (for example: weekdays after 6 pm)"),
                                   validators=[max_length(200)], filters=[strip_filter])

@@ -1,10 +1,7 @@
 """What a family member sees: their case in plain words, the contact history, a meeting request, resources."""
-import phonenumbers
-from babel.dates import get_timezone_name as babel_timezone_name
-from flask import abort, current_app, flash, redirect, render_template, url_for
-from flask_babel import format_date, format_time, get_locale, get_timezone
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
@@ -123,66 +120,3 @@ def resources():
         .order_by(Resource.sort_order, Resource.id)
     ).all()
     return render_template("family/resources.html", resources=rows)
-
-
-@bp.app_template_filter("appointment_mode")
-def appointment_mode(key: str) -> str:
-    """The words for a way of talking: phone call, video call, in person."""
-    return str(appointments.MODE_LABELS.get(key, key))
-
-
-SUBMITTER_STATUS_LABELS = {"received": _l("Received"), "being_reviewed": _l("Being reviewed"),
-                           "followed_up": _l("Followed up"), "closed": _l("Closed")}
-
-
-@bp.app_template_filter("lead_status")
-def lead_status(lead) -> str:
-    """The simple status a lead's sender sees (never the staff-side status)."""
-    key = lead.submitter_status
-    return str(SUBMITTER_STATUS_LABELS.get(key, key))
-
-
-APPOINTMENT_STATUS_LABELS = {
-    "requested": _l("Waiting for your liaison to confirm"), "booked": _l("Booked"), "confirmed": _l("Confirmed"),
-    "cancelled": _l("Cancelled"), "rescheduled": _l("Moved to another time"), "completed": _l("Done"),
-    "no_show": _l("Missed"),
-}
-
-
-@bp.app_template_filter("appointment_status")
-def appointment_status(key: str) -> str:
-    """The words for an appointment's status."""
-    return str(APPOINTMENT_STATUS_LABELS.get(key, key))
-
-
-@bp.app_template_filter("local_time")
-def local_time(value) -> str:
-    """A UTC time as a clock time in the viewer's time zone and language, e.g. 5:30 PM."""
-    return format_time(value, "short") if value else ""
-
-
-@bp.app_template_global("get_timezone_name")
-def timezone_name() -> str:
-    """The viewer's time zone in words, e.g. Central Time."""
-    return babel_timezone_name(get_timezone(), "long", "generic", locale=str(get_locale() or "en"))
-
-
-@bp.app_template_filter("phone_display")
-def phone_display(number: str | None) -> str:
-    """A stored E.164 number as people write it: (312) 555-0101 at home, +44 20 ... abroad."""
-    if not number:
-        return ""
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
-        return number
-    region = current_app.config["DEFAULT_PHONE_REGION"]
-    style = (phonenumbers.PhoneNumberFormat.NATIONAL if phonenumbers.region_code_for_number(parsed) == region
-             else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    return phonenumbers.format_number(parsed, style)
-
-
-@bp.app_template_filter("local_when")
-def local_when(value, width: str = "medium") -> str:
-    """A date and clock time in the viewer's zone and language, e.g. 'Tuesday, March 3, 2026, 5:00 PM'."""
-    return f"{format_date(value, width)}, {format_time(value, 'short')}" if value else ""

@@ -34,3 +34,20 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+# The largest id or page number taken from outside: every integer column on SQLite and PostgreSQL holds it.
+# A bigger number would not fit the database's integer (SQLite raises OverflowError; PostgreSQL "out of range").
+MAX_DB_INT = 2**31 - 1
+
+
+def db_int(value) -> int | None:
+    """A positive whole number typed in a form or query string that the database can hold, else None.
+
+    Only ASCII digits count: "²".isdigit() is true, but int("²") fails.
+    """
+    text = str(value or "").strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_DB_INT else None

@@ -14,6 +14,7 @@ from sqlalchemy import Date, String, Time, cast, literal_column, null, select, u
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
+from ..display import APPOINTMENT_MODE_LABELS, appointment_when, label
 from ..extensions import db
 from ..models import (
     ACTIVE_SLOT_STATUSES,
@@ -29,14 +30,12 @@ from ..models import (
 from ..models.types import UTCDateTime
 from .agency import get_agency
 from .notifications.outbox import cancel_waiting_texts, portal_link, queue_family_sms
-from .reminders import when_words
 
 log = logging.getLogger(__name__)
 
 BOOKING_DAYS = 14
 MIN_NOTICE = timedelta(hours=1)  # nobody can book a call that starts in a few minutes
 REMINDER_RUN = timedelta(minutes=5)  # a reminder job run writes its texts within moments of claiming them
-MODE_LABELS = {"phone": _l("Phone call"), "video": _l("Video call"), "in_person": _l("In person")}
 CALLBACK_WINDOWS = {
     "weekday_morning": _l("Weekday mornings (8 to 12)"),
     "weekday_afternoon": _l("Weekday afternoons (12 to 5)"),
@@ -170,7 +169,7 @@ def _insert(appointment: Appointment) -> None:
 
 
 def _confirm_text(appointment: Appointment, member: FamilyMember, template: str, kind: str) -> None:
-    when = when_words(appointment, member.language, member.timezone)[0] if appointment.starts_at else ""
+    when = appointment_when(appointment.starts_at, member.language, member.timezone)[0] if appointment.starts_at else ""
     queue_family_sms(member, template, kind=kind, mode=appointment.mode, when=when,
                      liaison_name=appointment.liaison.name if appointment.liaison else "",
                      link=portal_link("family.appointment", appointment_id=appointment.id))
@@ -282,7 +281,7 @@ def appointment_ics(appointment: Appointment, *, language: str = "en") -> bytes:
     liaison: User | None = appointment.liaison
     host = current_app.config["PUBLIC_BASE_URL"].split("//")[-1].split("/")[0] or "portal"
     with force_locale(language):
-        summary = str(_l("%(mode)s with %(name)s", mode=MODE_LABELS.get(appointment.mode, appointment.mode),
+        summary = str(_l("%(mode)s with %(name)s", mode=label(APPOINTMENT_MODE_LABELS, appointment.mode),
                          name=liaison.name if liaison else _l("your liaison officer")))
         description = str(_l("To change or cancel, sign in to the portal: %(link)s",
                              link=portal_link("family.appointment", appointment_id=appointment.id)))

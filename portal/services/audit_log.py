@@ -8,7 +8,7 @@ from sqlalchemy import Select, func, or_, select
 
 from ..extensions import db
 from ..models import AuditEvent, User
-from ..web.security import db_int
+from ..models.types import db_int
 from .reports import local_midnight
 
 

@@ -15,13 +15,13 @@ from sqlalchemy import select
 
 from .. import audit
 from ..contact_rules import ACT_NOW, LISTED
+from ..display import zone
 from ..extensions import db
 from ..models import STAFF_ROLES, AuditEvent, User, utcnow
 from .agency import get_agency
 from .contact import due_for_contact
 from .flags import Flag
 from .notifications.outbox import portal_link, queue_sms, render_sms
-from .notifications.policy import zone
 
 DIGEST_HOUR = 7  # the scheduled digest goes out at 07:00 in the agency's time zone, before the working day
 

@@ -9,28 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 from ..contact_rules import ACT_NOW, LISTED, SEVERITY_NAMES, add_business_days, cadence_days
+from ..display import CADENCE_WORDS, age_words
 from ..extensions import db
 from ..models import Agency
 from .flag_queries import ANCHOR, flag_params, pending_flags, ranked_flags, scope_of
-
-
-def age_words(delta: timedelta) -> str:
-    """A duration in plain words: hours up to three days, then days."""
-    hours = int(delta.total_seconds() // 3600)
-    if hours < 1:
-        return _("less than an hour")
-    if hours < 72:
-        return ngettext("%(num)d hour", "%(num)d hours", hours)
-    days = hours // 24
-    return ngettext("%(num)d day", "%(num)d days", days)
-
-
-CADENCE_WORDS = {"weekly": _l("every week"), "biweekly": _l("every 2 weeks"), "monthly": _l("every month")}
 
 REASONS = {
     "first_contact": _l("No first contact for %(age)s"),

@@ -17,13 +17,6 @@ TEXTS_CONSENT_WORDING = _l("Yes, you may send me text messages about this case. 
 DETAILED_TEXTS_WORDING = _l("Put case details in my texts. Anyone who can see my phone may read them.")
 CONSENT_METHOD = "portal_preferences"
 PREFERRED_CHANNELS = ("phone", "sms", "email", "video", "visit")
-CADENCE_LABELS = {
-    "weekly": _l("Every week"),
-    "biweekly": _l("Every 2 weeks"),
-    "monthly": _l("Every month"),
-    "on_change": _l("Only when something changes"),
-    "do_not_contact": _l("Please don't contact me. I will reach out."),
-}
 
 
 class PreferencesError(ValueError):

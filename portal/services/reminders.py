@@ -9,14 +9,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from babel.dates import format_skeleton, format_time
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
+from ..display import appointment_when
 from ..extensions import db
 from ..models import ACTIVE_SLOT_STATUSES, Appointment, utcnow
 from .notifications.outbox import portal_link, queue_family_sms
-from .notifications.policy import zone
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +24,6 @@ REMINDERS = (
     ("reminder_24h_sent_at", "appointment_reminder_24h", timedelta(hours=24), timedelta(hours=2), False),
     ("reminder_1h_sent_at", "appointment_reminder_1h", timedelta(hours=1), timedelta(0), True),
 )
-
-
-def when_words(appointment: Appointment, language: str, timezone: str | None) -> tuple[str, str]:
-    """An appointment's day and time, and its time alone, short and in the reader's language and time zone."""
-    tz = zone(timezone)
-    at = format_time(appointment.starts_at, "short", tzinfo=tz, locale=language)
-    day = format_skeleton("MMMEd", appointment.starts_at, tzinfo=tz, locale=language)
-    return f"{day}, {at}", at
 
 
 def queue_due_reminders(now: datetime | None = None) -> int:
@@ -58,7 +49,7 @@ def queue_due_reminders(now: datetime | None = None) -> int:
             ).rowcount
             if claimed and appointment.created_at < appointment.starts_at - ahead:
                 member = appointment.family_member
-                when, at = when_words(appointment, member.language, member.timezone)
+                when, at = appointment_when(appointment.starts_at, member.language, member.timezone)
                 queue_family_sms(member, template, kind="appointment_reminder", urgent=urgent, when=when, time=at,
                                  mode=appointment.mode,
                                  link=portal_link("family.appointment", appointment_id=appointment.id),

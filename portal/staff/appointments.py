@@ -11,10 +11,10 @@ from sqlalchemy.orm import selectinload
 from .. import access
 from ..extensions import db
 from ..models import Appointment, User, utcnow
+from ..models.types import db_int
 from ..services import availability as av
 from ..services.agency import get_agency
 from ..services.cases import assignable_staff
-from ..web.security import db_int
 from ..web.urls import safe_next
 from . import bp
 from .forms_work import WEEKDAY_CHOICES, ExceptionForm, WindowForm

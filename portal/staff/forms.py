@@ -14,15 +14,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from ..display import CHANNEL_LABELS, DIRECTION_LABELS, STAFF_CADENCE_LABELS, choices
 from ..web.forms import EMAIL_MESSAGE, PhoneNumber, strip_filter
 
-CADENCE_CHOICES = [("weekly", _l("Every week")), ("biweekly", _l("Every 2 weeks")), ("monthly", _l("Every month")),
-                   ("on_change", _l("Only when something changes")),
-                   ("do_not_contact", _l("Don't contact me, I'll reach out"))]
-CHANNEL_CHOICES = [("phone", _l("Phone call")), ("sms", _l("Text message")), ("email", _l("Email")),
-                   ("visit", _l("Visit")), ("letter", _l("Letter")), ("portal_message", _l("Portal message")),
-                   ("video", _l("Video call"))]
-DIRECTION_CHOICES = [("outbound", _l("We reached out")), ("inbound", _l("They reached out"))]
+CADENCE_CHOICES = choices(STAFF_CADENCE_LABELS)
+CHANNEL_CHOICES = choices(CHANNEL_LABELS)
+DIRECTION_CHOICES = choices(DIRECTION_LABELS)
 # The outcomes offered as one-tap buttons when logging a contact by hand.
 MANUAL_OUTCOMES = ("reached", "left_voicemail", "no_answer", "wrong_number", "declined", "message_sent",
                    "message_received")

@@ -4,12 +4,11 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from ..display import STAFF_LEAD_STATUS_LABELS, WEEKDAY_LABELS, choices
 from ..web.forms import strip_filter
 
-LEAD_STATUS_CHOICES = [("new", _l("New")), ("reviewing", _l("Being reviewed")), ("assigned", _l("Assigned")),
-                       ("followed_up", _l("Followed up")), ("closed", _l("Closed"))]
-WEEKDAY_CHOICES = [(0, _l("Monday")), (1, _l("Tuesday")), (2, _l("Wednesday")), (3, _l("Thursday")),
-                   (4, _l("Friday")), (5, _l("Saturday")), (6, _l("Sunday"))]
+LEAD_STATUS_CHOICES = choices(STAFF_LEAD_STATUS_LABELS)
+WEEKDAY_CHOICES = choices(WEEKDAY_LABELS)
 
 
 class LeadStatusForm(FlaskForm):

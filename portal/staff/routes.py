@@ -3,7 +3,6 @@ from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -12,11 +11,11 @@ from .. import access, audit
 from ..auth.forms import EmptyForm
 from ..extensions import db
 from ..models import STAGES, Case, CaseUpdate, Notification, Outreach, User, utcnow
+from ..models.types import db_int
 from ..services import cases as case_service
 from ..services import contact, invitations
 from ..services.cases import CaseError, assignable_staff, update_family_member
 from ..services.notifications.outbox import why_no_text
-from ..web.security import db_int
 from . import bp
 from .forms import CloseCaseForm, EditFamilyMemberForm, FamilyMemberForm, ReassignForm, StageChangeForm, UpdateForm
 
@@ -230,40 +229,3 @@ def staff_user_or_404(user_id: int | None) -> User | None:
     if user is None or not user.is_staff or not user.is_active:
         abort(404)
     return user
-
-
-@bp.app_template_filter("age_since")
-def age_since(value) -> str:
-    """How long ago a time was, in plain words ("49 hours", "5 days")."""
-    return contact.age_words(utcnow() - value) if value else ""
-
-
-@bp.app_template_filter("lead_status_label")
-def lead_status_label(key: str) -> str:
-    """The staff word for a lead status."""
-    from .forms_work import LEAD_STATUS_CHOICES
-
-    return str(dict(LEAD_STATUS_CHOICES).get(key, key))
-
-
-APPOINTMENT_STATUS_LABELS = {
-    "requested": _l("Requested"), "booked": _l("Booked"), "confirmed": _l("Confirmed"), "cancelled": _l("Cancelled"),
-    "rescheduled": _l("Moved to another time"), "completed": _l("Held"), "no_show": _l("Missed"),
-}
-TEXT_STATUS_LABELS = {
-    "queued": _l("Waiting to send"), "sending": _l("Sending"), "sent": _l("Sent"), "delivered": _l("Delivered"),
-    "undelivered": _l("Not delivered"), "failed": _l("Failed"), "deferred": _l("Waiting for daytime"),
-    "blocked": _l("Not sent: they replied STOP"), "cancelled": _l("Not sent: cancelled"),
-}
-
-
-@bp.app_template_filter("appointment_status_label")
-def appointment_status_label(key: str) -> str:
-    """Plain words for an appointment's status."""
-    return str(APPOINTMENT_STATUS_LABELS.get(key, key))
-
-
-@bp.app_template_filter("text_status_label")
-def text_status_label(key: str) -> str:
-    """Plain words for a text's delivery status."""
-    return str(TEXT_STATUS_LABELS.get(key, key))

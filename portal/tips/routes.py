@@ -18,8 +18,9 @@ from sqlalchemy import select
 from .. import uploads
 from ..extensions import db
 from ..models import Lead, LeadQuestion
+from ..models.types import db_int
 from ..services import leads as lead_service
-from ..web.security import db_int, rate_limit
+from ..web.security import rate_limit
 from . import bp
 from .forms import LookupForm, TipAnswerForm, TipForm
 

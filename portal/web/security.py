@@ -27,6 +27,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from ..extensions import limiter
+from ..models.types import MAX_DB_INT
 
 # Each value allows a person who mistypes a few times, and stops a script.
 DEFAULT_LIMITS: dict[str, str] = {
@@ -81,28 +82,11 @@ def limits_on(app: Flask, endpoint: str) -> set[str]:
     return {name for name, views in LIMITED_VIEWS.items() if qualified in views}
 
 
-# The largest id or page number taken from outside: every integer column on SQLite and PostgreSQL holds it.
-# A bigger number would not fit the database's integer (SQLite raises OverflowError; PostgreSQL "out of range").
-MAX_DB_INT = 2**31 - 1
-
-
 class DatabaseIdConverter(IntegerConverter):
     """<int:...> in every route: only numbers the database can hold match (a bigger one is a 404, not a 500)."""
 
     def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_DB_INT, signed=False):  # noqa: A002
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
-
-
-def db_int(value) -> int | None:
-    """A positive whole number typed in a form or query string that the database can hold, else None.
-
-    Only ASCII digits count: "²".isdigit() is true, but int("²") fails.
-    """
-    text = str(value or "").strip()
-    if not (text.isascii() and text.isdigit()):
-        return None
-    number = int(text)
-    return number if 0 < number <= MAX_DB_INT else None
 
 
 def refuse_nul_bytes() -> None:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ...display import zone
 
 DAY_START = time(8, 0)  # non-urgent texts go out between 08:00 and 21:00 in the recipient's time zone
 DAY_END = time(21, 0)
@@ -23,14 +24,6 @@ def retry_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
     """How long to wait after the given number of failed attempts: exponential, with jitter."""
     factor = (rng or random).uniform(1 - JITTER, 1 + JITTER)
     return FIRST_RETRY * (BACKOFF_FACTOR ** max(attempts - 1, 0)) * factor
-
-
-def zone(name: str | None, fallback: str = "America/Chicago") -> ZoneInfo:
-    """The time zone of that name, or the fallback when it is missing or unknown."""
-    try:
-        return ZoneInfo(name or fallback)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(fallback)
 
 
 def _inside(moment: time, start: time | None, end: time | None) -> bool:
