@@ -75,6 +75,7 @@ docs-screenshots: install-dev translations-compile browser-deps
 lint: install-dev
 	$(BIN)/ruff check portal tests config.py
 	$(BIN)/bandit -q -r portal -lll
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) instance $(E2E)/node_modules test-artifacts test-results

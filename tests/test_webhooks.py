@@ -188,3 +188,28 @@ def test_database_down_answers_503_so_twilio_tries_again(app, tmp_path):
                                data={"MessageSid": "SM1", "MessageStatus": "delivered"},
                                headers={"X-Twilio-Signature": status_sig})
         assert response.status_code == 503
+
+
+def test_the_named_webhook_limit_counts_unsigned_requests_only(app, monkeypatch):
+    from portal.extensions import limiter
+    from portal.web.security import limits_on
+
+    assert limits_on(app, "webhooks.status_callback") == {"webhook"}
+    assert limits_on(app, "webhooks.inbound_sms") == {"webhook"}
+    limited = create_app("testing", {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                                     "UPLOAD_DIR": app.config["UPLOAD_DIR"], "RATELIMIT_ENABLED": True,
+                                     "RATELIMIT_STORAGE_URI": "memory://", "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                                     "PUBLIC_BASE_URL": PUBLIC, "RATE_LIMITS": {"webhook": "3 per minute"}})
+    limited.test_client_class = app.test_client_class
+    client = limited.test_client()
+    path = "/webhooks/twilio/status?outbox_id=1"
+    params = {"MessageSid": "SM" + "0" * 32, "MessageStatus": "delivered"}
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC + path, params)
+    try:
+        unsigned = [client.post(path, data=params).status_code for _ in range(4)]
+        signed_codes = [client.post(path, data=params, headers={"X-Twilio-Signature": signature}).status_code
+                        for _ in range(5)]
+    finally:
+        limiter.enabled = False
+    assert unsigned == [403, 403, 403, 429]  # the 4th unsigned request in a minute is refused before any work
+    assert signed_codes == [204] * 5  # Twilio's own signed callbacks are never counted or slowed

@@ -21,7 +21,7 @@ import hmac
 from collections import defaultdict
 from collections.abc import Callable
 
-from flask import Flask, Response, abort, current_app, render_template, request
+from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -38,10 +38,11 @@ DEFAULT_LIMITS: dict[str, str] = {
     "lead_submission": "10 per minute;60 per hour",  # per signed-in family member
     "tip_submission": "5 per minute;20 per hour",  # per tip link (never per address: tipsters stay unidentified)
     "tip_lookup": "5 per 15 minutes",  # wrong passphrases per tip code (right ones do not count)
-    "webhook": "600 per minute",
+    "webhook": "60 per minute",  # unsigned requests only: Twilio's own (signed) ones are never counted
 }
 # Which view functions carry which named limit; tests read this to prove each limit is applied.
 LIMITED_VIEWS: dict[str, set[str]] = defaultdict(set)
+LIMITED_BLUEPRINTS: dict[str, set[str]] = defaultdict(set)  # a limit on every route of these blueprints
 
 
 def client_key() -> str:
@@ -74,12 +75,22 @@ def rate_limit(name: str, *, methods: list[str] | None = None, key_func: Callabl
     return decorate
 
 
+def rate_limit_blueprint(bp: Blueprint, name: str, *, exempt_when: Callable[[], bool] | None = None) -> None:
+    """The named limit on every route of a blueprint, checked before its own before_request hooks run.
+
+    exempt_when() true: the request is not counted at all (a webhook that carries a valid signature)."""
+    limiter.limit(_limit_value(name), scope=name, key_func=client_key, exempt_when=exempt_when)(bp)
+    LIMITED_BLUEPRINTS[name].add(bp.name)
+
+
 def limits_on(app: Flask, endpoint: str) -> set[str]:
     """The named limits applied to an endpoint's view (for tests and the security matrix)."""
     view = app.view_functions[endpoint]
     target = getattr(view, "__wrapped__", view)
     qualified = f"{target.__module__}.{target.__qualname__}"
-    return {name for name, views in LIMITED_VIEWS.items() if qualified in views}
+    blueprint = endpoint.rpartition(".")[0]
+    return ({name for name, views in LIMITED_VIEWS.items() if qualified in views}
+            | {name for name, blueprints in LIMITED_BLUEPRINTS.items() if blueprint in blueprints})
 
 
 class DatabaseIdConverter(IntegerConverter):

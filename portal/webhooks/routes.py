@@ -7,9 +7,10 @@ from flask import Response, abort, current_app, request
 from sqlalchemy.exc import IntegrityError
 from twilio.request_validator import RequestValidator
 
-from ..extensions import db, limiter
+from ..extensions import db
 from ..services.notifications.inbound import receive_inbound_sms
 from ..services.notifications.status import apply_status_callback
+from ..web.security import rate_limit_blueprint
 from . import bp
 
 log = logging.getLogger(__name__)
@@ -37,16 +38,16 @@ def _signed() -> bool:
                            request.headers.get("X-Twilio-Signature"))
 
 
-# Only requests without a valid signature count towards the limit, so Twilio itself is never slowed down.
-limiter.limit("60 per minute", exempt_when=_signed)(bp)
-
-
 @bp.before_request
 def _require_twilio_signature():
     """A missing or wrong signature answers 403 before anything is read or written."""
     if not _signed():
         log.warning("webhook refused: missing or invalid signature on %s", request.path)
         abort(403)
+
+
+# Only requests without a valid signature count towards the named "webhook" limit: Twilio is never slowed down.
+rate_limit_blueprint(bp, "webhook", exempt_when=_signed)
 
 
 @bp.route("/twilio/status", methods=["POST"])
