@@ -180,3 +180,21 @@ def test_closed_case_is_left_out(fixture, rng):
     assert db.session.get(Case, c4.id).closed_at is not None
     cases, _contacts, _until = rep._cases_and_contacts(rng, NOW)
     assert c4.id not in {c.id for c in cases}
+
+
+def test_a_csv_export_builds_only_the_report_asked_for(app, client, fixture, time_machine):
+    from portal.sqlcount import count_statements
+
+    time_machine.move_to(NOW, tick=False)
+    sign_in(client, factories.make_user(role="supervisor"))
+    span = "?start=2026-02-02&end=2026-03-01"
+    counts = {}
+    for url in ["/staff/reports", *(f"/staff/reports/{name}.csv" for name in ("compliance", "first_contact",
+                                                                              "overdue", "leads"))]:
+        assert client.get(url + span).status_code == 200  # warm: the signed-in user and agency are read once
+        with count_statements(db.engine) as counter:
+            assert client.get(url + span).status_code == 200
+        counts[url] = counter.count
+    page = counts.pop("/staff/reports")
+    # The page builds all four reports; an export that built them all too would run as many statements.
+    assert all(count < page for count in counts.values()), (page, counts)

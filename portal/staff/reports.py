@@ -44,53 +44,65 @@ def _dash(value):
     return "—" if value is None else value
 
 
-def _tables(rng, now):
-    """Each report as (title, header, rows, chart spec)."""
-    agency = get_agency()
-    compliance = rep.contact_compliance(rng, now=now, agency=agency)
-    first = rep.first_contact_times(rng, now=now)
+def _compliance(rng, now, agency) -> dict:
+    rows = rep.contact_compliance(rng, now=now, agency=agency)
+    return {
+        "title": _("Contact compliance per liaison"),
+        "header": [_("Liaison"), _("Contacts due"), _("On time"), _("Late or missed"), _("Share on time (%)")],
+        "rows": [[r.liaison_name, r.due, r.on_time, r.missed, _dash(r.percent)] for r in rows],
+        "chart": {"type": "bar", "labels": [r.liaison_name for r in rows], "max": 100,
+                  "datasets": [{"label": _("Share on time (%)"), "data": [r.percent for r in rows]}]},
+    }
+
+
+def _first_contact(rng, now, agency) -> dict:
+    rows = rep.first_contact_times(rng, now=now)
+    all_hours = [h for row in rows for h in row.hours]
+    return {
+        "title": _("Time from opening to first contact"),
+        "summary": _("Median for all cases opened in the range: %(h)s hours.",
+                     h=_dash(rep.overall_median(all_hours))),
+        "header": [_("Liaison"), _("Cases opened"), _("Median hours to first contact"), _("Still waiting")],
+        "rows": [[r.liaison_name, r.opened, _dash(r.median_hours), r.waiting] for r in rows],
+        "chart": {"type": "bar", "labels": [r.liaison_name for r in rows],
+                  "datasets": [{"label": _("Median hours to first contact"),
+                                "data": [r.median_hours for r in rows]}]},
+    }
+
+
+def _overdue(rng, now, agency) -> dict:
     overdue = rep.overdue_over_time(rng, now=now, agency=agency)
+    return {
+        "title": _("Families overdue for contact over time"),
+        "header": [_("Date"), _("Families overdue")],
+        "rows": [[day.isoformat(), count] for day, count in overdue],
+        "chart": {"type": "line", "labels": [day.isoformat() for day, _c in overdue],
+                  "datasets": [{"label": _("Families overdue"), "data": [c for _d, c in overdue]}]},
+    }
+
+
+def _leads(rng, now, agency) -> dict:
     leads = rep.leads_per_week(rng, now=now)
-    all_hours = [h for row in first for h in row.hours]
     all_reviews = [h for week in leads for h in week.review_hours]
     return {
-        "compliance": {
-            "title": _("Contact compliance per liaison"),
-            "header": [_("Liaison"), _("Contacts due"), _("On time"), _("Late or missed"), _("Share on time (%)")],
-            "rows": [[r.liaison_name, r.due, r.on_time, r.missed, _dash(r.percent)] for r in compliance],
-            "chart": {"type": "bar", "labels": [r.liaison_name for r in compliance], "max": 100,
-                      "datasets": [{"label": _("Share on time (%)"), "data": [r.percent for r in compliance]}]},
-        },
-        "first_contact": {
-            "title": _("Time from opening to first contact"),
-            "summary": _("Median for all cases opened in the range: %(h)s hours.",
-                         h=_dash(rep.overall_median(all_hours))),
-            "header": [_("Liaison"), _("Cases opened"), _("Median hours to first contact"), _("Still waiting")],
-            "rows": [[r.liaison_name, r.opened, _dash(r.median_hours), r.waiting] for r in first],
-            "chart": {"type": "bar", "labels": [r.liaison_name for r in first],
-                      "datasets": [{"label": _("Median hours to first contact"),
-                                    "data": [r.median_hours for r in first]}]},
-        },
-        "overdue": {
-            "title": _("Families overdue for contact over time"),
-            "header": [_("Date"), _("Families overdue")],
-            "rows": [[day.isoformat(), count] for day, count in overdue],
-            "chart": {"type": "line", "labels": [day.isoformat() for day, _c in overdue],
-                      "datasets": [{"label": _("Families overdue"), "data": [c for _d, c in overdue]}]},
-        },
-        "leads": {
-            "title": _("Leads per week and time to review"),
-            "summary": _("Median hours to review for all leads in the range: %(h)s.",
-                         h=_dash(rep.overall_median(all_reviews))),
-            "header": [_("Week starting"), _("Leads received"), _("Reviewed"), _("Median hours to review")],
-            "rows": [[w.week_start.isoformat(), w.received, w.reviewed, _dash(w.median_review_hours)]
-                     for w in leads],
-            "chart": {"type": "bar", "labels": [w.week_start.isoformat() for w in leads],
-                      "datasets": [{"label": _("Leads received"), "data": [w.received for w in leads]},
-                                   {"label": _("Median hours to review"), "type": "line", "yAxisID": "y1",
-                                    "data": [w.median_review_hours for w in leads]}]},
-        },
+        "title": _("Leads per week and time to review"),
+        "summary": _("Median hours to review for all leads in the range: %(h)s.",
+                     h=_dash(rep.overall_median(all_reviews))),
+        "header": [_("Week starting"), _("Leads received"), _("Reviewed"), _("Median hours to review")],
+        "rows": [[w.week_start.isoformat(), w.received, w.reviewed, _dash(w.median_review_hours)] for w in leads],
+        "chart": {"type": "bar", "labels": [w.week_start.isoformat() for w in leads],
+                  "datasets": [{"label": _("Leads received"), "data": [w.received for w in leads]},
+                               {"label": _("Median hours to review"), "type": "line", "yAxisID": "y1",
+                                "data": [w.median_review_hours for w in leads]}]},
     }
+
+
+# Each report: its title, header, rows and chart spec, built only when asked for (a CSV needs one).
+BUILDERS = {"compliance": _compliance, "first_contact": _first_contact, "overdue": _overdue, "leads": _leads}
+
+
+def _table(name: str, rng, now) -> dict:
+    return BUILDERS[name](rng, now, get_agency())
 
 
 @bp.route("/reports")
@@ -98,7 +110,7 @@ def reports():
     """The supervisors' reports page."""
     access.require_supervisor(current_user)
     rng, now = _range()
-    tables = _tables(rng, now)
+    tables = {name: _table(name, rng, now) for name in REPORTS}
     audit.record("report.view", None, start=rng.start.isoformat(), end=rng.end.isoformat())
     db.session.commit()
     charts = {key: value["chart"] for key, value in tables.items()}
@@ -112,7 +124,7 @@ def report_csv(name: str):
     if name not in REPORTS:
         abort(404)
     rng, now = _range()
-    table = _tables(rng, now)[name]
+    table = _table(name, rng, now)
     audit.record("report.export", None, report=name, start=rng.start.isoformat(), end=rng.end.isoformat())
     db.session.commit()
     return csv_response(f"{name}_{rng.start.isoformat()}_{rng.end.isoformat()}.csv", table["header"], table["rows"])
