@@ -196,5 +196,7 @@ def test_a_csv_export_builds_only_the_report_asked_for(app, client, fixture, tim
             assert client.get(url + span).status_code == 200
         counts[url] = counter.count
     page = counts.pop("/staff/reports")
-    # The page builds all four reports; an export that built them all too would run as many statements.
-    assert all(count < page for count in counts.values()), (page, counts)
+    # The page builds all four reports. If each export built all four too, the four exports together would run
+    # about four times what the page runs (16 each, 64 in all, against the page's 17 when this was written); one
+    # report each, they run about the page's work plus each request's own few statements.
+    assert sum(counts.values()) < 2 * page, (page, counts)
