@@ -7,7 +7,7 @@ Some vocabularies have two audiences: a family reads "Waiting for your liaison t
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -158,3 +158,25 @@ def appointment_when(starts_at: datetime, language: str, timezone: str | None) -
     at = babel_format_time(starts_at, "short", tzinfo=tz, locale=language)
     day = format_skeleton("MMMEd", starts_at, tzinfo=tz, locale=language)
     return f"{day}, {at}", at
+
+
+def local_to_utc(value: datetime | None, timezone: str) -> datetime | None:
+    """A wall-clock time typed in a form (no zone) read in the given zone, as UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=zone(timezone)).astimezone(UTC)
+
+
+def utc_to_local(value: datetime, timezone: str) -> datetime:
+    """A stored UTC time as wall-clock time in the given zone, without a zone (to fill a form's field)."""
+    return value.astimezone(zone(timezone)).replace(tzinfo=None)
+
+
+def local_today(now: datetime, timezone: str) -> date:
+    """Today's date in the given zone at the moment now."""
+    return now.astimezone(zone(timezone)).date()
+
+
+def csv_time(value: datetime, timezone: str) -> str:
+    """A time for a spreadsheet: sortable, in the given zone, with the zone's abbreviation (2026-03-02 14:05:00 CST)."""
+    return value.astimezone(zone(timezone)).strftime("%Y-%m-%d %H:%M:%S %Z")

@@ -60,7 +60,7 @@ def new_lead(case_id: int):
     raw_key = form.submission_key.data or secrets.token_urlsafe(24)
     form.submission_key.data = raw_key
     key = lead_service.submission_key(f"family:{current_user.id}", raw_key)
-    existing = db.session.scalar(select(Lead).where(Lead.submission_key == key))
+    existing = lead_service.find_submission(key)
     if existing is not None:  # the same form sent twice: show the first receipt
         return redirect(url_for("family.lead_receipt", lead_id=existing.id))
     files = uploads.chosen_files(request.files.getlist(form.files.name))

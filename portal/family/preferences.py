@@ -1,5 +1,4 @@
 """A family member's settings: language, texts and consent, quiet hours, how often to be contacted."""
-from datetime import time
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -8,6 +7,7 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..services import preferences as prefs_service
+from ..services.notifications import policy
 from . import bp
 from .forms import PreferencesForm
 from .routes import case_and_member
@@ -17,8 +17,8 @@ def _fill(form: PreferencesForm, member) -> None:
     form.language.data = member.language
     form.texts_enabled.data = member.texts_enabled  # a STOP is shown beside it; only START lifts it
     form.detailed_texts.data = member.detailed_texts
-    form.quiet_start.data = member.quiet_start or time(21, 0)
-    form.quiet_end.data = member.quiet_end or time(8, 0)
+    form.quiet_start.data = member.quiet_start or policy.DAY_END  # the quiet the texting rules keep anyway
+    form.quiet_end.data = member.quiet_end or policy.DAY_START
     form.cadence.data = member.cadence
     form.preferred_channel.data = member.preferred_channel or ""
     form.preferred_times.data = member.preferred_times or ""

@@ -104,7 +104,8 @@ def tip_passphrase(nonce: str) -> str:
     return "-".join(letters[i:i + 4] for i in range(0, 16, 4))
 
 
-def _find_by_key(key: str) -> Lead | None:
+def find_submission(key: str) -> Lead | None:
+    """The lead already made from this submission key (a double tap, a resend), if any."""
     return db.session.scalar(select(Lead).where(Lead.submission_key == key))
 
 
@@ -115,7 +116,7 @@ def submit_lead(*, case: Case, content: LeadContent, files: list[StoredFile], ke
     content = content.cleaned()
     if content.is_empty() and not files:
         raise LeadError("empty lead")
-    existing = _find_by_key(key)
+    existing = find_submission(key)
     if existing is not None:
         return existing, False
     anonymous = tip_link is not None
@@ -138,7 +139,7 @@ def submit_lead(*, case: Case, content: LeadContent, files: list[StoredFile], ke
                                               size=stored.size, sha256=stored.sha256))
             db.session.flush()
     except IntegrityError:
-        existing = _find_by_key(key)
+        existing = find_submission(key)
         if existing is None:
             raise
         return existing, False

@@ -1,6 +1,5 @@
 """Availability (weekly windows and days off) and the appointments list with confirm, held and missed."""
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -9,6 +8,7 @@ from sqlalchemy import or_
 from sqlalchemy.orm import selectinload
 
 from .. import access
+from ..display import local_today
 from ..extensions import db
 from ..models import Appointment, User, utcnow
 from ..models.types import db_int
@@ -35,7 +35,7 @@ def _whose() -> User:
 
 
 def _page(person: User, *, window_form=None, exception_form=None, status: int = 200):
-    today = utcnow().astimezone(ZoneInfo(get_agency().timezone)).date()
+    today = local_today(utcnow(), get_agency().timezone)
     return render_template(
         "staff/availability.html", person=person, windows=av.windows_for(person),
         exceptions=av.exceptions_for(person, since=today), weekdays=dict(WEEKDAY_CHOICES),

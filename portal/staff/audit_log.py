@@ -1,7 +1,6 @@
 """The audit log for supervisors and admins: filter, page through, export as CSV (the export is audited too)."""
 import json
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from flask import render_template, request
 from flask_babel import gettext as _
@@ -9,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from .. import access, audit
+from ..display import csv_time
 from ..extensions import db
 from ..services.agency import get_agency
 from ..services.audit_log import AuditFilters, audit_choices, audit_query
@@ -52,13 +52,13 @@ def audit_csv():
     """The filtered audit log as CSV, in the agency's time zone."""
     access.require_supervisor(current_user)
     filters = _filters()
-    zone = ZoneInfo(get_agency().timezone)
-    rows = db.session.execute(audit_query(filters, tz=zone.key).limit(EXPORT_LIMIT)).all()
+    timezone = get_agency().timezone
+    rows = db.session.execute(audit_query(filters, tz=timezone).limit(EXPORT_LIMIT)).all()
     audit.record("audit.export", None, rows=len(rows), filters={k: str(v) for k, v in vars(filters).items() if v})
     db.session.commit()
     header = [_("When"), _("Who"), _("Email"), _("Role"), _("Action"), _("Record type"), _("Record id"),
               _("Outcome"), _("IP address"), _("Details")]
-    body = [[event.occurred_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z"), user.name if user else "",
+    body = [[csv_time(event.occurred_at, timezone), user.name if user else "",
              user.email if user else "", event.actor_role or "", event.action, event.target_type or "",
              event.target_id or "", event.outcome, event.ip or "",
              json.dumps(event.details or {}, ensure_ascii=False, sort_keys=True)] for event, user in rows]

@@ -1,12 +1,11 @@
 """The outreach log: log a contact (filled in from a flag or a case, saved by one outcome button) and correct one."""
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import access, audit
+from ..display import local_to_utc, utc_to_local
 from ..extensions import db
 from ..models import OUTCOMES, Case, Outreach
 from ..services import contact
@@ -29,12 +28,6 @@ def _render(case: Case, form: OutreachForm, *, corrects: Outreach | None = None,
                            outcomes=MANUAL_OUTCOMES if corrects is None else OUTCOMES), status
 
 
-def _local_to_utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=ZoneInfo(get_agency().timezone)).astimezone(UTC)
-
-
 def _save(case: Case, form: OutreachForm, *, corrects: Outreach | None = None):
     """Validate and log; returns a response (a redirect, or the form again with what is wrong)."""
     if not form.validate_on_submit():
@@ -45,8 +38,8 @@ def _save(case: Case, form: OutreachForm, *, corrects: Outreach | None = None):
     try:
         contact.log_outreach(case=case, staff=current_user, channel=form.channel.data,
                              direction=form.direction.data, outcome=form.outcome.data or "", member=member,
-                             occurred_at=_local_to_utc(form.occurred_at.data), notes=form.notes.data or "",
-                             corrects=corrects)
+                             occurred_at=local_to_utc(form.occurred_at.data, get_agency().timezone),
+                             notes=form.notes.data or "", corrects=corrects)
     except contact.OutreachError as exc:
         target = getattr(form, exc.field, form.notes)
         target.errors = [*target.errors, str(exc)]
@@ -96,7 +89,7 @@ def correct_contact(outreach_id: int):
     db.session.commit()
     form.member.data = str(original.family_member_id or "")
     form.channel.data, form.direction.data = original.channel, original.direction
-    form.occurred_at.data = original.occurred_at.astimezone(ZoneInfo(get_agency().timezone)).replace(tzinfo=None)
+    form.occurred_at.data = utc_to_local(original.occurred_at, get_agency().timezone)
     form.notes.data = original.notes
     form.outcome.data = original.outcome
     return _render(case, form, corrects=original)

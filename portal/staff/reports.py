@@ -1,12 +1,12 @@
 """Supervisor reports: four charts, each with its numbers in a table beside it, a date range, and CSV exports."""
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from flask import Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import access, audit
+from ..display import local_today
 from ..extensions import db
 from ..models import utcnow
 from ..services import reports as rep
@@ -36,7 +36,7 @@ def _date_arg(name: str) -> date | None:
 def _range():
     agency = get_agency()
     now = utcnow()
-    today = now.astimezone(ZoneInfo(agency.timezone)).date()
+    today = local_today(now, agency.timezone)
     return rep.report_range(start=_date_arg("start"), end=_date_arg("end"), tz=agency.timezone, today=today), now
 
 

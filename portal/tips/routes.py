@@ -13,7 +13,6 @@ from flask import abort, current_app, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
 
 from .. import uploads
 from ..extensions import db
@@ -95,7 +94,7 @@ def leave_tip(token: str):
     nonce = signed["n"]
     key = lead_service.submission_key(f"tip:{link.id}", nonce)
     passphrase = lead_service.tip_passphrase(nonce)
-    existing = db.session.scalar(select(Lead).where(Lead.submission_key == key))
+    existing = lead_service.find_submission(key)
     if existing is not None:  # the same form sent twice: the same code and passphrase again
         return _render("tips/receipt.html", lead=existing, passphrase=passphrase)
     with force_locale(_lang()):
