@@ -6,7 +6,7 @@
       ├──> blocked   (the recipient opted out)          sending ──gave up──> failed
       └──> cancelled (its reason went away, e.g. an appointment was cancelled)
 
-Every status write in delivery.py, status.py, consent.py and outbox.py is guarded by one of the sets below, so a
+Every status write in tasks/delivery.py, status.py, consent.py and outbox.py is guarded by one of the sets below, so a
 notification only ever moves along an arrow here; tests/test_notification_states.py checks the guards against
 TRANSITIONS.
 """
