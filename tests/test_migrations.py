@@ -33,16 +33,24 @@ def empty_database_url(app, tmp_path):
         admin.dispose()
 
 
+def _assert_schema_matches_the_models() -> None:
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, db.metadata)
+    assert diff == [], f"models and migrations differ; write a migration: {diff}"
+    tables = set(inspect(db.engine).get_table_names())
+    assert {"users", "cases", "family_members", "audit_events", "notifications"} <= tables
+    assert "sms_outbox" not in tables
+
+
 def test_every_migration_runs_and_matches_the_models(empty_database_url):
     mig_app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_database_url})
     with mig_app.app_context():
         upgrade()
-        with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
-            diff = compare_metadata(context, db.metadata)
-        assert diff == [], f"models and migrations differ; write a migration: {diff}"
-        tables = set(inspect(db.engine).get_table_names())
-        assert {"users", "cases", "family_members", "audit_events", "notifications"} <= tables
+        _assert_schema_matches_the_models()
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        # Every downgrade left a database the upgrades can build on again.
+        upgrade()
+        _assert_schema_matches_the_models()
         db.engine.dispose()
