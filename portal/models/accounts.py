@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, one_of, utcnow
 
 ROLES = ("family", "liaison", "supervisor", "admin")
 STAFF_ROLES = ("liaison", "supervisor", "admin")
@@ -19,6 +19,7 @@ class User(UserMixin, db.Model):
     """Anyone who signs in: a family member or a staff member."""
 
     __tablename__ = "users"
+    __table_args__ = (one_of("role", ROLES), one_of("language", LANGUAGES))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -94,6 +95,7 @@ class Resource(db.Model):
     """A support service listed for families (grief support, 988, victim compensation...)."""
 
     __tablename__ = "resources"
+    __table_args__ = (one_of("language", LANGUAGES),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))

@@ -7,8 +7,9 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, Time, Uni
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .stages import STAGES_BY_KEY, Stage
-from .types import UTCDateTime, utcnow
+from .accounts import LANGUAGES
+from .stages import STAGE_KEYS, STAGES_BY_KEY, Stage
+from .types import UTCDateTime, one_of, utcnow
 
 CADENCES = ("weekly", "biweekly", "monthly", "on_change", "do_not_contact")
 CADENCE_DAYS = {"weekly": 7, "biweekly": 14, "monthly": 30}
@@ -19,6 +20,7 @@ class Case(db.Model):
     """One decedent's case."""
 
     __tablename__ = "cases"
+    __table_args__ = (one_of("stage", STAGE_KEYS),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_number: Mapped[str] = mapped_column(String(40), unique=True)
@@ -57,7 +59,12 @@ class FamilyMember(db.Model):
     """A relative of the decedent on one case, with how they want to be contacted."""
 
     __tablename__ = "family_members"
-    __table_args__ = (UniqueConstraint("case_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "user_id"),
+        one_of("language", LANGUAGES),
+        one_of("cadence", CADENCES),
+        one_of("preferred_channel", CHANNELS),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -106,6 +113,9 @@ class CaseUpdate(db.Model):
         # The "meeting request" flag: a few rows among every stage change and note.
         Index("ix_case_updates_meeting_requests_case_id_created_at", "case_id", "created_at",
               postgresql_where=text("kind = 'meeting_request'"), sqlite_where=text("kind = 'meeting_request'")),
+        one_of("kind", UPDATE_KINDS),
+        one_of("stage_from", STAGE_KEYS),
+        one_of("stage_to", STAGE_KEYS),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

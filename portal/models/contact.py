@@ -7,11 +7,14 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .cases import CHANNELS
+from .types import UTCDateTime, one_of, utcnow
 
 DIRECTIONS = ("outbound", "inbound")
 OUTCOMES = ("reached", "left_voicemail", "no_answer", "wrong_number", "declined", "message_sent", "message_received",
             "attended", "no_show")
+# What an automatic (is_system) entry was made from; source_id is that row's id.
+OUTREACH_SOURCES = ("sms", "inbound_sms", "portal_message", "appointment")
 
 
 class Outreach(db.Model):
@@ -27,6 +30,10 @@ class Outreach(db.Model):
         # "The latest contact naming no one" (it counts for every family member): a short probe per case.
         Index("ix_outreach_whole_family_case_id_occurred_at", "case_id", "occurred_at",
               postgresql_where=text("family_member_id IS NULL"), sqlite_where=text("family_member_id IS NULL")),
+        one_of("channel", CHANNELS),
+        one_of("direction", DIRECTIONS),
+        one_of("outcome", OUTCOMES),
+        one_of("source_type", OUTREACH_SOURCES),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,7 +46,7 @@ class Outreach(db.Model):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     notes: Mapped[str] = mapped_column(Text, default="")  # internal: never shown to the family
     is_system: Mapped[bool] = mapped_column(Boolean, default=False)
-    source_type: Mapped[str | None] = mapped_column(String(20))  # sms, inbound_sms, portal_message, appointment
+    source_type: Mapped[str | None] = mapped_column(String(20))  # OUTREACH_SOURCES
     source_id: Mapped[int | None] = mapped_column(Integer)
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("outreach.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -96,6 +103,9 @@ class Appointment(db.Model):
               sqlite_where=text(_ACTIVE), postgresql_where=text(_ACTIVE)),
         Index("ix_appointments_case_id", "case_id"),
         Index("ix_appointments_liaison_id_starts_at", "liaison_id", "starts_at"),  # a liaison's appointments
+        one_of("kind", APPOINTMENT_KINDS),
+        one_of("mode", APPOINTMENT_MODES),
+        one_of("status", APPOINTMENT_STATUSES),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,7 +7,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, one_of, utcnow
 
 LEAD_STATUSES = ("new", "reviewing", "assigned", "followed_up", "closed")
 # What the submitter sees: a simpler word for each staff-side status.
@@ -39,7 +39,7 @@ class Lead(db.Model):
     """Information about the death from a family member or an anonymous tipster."""
 
     __tablename__ = "leads"
-    __table_args__ = (Index("ix_leads_case_id_created_at", "case_id", "created_at"),)
+    __table_args__ = (Index("ix_leads_case_id_created_at", "case_id", "created_at"), one_of("status", LEAD_STATUSES))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True)
