@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, Time, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +11,9 @@ from ..extensions import db
 from .accounts import LANGUAGES
 from .stages import STAGE_KEYS, STAGES_BY_KEY, Stage
 from .types import UTCDateTime, one_of, utcnow
+
+if TYPE_CHECKING:  # for the relationship annotations only
+    from .accounts import User
 
 CADENCES = ("weekly", "biweekly", "monthly", "on_change", "do_not_contact")
 CADENCE_DAYS = {"weekly": 7, "biweekly": 14, "monthly": 30}
@@ -39,9 +43,10 @@ class Case(db.Model):
     last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_family_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    liaison = relationship("User", foreign_keys=[liaison_id])
-    backup_liaison = relationship("User", foreign_keys=[backup_liaison_id])
-    family_members = relationship("FamilyMember", back_populates="case", order_by="FamilyMember.id")
+    liaison: Mapped[User | None] = relationship("User", foreign_keys=[liaison_id])
+    backup_liaison: Mapped[User | None] = relationship("User", foreign_keys=[backup_liaison_id])
+    family_members: Mapped[list[FamilyMember]] = relationship("FamilyMember", back_populates="case",
+                                                              order_by="FamilyMember.id")
 
     @property
     def stage_info(self) -> Stage:
@@ -94,8 +99,8 @@ class FamilyMember(db.Model):
     # Kept by the database (models/last_contact.py): the latest real contact naming this member.
     last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    case = relationship("Case", back_populates="family_members")
-    user = relationship("User")
+    case: Mapped[Case] = relationship("Case", back_populates="family_members")
+    user: Mapped[User | None] = relationship("User")
 
     def __repr__(self) -> str:
         return f"<FamilyMember {self.id} case={self.case_id}>"
@@ -128,5 +133,5 @@ class CaseUpdate(db.Model):
     stage_to: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    case = relationship("Case")
-    author = relationship("User")
+    case: Mapped[Case] = relationship("Case")
+    author: Mapped[User | None] = relationship("User")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, Time, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -9,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .cases import CHANNELS
 from .types import UTCDateTime, one_of, utcnow
+
+if TYPE_CHECKING:  # for the relationship annotations only
+    from .accounts import User
+    from .cases import Case, FamilyMember
 
 DIRECTIONS = ("outbound", "inbound")
 OUTCOMES = ("reached", "left_voicemail", "no_answer", "wrong_number", "declined", "message_sent", "message_received",
@@ -52,10 +57,10 @@ class Outreach(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    case = relationship("Case")
-    family_member = relationship("FamilyMember")
-    staff = relationship("User", foreign_keys=[staff_id])
-    corrects = relationship("Outreach", remote_side=[id])
+    case: Mapped[Case] = relationship("Case")
+    family_member: Mapped[FamilyMember | None] = relationship("FamilyMember")
+    staff: Mapped[User | None] = relationship("User", foreign_keys=[staff_id])
+    corrects: Mapped[Outreach | None] = relationship("Outreach", remote_side=[id])
 
 
 class AvailabilityWindow(db.Model):
@@ -128,6 +133,6 @@ class Appointment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
-    case = relationship("Case")
-    family_member = relationship("FamilyMember")
-    liaison = relationship("User")
+    case: Mapped[Case] = relationship("Case")
+    family_member: Mapped[FamilyMember | None] = relationship("FamilyMember")
+    liaison: Mapped[User | None] = relationship("User")

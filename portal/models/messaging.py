@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -9,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .accounts import LANGUAGES
 from .types import UTCDateTime, one_of, utcnow
+
+if TYPE_CHECKING:  # for the relationship annotations only
+    from .accounts import User
+    from .cases import Case, FamilyMember
 
 OUTBOX_STATUSES = ("queued", "sending", "sent", "delivered", "undelivered", "failed", "deferred", "blocked",
                    "cancelled")
@@ -54,8 +59,8 @@ class Notification(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    case = relationship("Case")
-    family_member = relationship("FamilyMember")
+    case: Mapped[Case | None] = relationship("Case")
+    family_member: Mapped[FamilyMember | None] = relationship("FamilyMember")
 
 
 class InboundSms(db.Model):
@@ -105,5 +110,5 @@ class CaseMessage(db.Model):
     inbound_sms_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_sms.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    family_member = relationship("FamilyMember")
-    author = relationship("User")
+    family_member: Mapped[FamilyMember | None] = relationship("FamilyMember")
+    author: Mapped[User | None] = relationship("User")
