@@ -19,7 +19,6 @@ VOCABULARIES = {
     ("users", "language"): models.LANGUAGES,
     ("resources", "language"): models.LANGUAGES,
     ("audit_events", "actor_role"): models.ROLES,
-    ("audit_events", "outcome"): models.AUDIT_OUTCOMES,
     ("cases", "stage"): models.STAGE_KEYS,
     ("family_members", "language"): models.LANGUAGES,
     ("family_members", "cadence"): models.CADENCES,

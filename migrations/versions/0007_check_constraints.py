@@ -34,7 +34,6 @@ CHECKS = (
     ('users', 'language', LANGUAGES),
     ('resources', 'language', LANGUAGES),
     ('audit_events', 'actor_role', ROLES),
-    ('audit_events', 'outcome', ('ok', 'failed')),
     ('cases', 'stage', STAGES),
     ('family_members', 'language', LANGUAGES),
     ('family_members', 'cadence', ('weekly', 'biweekly', 'monthly', 'on_change', 'do_not_contact')),

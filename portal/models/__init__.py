@@ -1,7 +1,7 @@
 """All models, re-exported so that `from portal.models import Case` works everywhere."""
 from . import last_contact  # noqa: F401  (the database keeps the latest contact: installs its triggers)
 from .accounts import LANGUAGES, ROLES, STAFF_ROLES, Agency, Invitation, Resource, User
-from .audit import AUDIT_OUTCOMES, AuditEvent
+from .audit import AuditEvent
 from .cases import CADENCE_DAYS, CADENCES, CHANNELS, UPDATE_KINDS, Case, CaseUpdate, FamilyMember
 from .contact import (
     ACTIVE_SLOT_STATUSES,
@@ -32,8 +32,8 @@ from .stages import STAGE_KEYS, STAGES, STAGES_BY_KEY, Stage, stage_info
 from .types import UTCDateTime, utcnow
 
 __all__ = [
-    "ACTIVE_SLOT_STATUSES", "APPOINTMENT_KINDS", "APPOINTMENT_MODES", "APPOINTMENT_STATUSES", "AUDIT_OUTCOMES",
-    "CADENCES", "CADENCE_DAYS", "CHANNELS", "DIRECTIONS", "INBOUND_HANDLINGS", "LANGUAGES", "LEAD_STATUSES",
+    "ACTIVE_SLOT_STATUSES", "APPOINTMENT_KINDS", "APPOINTMENT_MODES", "APPOINTMENT_STATUSES", "CADENCES",
+    "CADENCE_DAYS", "CHANNELS", "DIRECTIONS", "INBOUND_HANDLINGS", "LANGUAGES", "LEAD_STATUSES",
     "MESSAGE_CHANNELS", "MESSAGE_SENDERS", "NOTIFICATION_CHANNELS", "OUTBOX_STATUSES", "OUTCOMES", "OUTREACH_SOURCES",
     "ROLES", "STAFF_ROLES", "STAGES", "STAGES_BY_KEY", "STAGE_KEYS", "SUBMITTER_STATUS", "UPDATE_KINDS",
     "Agency", "Appointment", "AuditEvent", "AvailabilityException", "AvailabilityWindow", "Case", "CaseMessage",

@@ -11,8 +11,6 @@ from ..extensions import db
 from .accounts import ROLES
 from .types import UTCDateTime, one_of, utcnow
 
-AUDIT_OUTCOMES = ("ok", "failed")
-
 
 class AuditEvent(db.Model):
     """One audited action; written only by portal.audit.record and never updated or deleted."""
@@ -22,7 +20,6 @@ class AuditEvent(db.Model):
         Index("ix_audit_events_occurred_at", "occurred_at"),
         Index("ix_audit_events_target", "target_type", "target_id"),
         one_of("actor_role", ROLES),  # the actor's role when they acted
-        one_of("outcome", AUDIT_OUTCOMES),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
