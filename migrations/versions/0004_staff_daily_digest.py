@@ -1,7 +1,7 @@
 """staff: users.daily_digest, for the optional daily "who needs contact" summary
 
-Revision ID: 0004_staff
-Revises: edda10d62ac8
+Revision ID: 0004_staff_daily_digest
+Revises: 0003_perf_indexes
 Create Date: 2026-11-26 12:00:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0004_staff'
-down_revision = '0006_perf'
+revision = '0004_staff_daily_digest'
+down_revision = '0003_perf_indexes'
 branch_labels = None
 depends_on = None
 

@@ -10,21 +10,32 @@ from .contact import (
     APPOINTMENT_STATUSES,
     DIRECTIONS,
     OUTCOMES,
+    OUTREACH_SOURCES,
     Appointment,
     AvailabilityException,
     AvailabilityWindow,
     Outreach,
 )
 from .leads import LEAD_STATUSES, SUBMITTER_STATUS, Lead, LeadAttachment, LeadNote, LeadQuestion, TipLink
-from .messaging import OUTBOX_STATUSES, CaseMessage, InboundSms, Notification
+from .messaging import (
+    INBOUND_HANDLINGS,
+    MESSAGE_CHANNELS,
+    MESSAGE_SENDERS,
+    NOTIFICATION_CHANNELS,
+    OUTBOX_STATUSES,
+    CaseMessage,
+    InboundSms,
+    Notification,
+)
 from .security import MfaRecoveryCode
 from .stages import STAGE_KEYS, STAGES, STAGES_BY_KEY, Stage, stage_info
 from .types import UTCDateTime, utcnow
 
 __all__ = [
     "ACTIVE_SLOT_STATUSES", "APPOINTMENT_KINDS", "APPOINTMENT_MODES", "APPOINTMENT_STATUSES", "CADENCES",
-    "CADENCE_DAYS", "CHANNELS", "DIRECTIONS", "LANGUAGES", "LEAD_STATUSES", "OUTBOX_STATUSES", "OUTCOMES", "ROLES",
-    "STAFF_ROLES", "STAGES", "STAGES_BY_KEY", "STAGE_KEYS", "SUBMITTER_STATUS", "UPDATE_KINDS",
+    "CADENCE_DAYS", "CHANNELS", "DIRECTIONS", "INBOUND_HANDLINGS", "LANGUAGES", "LEAD_STATUSES",
+    "MESSAGE_CHANNELS", "MESSAGE_SENDERS", "NOTIFICATION_CHANNELS", "OUTBOX_STATUSES", "OUTCOMES", "OUTREACH_SOURCES",
+    "ROLES", "STAFF_ROLES", "STAGES", "STAGES_BY_KEY", "STAGE_KEYS", "SUBMITTER_STATUS", "UPDATE_KINDS",
     "Agency", "Appointment", "AuditEvent", "AvailabilityException", "AvailabilityWindow", "Case", "CaseMessage",
     "CaseUpdate", "FamilyMember", "InboundSms", "Invitation", "Lead", "LeadAttachment", "LeadNote", "LeadQuestion",
     "MfaRecoveryCode", "Notification", "Outreach", "Resource", "Stage", "TipLink", "UTCDateTime", "User",

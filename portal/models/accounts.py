@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, one_of, utcnow
+
+if TYPE_CHECKING:  # for the relationship annotations only
+    from .cases import FamilyMember
 
 ROLES = ("family", "liaison", "supervisor", "admin")
 STAFF_ROLES = ("liaison", "supervisor", "admin")
@@ -19,6 +23,7 @@ class User(UserMixin, db.Model):
     """Anyone who signs in: a family member or a staff member."""
 
     __tablename__ = "users"
+    __table_args__ = (one_of("role", ROLES), one_of("language", LANGUAGES))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -94,6 +99,7 @@ class Resource(db.Model):
     """A support service listed for families (grief support, 988, victim compensation...)."""
 
     __tablename__ = "resources"
+    __table_args__ = (one_of("language", LANGUAGES),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -119,4 +125,4 @@ class Invitation(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    family_member = relationship("FamilyMember")
+    family_member: Mapped[FamilyMember] = relationship("FamilyMember")

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm import Session as OrmSession
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .accounts import ROLES
+from .types import UTCDateTime, one_of, utcnow
 
 
 class AuditEvent(db.Model):
@@ -18,6 +19,7 @@ class AuditEvent(db.Model):
     __table_args__ = (
         Index("ix_audit_events_occurred_at", "occurred_at"),
         Index("ix_audit_events_target", "target_type", "target_id"),
+        one_of("actor_role", ROLES),  # the actor's role when they acted
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, Time, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..contact_rules import CADENCE_DAYS, CADENCES  # noqa: F401  (the vocabulary lives with the contact rules)
 from ..extensions import db
-from .stages import STAGES_BY_KEY, Stage
-from .types import UTCDateTime, utcnow
+from .accounts import LANGUAGES
+from .stages import STAGE_KEYS, STAGES_BY_KEY, Stage
+from .types import UTCDateTime, one_of, utcnow
+
+if TYPE_CHECKING:  # for the relationship annotations only
+    from .accounts import User
 
 CHANNELS = ("phone", "sms", "email", "visit", "letter", "portal_message", "video")
 
@@ -18,6 +23,7 @@ class Case(db.Model):
     """One decedent's case."""
 
     __tablename__ = "cases"
+    __table_args__ = (one_of("stage", STAGE_KEYS),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_number: Mapped[str] = mapped_column(String(40), unique=True)
@@ -36,9 +42,10 @@ class Case(db.Model):
     last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_family_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    liaison = relationship("User", foreign_keys=[liaison_id])
-    backup_liaison = relationship("User", foreign_keys=[backup_liaison_id])
-    family_members = relationship("FamilyMember", back_populates="case", order_by="FamilyMember.id")
+    liaison: Mapped[User | None] = relationship("User", foreign_keys=[liaison_id])
+    backup_liaison: Mapped[User | None] = relationship("User", foreign_keys=[backup_liaison_id])
+    family_members: Mapped[list[FamilyMember]] = relationship("FamilyMember", back_populates="case",
+                                                              order_by="FamilyMember.id")
 
     @property
     def stage_info(self) -> Stage:
@@ -56,7 +63,12 @@ class FamilyMember(db.Model):
     """A relative of the decedent on one case, with how they want to be contacted."""
 
     __tablename__ = "family_members"
-    __table_args__ = (UniqueConstraint("case_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "user_id"),
+        one_of("language", LANGUAGES),
+        one_of("cadence", CADENCES),
+        one_of("preferred_channel", CHANNELS),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -86,8 +98,8 @@ class FamilyMember(db.Model):
     # Kept by the database (models/last_contact.py): the latest real contact naming this member.
     last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    case = relationship("Case", back_populates="family_members")
-    user = relationship("User")
+    case: Mapped[Case] = relationship("Case", back_populates="family_members")
+    user: Mapped[User | None] = relationship("User")
 
     def __repr__(self) -> str:
         return f"<FamilyMember {self.id} case={self.case_id}>"
@@ -105,6 +117,9 @@ class CaseUpdate(db.Model):
         # The "meeting request" flag: a few rows among every stage change and note.
         Index("ix_case_updates_meeting_requests_case_id_created_at", "case_id", "created_at",
               postgresql_where=text("kind = 'meeting_request'"), sqlite_where=text("kind = 'meeting_request'")),
+        one_of("kind", UPDATE_KINDS),
+        one_of("stage_from", STAGE_KEYS),
+        one_of("stage_to", STAGE_KEYS),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -117,5 +132,5 @@ class CaseUpdate(db.Model):
     stage_to: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    case = relationship("Case")
-    author = relationship("User")
+    case: Mapped[Case] = relationship("Case")
+    author: Mapped[User | None] = relationship("User")

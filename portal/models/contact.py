@@ -2,16 +2,24 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, Time, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .cases import CHANNELS
+from .types import UTCDateTime, one_of, utcnow
+
+if TYPE_CHECKING:  # for the relationship annotations only
+    from .accounts import User
+    from .cases import Case, FamilyMember
 
 DIRECTIONS = ("outbound", "inbound")
 OUTCOMES = ("reached", "left_voicemail", "no_answer", "wrong_number", "declined", "message_sent", "message_received",
             "attended", "no_show")
+# What an automatic (is_system) entry was made from; source_id is that row's id.
+OUTREACH_SOURCES = ("sms", "inbound_sms", "portal_message", "appointment")
 
 
 class Outreach(db.Model):
@@ -27,6 +35,10 @@ class Outreach(db.Model):
         # "The latest contact naming no one" (it counts for every family member): a short probe per case.
         Index("ix_outreach_whole_family_case_id_occurred_at", "case_id", "occurred_at",
               postgresql_where=text("family_member_id IS NULL"), sqlite_where=text("family_member_id IS NULL")),
+        one_of("channel", CHANNELS),
+        one_of("direction", DIRECTIONS),
+        one_of("outcome", OUTCOMES),
+        one_of("source_type", OUTREACH_SOURCES),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,16 +51,16 @@ class Outreach(db.Model):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     notes: Mapped[str] = mapped_column(Text, default="")  # internal: never shown to the family
     is_system: Mapped[bool] = mapped_column(Boolean, default=False)
-    source_type: Mapped[str | None] = mapped_column(String(20))  # sms, inbound_sms, portal_message, appointment
+    source_type: Mapped[str | None] = mapped_column(String(20))  # OUTREACH_SOURCES
     source_id: Mapped[int | None] = mapped_column(Integer)
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("outreach.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    case = relationship("Case")
-    family_member = relationship("FamilyMember")
-    staff = relationship("User", foreign_keys=[staff_id])
-    corrects = relationship("Outreach", remote_side=[id])
+    case: Mapped[Case] = relationship("Case")
+    family_member: Mapped[FamilyMember | None] = relationship("FamilyMember")
+    staff: Mapped[User | None] = relationship("User", foreign_keys=[staff_id])
+    corrects: Mapped[Outreach | None] = relationship("Outreach", remote_side=[id])
 
 
 class AvailabilityWindow(db.Model):
@@ -96,6 +108,9 @@ class Appointment(db.Model):
               sqlite_where=text(_ACTIVE), postgresql_where=text(_ACTIVE)),
         Index("ix_appointments_case_id", "case_id"),
         Index("ix_appointments_liaison_id_starts_at", "liaison_id", "starts_at"),  # a liaison's appointments
+        one_of("kind", APPOINTMENT_KINDS),
+        one_of("mode", APPOINTMENT_MODES),
+        one_of("status", APPOINTMENT_STATUSES),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -118,6 +133,6 @@ class Appointment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
-    case = relationship("Case")
-    family_member = relationship("FamilyMember")
-    liaison = relationship("User")
+    case: Mapped[Case] = relationship("Case")
+    family_member: Mapped[FamilyMember | None] = relationship("FamilyMember")
+    liaison: Mapped[User | None] = relationship("User")

@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, one_of, utcnow
+
+if TYPE_CHECKING:  # for the relationship annotations only
+    from .accounts import User
+    from .cases import Case, FamilyMember
 
 LEAD_STATUSES = ("new", "reviewing", "assigned", "followed_up", "closed")
 # What the submitter sees: a simpler word for each staff-side status.
@@ -32,14 +37,14 @@ class TipLink(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    case = relationship("Case")
+    case: Mapped[Case] = relationship("Case")
 
 
 class Lead(db.Model):
     """Information about the death from a family member or an anonymous tipster."""
 
     __tablename__ = "leads"
-    __table_args__ = (Index("ix_leads_case_id_created_at", "case_id", "created_at"),)
+    __table_args__ = (Index("ix_leads_case_id_created_at", "case_id", "created_at"), one_of("status", LEAD_STATUSES))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True)
@@ -64,10 +69,11 @@ class Lead(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
-    case = relationship("Case")
-    family_member = relationship("FamilyMember")
-    assigned_to = relationship("User", foreign_keys=[assigned_to_id])
-    attachments = relationship("LeadAttachment", back_populates="lead", order_by="LeadAttachment.id")
+    case: Mapped[Case] = relationship("Case")
+    family_member: Mapped[FamilyMember | None] = relationship("FamilyMember")
+    assigned_to: Mapped[User | None] = relationship("User", foreign_keys=[assigned_to_id])
+    attachments: Mapped[list[LeadAttachment]] = relationship("LeadAttachment", back_populates="lead",
+                                                             order_by="LeadAttachment.id")
 
     @property
     def submitter_status(self) -> str:
@@ -88,7 +94,7 @@ class LeadAttachment(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    lead = relationship("Lead", back_populates="attachments")
+    lead: Mapped[Lead] = relationship("Lead", back_populates="attachments")
 
 
 class LeadNote(db.Model):
@@ -102,7 +108,7 @@ class LeadNote(db.Model):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    author = relationship("User")
+    author: Mapped[User | None] = relationship("User")
 
 
 class LeadQuestion(db.Model):

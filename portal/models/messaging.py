@@ -2,15 +2,26 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .accounts import LANGUAGES
+from .types import UTCDateTime, one_of, utcnow
+
+if TYPE_CHECKING:  # for the relationship annotations only
+    from .accounts import User
+    from .cases import Case, FamilyMember
 
 OUTBOX_STATUSES = ("queued", "sending", "sent", "delivered", "undelivered", "failed", "deferred", "blocked",
                    "cancelled")
+NOTIFICATION_CHANNELS = ("sms", "email")
+# How an inbound text was handled: a keyword (STOP, HELP...), a message in a case's conversation, or unmatched.
+INBOUND_HANDLINGS = ("keyword", "conversation", "unmatched")
+MESSAGE_SENDERS = ("family", "staff")
+MESSAGE_CHANNELS = ("portal", "sms")
 
 
 class Notification(db.Model):
@@ -23,6 +34,9 @@ class Notification(db.Model):
         Index("ix_notifications_failed_family_member_id", "family_member_id", "updated_at",
               postgresql_where=text("status IN ('undelivered', 'failed')"),
               sqlite_where=text("status IN ('undelivered', 'failed')")),
+        one_of("channel", NOTIFICATION_CHANNELS),
+        one_of("status", OUTBOX_STATUSES),
+        one_of("language", LANGUAGES),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,8 +59,8 @@ class Notification(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    case = relationship("Case")
-    family_member = relationship("FamilyMember")
+    case: Mapped[Case | None] = relationship("Case")
+    family_member: Mapped[FamilyMember | None] = relationship("FamilyMember")
 
 
 class InboundSms(db.Model):
@@ -57,6 +71,7 @@ class InboundSms(db.Model):
         # The unmatched inbox, newest first, without reading every text ever received.
         Index("ix_inbound_sms_unmatched_received_at", "received_at", postgresql_where=text("handling = 'unmatched'"),
               sqlite_where=text("handling = 'unmatched'")),
+        one_of("handling", INBOUND_HANDLINGS),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,7 +79,7 @@ class InboundSms(db.Model):
     from_number: Mapped[str] = mapped_column(String(20), index=True)
     to_number: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text, default="")
-    handling: Mapped[str] = mapped_column(String(16), default="unmatched")  # keyword, conversation, unmatched
+    handling: Mapped[str] = mapped_column(String(16), default="unmatched")  # INBOUND_HANDLINGS
     family_member_id: Mapped[int | None] = mapped_column(ForeignKey("family_members.id"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -81,17 +96,19 @@ class CaseMessage(db.Model):
         # The "message unanswered" flag reads only what families wrote.
         Index("ix_case_messages_from_family_case_id_created_at", "case_id", "created_at",
               postgresql_where=text("sender = 'family'"), sqlite_where=text("sender = 'family'")),
+        one_of("sender", MESSAGE_SENDERS),
+        one_of("channel", MESSAGE_CHANNELS),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
-    sender: Mapped[str] = mapped_column(String(10))  # family or staff
+    sender: Mapped[str] = mapped_column(String(10))  # MESSAGE_SENDERS
     family_member_id: Mapped[int | None] = mapped_column(ForeignKey("family_members.id"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    channel: Mapped[str] = mapped_column(String(10), default="portal")  # portal or sms
+    channel: Mapped[str] = mapped_column(String(10), default="portal")  # MESSAGE_CHANNELS
     body: Mapped[str] = mapped_column(Text)
     inbound_sms_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_sms.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    family_member = relationship("FamilyMember")
-    author = relationship("User")
+    family_member: Mapped[FamilyMember | None] = relationship("FamilyMember")
+    author: Mapped[User | None] = relationship("User")

@@ -1,15 +1,24 @@
 """Column types and helpers shared by every model module."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import CheckConstraint, DateTime, column
 from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
     return datetime.now(UTC)
+
+
+def one_of(name: str, values: Iterable[str]) -> CheckConstraint:
+    """A CHECK that column `name` holds a value of the vocabulary; named ck_<table>_<name> by the convention.
+
+    NULL passes (SQL's CHECK refuses only false), so the same check serves a nullable column.
+    """
+    return CheckConstraint(column(name).in_(tuple(values)), name=name)
 
 
 class UTCDateTime(TypeDecorator):

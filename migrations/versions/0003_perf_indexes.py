@@ -3,8 +3,8 @@
 Measured on the bench database (100,000 cases, 2,000,000 outreach rows; see bench/RESULTS.md): each replaces a
 sequential scan on a page or a flag query.
 
-Revision ID: 0006_perf
-Revises: edda10d62ac8
+Revision ID: 0003_perf_indexes
+Revises: 0002_security
 Create Date: 2026-11-26 05:00:00
 
 """
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0006_perf'
-down_revision = '0005_security'
+revision = '0003_perf_indexes'
+down_revision = '0002_security'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """security: lockout counters, TOTP replay guard, MFA recovery codes, append-only audit trigger
 
-Revision ID: 0005_security
-Revises: edda10d62ac8
+Revision ID: 0002_security
+Revises: 0001_initial_schema
 Create Date: 2026-11-26 05:00:00
 
 """
@@ -24,8 +24,8 @@ FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()
 """
 
 # revision identifiers, used by Alembic.
-revision = '0005_security'
-down_revision = 'edda10d62ac8'
+revision = '0002_security'
+down_revision = '0001_initial_schema'
 branch_labels = None
 depends_on = None
 

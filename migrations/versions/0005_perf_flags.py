@@ -9,8 +9,8 @@ a flag rule looks for, so one caseload's flags are short index probes.
 
 The SQL below is a frozen copy of portal/models/last_contact.py at this revision.
 
-Revision ID: 0007_perf_flags
-Revises: 0004_staff
+Revision ID: 0005_perf_flags
+Revises: 0004_staff_daily_digest
 Create Date: 2026-11-26 06:00:00
 
 """
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0007_perf_flags'
-down_revision = '0004_staff'
+revision = '0005_perf_flags'
+down_revision = '0004_staff_daily_digest'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """initial schema: accounts, cases, contact, leads, messaging, audit
 
-Revision ID: edda10d62ac8
-Revises: 
+Revision ID: 0001_initial_schema
+Revises:
 Create Date: 2026-11-26 04:05:14.544664
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'edda10d62ac8'
+revision = '0001_initial_schema'
 down_revision = None
 branch_labels = None
 depends_on = None
