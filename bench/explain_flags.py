@@ -5,7 +5,7 @@
 Two parts:
 1. A representative flag query written here before the flags existed (last contact per family member of one
    liaison's open cases, the 25 most overdue first), for a liaison and, with --all-cases, the whole agency.
-2. The real thing: every statement the staff dashboard view runs (portal/services/_flag_queries.py: the ranked
+2. The real thing: every statement the staff dashboard view runs (portal/services/flag_queries.py: the ranked
    flags, the pending ones, the open cases, the handovers), captured from the app and explained with its own
    parameters, for the liaison and, with --all-cases, for a supervisor's first page over the whole agency.
 Exit status 1 when any plan holds a sequential scan over outreach.

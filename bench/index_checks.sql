@@ -1,4 +1,4 @@
--- The queries behind migration 0006_perf: run before and after `flask db upgrade` on the bench database.
+-- The queries behind migration 0003_perf_indexes (once 0006_perf): run before and after `flask db upgrade` on the bench database.
 --   psql -h 127.0.0.1 -U postgres -d bench -f bench/index_checks.sql
 -- Each one scanned a whole table before the revision (figures in bench/RESULTS.md).
 \timing on

@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             ("audit_events", extra.audit_events(w, n["audit_events"]), n["audit_events"]),
         ]
         # The database keeps each case's and member's latest contact with a trigger on outreach (migration
-        # 0007_perf_flags); for a bulk load it is off and the kept values are computed once at the end.
+        # 0005_perf_flags); for a bulk load it is off and the kept values are computed once at the end.
         conn.execute("ALTER TABLE outreach DISABLE TRIGGER outreach_keeps_last_contact")
         conn.commit()
         for table, lines, total in plan:

@@ -141,13 +141,24 @@ def test_only_when_something_changes_never_raises_a_cadence_flag(frozen, family,
 
 
 def test_an_unknown_cadence_falls_back_to_the_agency_default(frozen, family, db):
+    """The database refuses a cadence outside the vocabulary (CHECK); the rules still fall back to the agency's
+    default for one they do not know."""
+    from sqlalchemy.exc import IntegrityError
+
+    from portal.contact_rules import cadence_days, next_due
+
     _liaison, case, member = family
     member.cadence = "legacy"
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+    assert cadence_days("legacy", 10) == 10 and next_due("legacy", T0, 10) == T0 + timedelta(days=10)
+    assert cadence_days("weekly", 10) == 7 and cadence_days("on_change", 10) is None
     get_agency().default_cadence_days = 10
     db.session.commit()
-    sf.make_contact(case=case, member=member, at=T0)
-    assert frozen(T0 + timedelta(days=10) - MINUTE) == []
-    assert kinds(frozen(T0 + timedelta(days=10))) == ["cadence"]
+    sf.make_contact(case=case, member=member, at=T0)  # biweekly: the agency default does not apply
+    assert frozen(T0 + timedelta(days=14) - MINUTE) == []
+    assert kinds(frozen(T0 + timedelta(days=14))) == ["cadence"]
 
 
 def test_do_not_contact_families_are_listed_never_flagged(frozen, family, db):

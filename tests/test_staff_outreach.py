@@ -112,6 +112,9 @@ def test_log_outreach_checks_its_values(setup):
     entry = log_outreach(case=case, staff=liaison, channel="phone", direction="inbound", outcome="reached",
                          member=mother)
     assert entry.occurred_at == NOW and entry.direction == "inbound" and not entry.is_system
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "outreach.log"))
+    # The audit event's own outcome says whether logging worked; what happened on the call is a detail.
+    assert event.outcome == "ok" and event.details["contact_outcome"] == "reached"
 
 
 def test_nothing_in_the_log_can_be_deleted_through_the_portal(app):
