@@ -34,12 +34,13 @@ def register(app: Flask) -> None:
     @click.password_option()
     def create_user_command(email: str, name: str, role: str, password: str) -> None:
         """Create a staff account."""
-        from .services.accounts import AccountError, create_user
+        from .errors import ServiceError
+        from .services.accounts import create_user
 
         try:
             create_user(email=email, name=name, role=role, password=password)
-        except AccountError as exc:
-            raise click.ClickException(str(exc)) from None
+        except ServiceError as exc:
+            raise click.ClickException(exc.message) from None
         db.session.commit()
         click.echo(f"Created {role} {email}.")
 

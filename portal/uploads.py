@@ -22,6 +22,7 @@ from pillow_heif import register_heif_opener
 from werkzeug.datastructures import FileStorage
 
 from . import mp4
+from .errors import ServiceError
 
 register_heif_opener()
 log = logging.getLogger(__name__)
@@ -46,8 +47,9 @@ KINDS = {
 PILLOW_FORMAT = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "heic": "JPEG"}
 
 
-class UploadError(ValueError):
-    """A file that cannot be accepted; the message is safe to show and says what to do."""
+def _refused(message: str) -> ServiceError:
+    """A file that cannot be accepted; the message is safe to show, says what to do, and goes by the file input."""
+    return ServiceError(message, "files")
 
 
 @dataclass(frozen=True)
@@ -117,21 +119,21 @@ def chosen_files(files: list[FileStorage]) -> list[FileStorage]:
 def check_batch(files: list[FileStorage]) -> None:
     """Refuse too many files, a file that is too big, or too much in total, before any work is done."""
     if len(files) > MAX_FILES:
-        raise UploadError(str(_l("You can add up to %(n)d files. Remove some and try again.", n=MAX_FILES)))
+        raise _refused(str(_l("You can add up to %(n)d files. Remove some and try again.", n=MAX_FILES)))
     total = 0
     for file in files:
         size = _size_of(file)
         if size > MAX_FILE_BYTES:
-            raise UploadError(str(_l(
+            raise _refused(str(_l(
                 "“%(name)s” is too big (%(size)d MB). Each file can be up to %(max)d MB. "
                 "Send a smaller copy, or tell us about it in words.",
                 name=_display_name(file.filename), size=_mb(size), max=_mb(MAX_FILE_BYTES))))
         if size == 0:
-            raise UploadError(str(_l("“%(name)s” is empty. Choose the file again.",
+            raise _refused(str(_l("“%(name)s” is empty. Choose the file again.",
                                      name=_display_name(file.filename))))
         total += size
     if total > MAX_TOTAL_BYTES:
-        raise UploadError(str(_l("These files add up to %(size)d MB. All files together can be up to %(max)d MB.",
+        raise _refused(str(_l("These files add up to %(size)d MB. All files together can be up to %(max)d MB.",
                                  size=_mb(total), max=_mb(MAX_TOTAL_BYTES))))
 
 
@@ -139,8 +141,8 @@ def _display_name(name: str | None) -> str:
     return (os.path.basename(name or "").strip() or "file")[:80]
 
 
-def _not_accepted(name: str) -> UploadError:
-    return UploadError(str(_l(
+def _not_accepted(name: str) -> ServiceError:
+    return _refused(str(_l(
         "We cannot accept “%(name)s”. Send photos (JPEG, PNG, WebP, HEIC), PDF files or MP4 videos. "
         "If it is another kind of file, tell us about it in words.", name=name)))
 
@@ -152,14 +154,14 @@ def _clean_image(data: bytes, kind: str, name: str) -> bytes:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as source:
                 if source.width * source.height > MAX_PIXELS:
-                    raise UploadError(str(_l("“%(name)s” is too large a picture. Send a smaller copy.", name=name)))
+                    raise _refused(str(_l("“%(name)s” is too large a picture. Send a smaller copy.", name=name)))
                 source.seek(0)  # only the first frame of an animated image
                 image = ImageOps.exif_transpose(source)  # keep photos upright once the EXIF tag is gone
                 image.load()
-    except UploadError:
+    except ServiceError:
         raise
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise UploadError(str(_l("We could not open the picture “%(name)s”. It may be damaged. "
+        raise _refused(str(_l("We could not open the picture “%(name)s”. It may be damaged. "
                                  "Try to send it again or take a screenshot of it.", name=name))) from None
     fmt = PILLOW_FORMAT[kind]
     if image.mode not in ("RGB", "RGBA", "L", "LA"):
@@ -176,7 +178,7 @@ def _clean_image(data: bytes, kind: str, name: str) -> bytes:
 
 
 def clean_file(data: bytes, name: str) -> tuple[bytes, str, str]:
-    """(clean bytes, extension, content type) for an accepted file; raises UploadError otherwise."""
+    """(clean bytes, extension, content type) for an accepted file; raises ServiceError otherwise."""
     kind = sniff(data[:64])
     if kind is None:
         raise _not_accepted(name)
@@ -187,7 +189,7 @@ def clean_file(data: bytes, name: str) -> tuple[bytes, str, str]:
         try:
             return mp4.strip_metadata(data), extension, content_type
         except mp4.Mp4Error:
-            raise UploadError(str(_l("We could not read the video “%(name)s”. It may be damaged. "
+            raise _refused(str(_l("We could not read the video “%(name)s”. It may be damaged. "
                                      "Try to send it again.", name=name))) from None
     return data, extension, content_type
 
@@ -197,7 +199,7 @@ def store_file(file: FileStorage, *, anonymous_name: str | None = None) -> Store
     name = _display_name(file.filename)
     data = file.stream.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
-        raise UploadError(str(_l("“%(name)s” is too big. Each file can be up to %(max)d MB.",
+        raise _refused(str(_l("“%(name)s” is too big. Each file can be up to %(max)d MB.",
                                  name=name, max=_mb(MAX_FILE_BYTES))))
     clean, extension, content_type = clean_file(data, name)
     stem = os.path.splitext(name)[0][:60] or "file"

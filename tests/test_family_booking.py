@@ -122,6 +122,8 @@ def test_a_slot_someone_just_took_gives_a_clear_message(app, client, db, family,
     assert taken.status_code == 409
     html = taken.get_data(as_text=True)
     assert "Sorry, someone just took this time. Please choose another time." in html
+    assert html.count('role="alert">Sorry, someone just took this time.') == 1  # said once, on this page only
+    assert "someone just took" not in client.get(f"/my/cases/{family['case'].id}/book").get_data(as_text=True)
     assert "kept words" in html and f'value="{slot}"' not in html
     assert db.session.scalar(select(func.count()).select_from(Appointment)) == 1
 

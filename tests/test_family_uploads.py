@@ -12,6 +12,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from portal import uploads
+from portal.errors import ServiceError
 from portal.models import Lead, LeadAttachment
 
 from . import factories
@@ -145,8 +146,9 @@ def test_more_than_100_mb_in_total_is_refused(app, monkeypatch):
     from werkzeug.datastructures import FileStorage
 
     files = [FileStorage(io.BytesIO(b"%PDF-" + b"x" * 1000), filename=f"f{i}.pdf") for i in range(3)]
-    with app.test_request_context(), pytest.raises(uploads.UploadError, match="add up to 0 MB"):
+    with app.test_request_context(), pytest.raises(ServiceError, match="add up to 0 MB") as refused:
         uploads.store_files(files)
+    assert refused.value.field == "files"
 
 
 def test_pdf_is_served_only_as_a_download_that_is_never_sniffed(client, db, family):

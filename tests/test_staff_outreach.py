@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from portal.errors import ServiceError
 from portal.extensions import db
 from portal.models import AuditEvent, Outreach
-from portal.services.contact import OutreachError, due_for_contact, log_outreach
+from portal.services.contact import due_for_contact, log_outreach
 
 from . import factories
 from .conftest import sign_in
@@ -103,12 +104,15 @@ def test_a_correction_is_a_new_entry_pointing_at_the_old_one_and_brings_the_flag
 
 def test_log_outreach_checks_its_values(setup):
     liaison, case, mother, _brother = setup
-    with pytest.raises(OutreachError):
+    with pytest.raises(ServiceError) as refused:
         log_outreach(case=case, staff=liaison, channel="pigeon", direction="outbound", outcome="reached")
-    with pytest.raises(OutreachError):
+    assert refused.value.field == "channel"
+    with pytest.raises(ServiceError) as refused:
         log_outreach(case=case, staff=liaison, channel="phone", direction="sideways", outcome="reached")
-    with pytest.raises(OutreachError):
+    assert refused.value.field == "direction"
+    with pytest.raises(ServiceError) as refused:
         log_outreach(case=case, staff=liaison, channel="phone", direction="outbound", outcome="maybe")
+    assert refused.value.field == "outcome"
     entry = log_outreach(case=case, staff=liaison, channel="phone", direction="inbound", outcome="reached",
                          member=mother)
     assert entry.occurred_at == NOW and entry.direction == "inbound" and not entry.is_system

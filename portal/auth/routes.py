@@ -4,9 +4,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import audit
+from ..errors import ServiceError
 from ..extensions import db
 from ..services import accounts, invitations, mfa
 from ..web import sessions
+from ..web.errors import show_error
 from ..web.security import rate_limit
 from ..web.urls import safe_next
 from . import bp
@@ -86,7 +88,7 @@ def accept_invite(token: str):
     """Set a password from an invitation link."""
     try:
         invitation = invitations.check_invitation(token)
-    except invitations.InviteError as exc:
+    except invitations.InvitationUnusable as exc:
         return render_template("auth/invite_problem.html", reason=exc.reason), INVITE_PROBLEMS[exc.reason]
     member = invitation.family_member
     form = AcceptInviteForm()
@@ -99,12 +101,12 @@ def accept_invite(token: str):
         else:
             try:
                 user = invitations.accept_invitation(token, email=form.email.data, password=form.password.data)
-            except invitations.InviteError as exc:
+            except invitations.InvitationUnusable as exc:
                 db.session.rollback()
                 return render_template("auth/invite_problem.html", reason=exc.reason), INVITE_PROBLEMS[exc.reason]
-            except accounts.AccountError as exc:
+            except ServiceError as exc:
                 db.session.rollback()
-                form.email.errors.append(str(exc))
+                show_error(form, exc)
             else:
                 sessions.complete_sign_in(user, second_factor=False)
                 db.session.commit()

@@ -9,8 +9,10 @@ from flask_login import current_user
 
 from .. import access
 from ..auth.forms import EmptyForm
+from ..errors import Conflict, ServiceError
 from ..extensions import db
 from ..services import appointments as appts
+from ..web.errors import flash_error, show_error
 from . import bp
 from .forms import BookForm, CallbackForm, RescheduleForm
 from .routes import case_and_member
@@ -47,28 +49,28 @@ def booking(case_id: int):
     case, member = case_and_member(case_id)
     form = BookForm()
     slots = _with_slots(form, case.liaison_id)
-    status, error = 200, None
+    status = 200
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
             starts_at = _parse_slot(form.start.data)
             try:
                 if starts_at is None:
-                    raise appts.BookingError(_("Choose a time."))
+                    raise ServiceError(_("Choose a time."))
                 appointment = appts.book_slot(case=case, member=member, starts_at=starts_at, mode=form.mode.data,
                                                 reason=form.reason.data or "")
                 db.session.commit()
-            except appts.BookingError as exc:
+            except ServiceError as exc:
                 db.session.rollback()
-                status = 409 if isinstance(exc, appts.SlotTaken) else 422
-                error = str(exc)
+                status = 409 if isinstance(exc, Conflict) else 422
+                show_error(form, exc)
                 form.start.data = None
                 slots = _with_slots(form, case.liaison_id)
             else:
                 flash(_("Your call is booked. We sent you a confirmation."), "success")
                 return redirect(url_for("family.appointment", appointment_id=appointment.id))
     return render_template("family/booking.html", case=case, member=member, form=form, days=_days(slots),
-                           value=_slot_value, upcoming=appts.upcoming_for(member), error=error), status
+                           value=_slot_value, upcoming=appts.upcoming_for(member)), status
 
 
 @bp.route("/my/cases/<int:case_id>/callback", methods=["GET", "POST"])
@@ -81,9 +83,9 @@ def callback(case_id: int):
             appointment = appts.request_callback(case=case, member=member, window=form.window.data,
                                                    mode=form.mode.data, reason=form.reason.data or "",
                                                    other_times=form.other_times.data or "")
-        except appts.BookingError as exc:
+        except ServiceError as exc:
             db.session.rollback()
-            form.window.errors = [*form.window.errors, str(exc)]
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(_("Thank you. Your liaison will call you back and confirm the time."), "success")
@@ -121,7 +123,7 @@ def reschedule(appointment_id: int):
         return redirect(url_for("family.appointment", appointment_id=appointment.id))
     form = RescheduleForm()
     slots = _with_slots(form, appointment.liaison_id)
-    status, error = 200, None
+    status = 200
     if request.method == "POST":
         status = 422
         starts_at = _parse_slot(form.start.data) if form.validate_on_submit() else None
@@ -129,10 +131,10 @@ def reschedule(appointment_id: int):
             try:
                 new = appts.reschedule_appointment(appointment=appointment, starts_at=starts_at)
                 db.session.commit()
-            except appts.BookingError as exc:
+            except ServiceError as exc:
                 db.session.rollback()
-                status = 409 if isinstance(exc, appts.SlotTaken) else 422
-                error = str(exc)
+                status = 409 if isinstance(exc, Conflict) else 422
+                show_error(form, exc)
                 appointment = access.get_appointment_or_404(current_user, appointment_id)
                 form.start.data = None
                 slots = _with_slots(form, appointment.liaison_id)
@@ -140,7 +142,7 @@ def reschedule(appointment_id: int):
                 flash(_("Your call was moved. We sent you a confirmation."), "success")
                 return redirect(url_for("family.appointment", appointment_id=new.id))
     return render_template("family/reschedule.html", appointment=appointment, form=form, days=_days(slots),
-                           value=_slot_value, error=error), status
+                           value=_slot_value), status
 
 
 @bp.route("/my/appointments/<int:appointment_id>/cancel", methods=["POST"])
@@ -152,9 +154,9 @@ def cancel(appointment_id: int):
         return redirect(url_for("family.appointment", appointment_id=appointment.id))
     try:
         appts.cancel_appointment(appointment=appointment)
-    except appts.BookingError as exc:
+    except ServiceError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        flash_error(exc)
     else:
         db.session.commit()
         flash(_("Your call is cancelled."), "success")

@@ -9,10 +9,12 @@ from sqlalchemy import func, select
 
 from .. import access, uploads
 from ..auth.forms import EmptyForm
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import Lead, LeadQuestion, TipLink
 from ..services import leads as lead_service
 from ..services.notifications.outbox import portal_link
+from ..web.errors import show_error
 from ..web.security import rate_limit
 from . import bp
 from .forms import AnswerForm, LeadForm
@@ -70,8 +72,8 @@ def new_lead(case_id: int):
         return _lead_form_page(case, form, 422)
     try:
         stored = uploads.store_files(files)
-    except uploads.UploadError as exc:
-        form.files.errors.append(str(exc))
+    except ServiceError as exc:
+        show_error(form, exc)
         return _lead_form_page(case, form, 422, upload_error=True)
     try:
         lead, created = lead_service.submit_lead(case=case, content=content, files=stored, key=key, member=member,

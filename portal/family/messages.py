@@ -2,8 +2,10 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ..errors import ServiceError
 from ..extensions import db
 from ..services import conversation
+from ..web.errors import show_error
 from . import bp
 from .forms import MessageForm
 from .routes import case_and_member
@@ -17,9 +19,9 @@ def messages(case_id: int):
     if form.validate_on_submit():
         try:
             conversation.post_family_message(case=case, member=member, body=form.body.data)
-        except conversation.MessageError as exc:
+        except ServiceError as exc:
             db.session.rollback()
-            form.body.errors = [*form.body.errors, str(exc)]
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(_("Your message was sent. Your liaison team will answer here."), "success")

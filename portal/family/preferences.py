@@ -5,9 +5,11 @@ from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user
 
+from ..errors import ServiceError
 from ..extensions import db
 from ..services import preferences as prefs_service
 from ..services.notifications import policy
+from ..web.errors import show_error
 from . import bp
 from .forms import PreferencesForm
 from .routes import case_and_member
@@ -43,9 +45,9 @@ def preferences(case_id: int):
             changed = prefs_service.update_preferences(
                 member=member, user=current_user._get_current_object(), prefs=wanted,
                 consent_wording=str(prefs_service.TEXTS_CONSENT_WORDING))
-        except prefs_service.PreferencesError as exc:
+        except ServiceError as exc:
             db.session.rollback()
-            form.texts_enabled.errors = [*form.texts_enabled.errors, str(exc)]
+            show_error(form, exc)
         else:
             db.session.commit()
             if "language" in changed:

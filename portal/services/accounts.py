@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from .. import audit
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import LANGUAGES, ROLES, User, utcnow
 from . import lockout
@@ -16,10 +17,6 @@ from .passwords import MAX_PASSWORD, MIN_PASSWORD, password_problem  # noqa: F40
 _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 # Verifying against this keeps an unknown email as slow as a wrong password, so timing reveals nothing.
 _DUMMY_HASH = _hasher.hash("a placeholder nobody can sign in with")
-
-
-class AccountError(ValueError):
-    """A request about an account that cannot be carried out; the message is safe to show."""
 
 
 def hash_password(password: str) -> str:
@@ -41,11 +38,11 @@ def create_user(*, email: str, name: str, role: str, password: str | None = None
                 phone: str | None = None) -> User:
     """Create a user; the password, if given, must pass password_problem."""
     if role not in ROLES:
-        raise AccountError(f"unknown role {role!r}")
+        raise ServiceError(f"unknown role {role!r}", "role")
     if language not in LANGUAGES:
-        raise AccountError(f"unknown language {language!r}")
+        raise ServiceError(f"unknown language {language!r}", "language")
     if find_user_by_email(email) is not None:
-        raise AccountError(str(_l("There is already an account with this email address.")))
+        raise ServiceError(str(_l("There is already an account with this email address.")), "email")
     user = User(email=normalize_email(email), name=name.strip(), role=role, language=language, phone=phone,
                 active=True, session_version=1)
     if password is not None:
@@ -60,7 +57,7 @@ def set_password(user: User, password: str) -> None:
     """Set a new password and sign out every existing session of the user."""
     problem = password_problem(password)
     if problem:
-        raise AccountError(problem)
+        raise ServiceError(problem, "password")
     user.password_hash = hash_password(password)
     user.session_version = (user.session_version or 0) + 1
 

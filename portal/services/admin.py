@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from .. import audit
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import LANGUAGES, STAFF_ROLES, Agency, Resource, User
 from . import accounts
-from .cases import CaseError, normalize_phone
+from .cases import normalize_phone
 
 # Contact-policy settings and the values an admin may choose for them.
 POLICY_LIMITS = {
@@ -24,14 +25,6 @@ POLICY_LIMITS = {
 }
 
 
-class AdminError(ValueError):
-    """An admin change that cannot be made; field names the input at fault; the message is safe to show."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
 def _active_admins() -> int:
     return db.session.scalar(select(func.count()).select_from(User)
                              .where(User.role == "admin", User.active.is_(True))) or 0
@@ -41,29 +34,22 @@ def create_staff_account(*, email: str, name: str, role: str, password: str, pho
                          language: str = "en") -> User:
     """Create a liaison, supervisor or admin account with a first password (they set up MFA at first sign-in)."""
     if role not in STAFF_ROLES:
-        raise AdminError(_("Choose a staff role."), "role")
+        raise ServiceError(_("Choose a staff role."), "role")
     if language not in LANGUAGES:
-        raise AdminError(_("Choose a language."), "language")
-    try:
-        e164 = normalize_phone(phone) if phone else None
-    except CaseError as exc:
-        raise AdminError(str(exc), "phone") from None
-    try:
-        return accounts.create_user(email=email, name=name, role=role, password=password, language=language,
-                                    phone=e164)
-    except accounts.AccountError as exc:
-        field = "password" if accounts.password_problem(password) else "email"
-        raise AdminError(str(exc), field) from None
+        raise ServiceError(_("Choose a language."), "language")
+    e164 = normalize_phone(phone) if phone else None  # a refusal names its field: phone, email or password
+    return accounts.create_user(email=email, name=name, role=role, password=password, language=language,
+                                phone=e164)
 
 
 def change_role(account: User, *, role: str, by: User) -> None:
     """Make a staff member a liaison, supervisor or admin; the last active admin stays an admin."""
     if role not in STAFF_ROLES or not account.is_staff:
-        raise AdminError(_("Choose a staff role."), "role")
+        raise ServiceError(_("Choose a staff role."), "role")
     if role == account.role:
         return
     if account.role == "admin" and account.active and _active_admins() <= 1:
-        raise AdminError(_("This is the last active administrator. Make someone else an admin first."),
+        raise ServiceError(_("This is the last active administrator. Make someone else an admin first."),
                          "role")
     previous = account.role
     account.role = role
@@ -74,11 +60,11 @@ def change_role(account: User, *, role: str, by: User) -> None:
 def set_active(account: User, *, active: bool, by: User) -> None:
     """Deactivate (signing them out everywhere) or reactivate a staff account."""
     if not account.is_staff:
-        raise AdminError(_("Only staff accounts are managed here."))
+        raise ServiceError(_("Only staff accounts are managed here."))
     if not active and account.id == by.id:
-        raise AdminError(_("You cannot deactivate your own account. Ask another admin to do it."))
+        raise ServiceError(_("You cannot deactivate your own account. Ask another admin to do it."))
     if not active and account.role == "admin" and account.active and _active_admins() <= 1:
-        raise AdminError(_("This is the last active administrator. The portal needs at least one."))
+        raise ServiceError(_("This is the last active administrator. The portal needs at least one."))
     if bool(account.active) == active:
         return
     account.active = active
@@ -89,10 +75,7 @@ def set_active(account: User, *, active: bool, by: User) -> None:
 
 def update_staff_details(account: User, *, name: str, phone: str | None, daily_digest: bool) -> None:
     """Change a staff member's name, mobile number (for texts) and daily summary choice."""
-    try:
-        account.phone = normalize_phone(phone) if phone else None
-    except CaseError as exc:
-        raise AdminError(str(exc), "phone") from None
+    account.phone = normalize_phone(phone) if phone else None
     account.name = name.strip()
     account.daily_digest = bool(daily_digest)
     audit.record("user.update", account, fields=["name", "phone", "daily_digest"])
@@ -104,18 +87,15 @@ def update_agency(agency: Agency, **values) -> list[str]:
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise AdminError(_("Unknown time zone. Use a name like America/Chicago."), "timezone") from None
+        raise ServiceError(_("Unknown time zone. Use a name like America/Chicago."), "timezone") from None
     for key, (low, high) in POLICY_LIMITS.items():
         if key in values and not low <= int(values[key]) <= high:
-            raise AdminError(_("Choose a number from %(low)d to %(high)d.", low=low, high=high), key)
+            raise ServiceError(_("Choose a number from %(low)d to %(high)d.", low=low, high=high), key)
     if int(values.get("first_contact_warning_hours", agency.first_contact_warning_hours)) > \
             int(values.get("first_contact_hours", agency.first_contact_hours)):
-        raise AdminError(_("The warning must come before the deadline."), "first_contact_warning_hours")
+        raise ServiceError(_("The warning must come before the deadline."), "first_contact_warning_hours")
     if values.get("phone"):
-        try:
-            values["phone"] = normalize_phone(values["phone"])
-        except CaseError as exc:
-            raise AdminError(str(exc), "phone") from None
+        values["phone"] = normalize_phone(values["phone"])
     changed = []
     for key, value in values.items():
         if getattr(agency, key) != value:
@@ -130,9 +110,9 @@ def save_resource(resource: Resource | None, *, title: str, description: str, ph
                   language: str | None, sort_order: int) -> Resource:
     """Create or change a support resource shown to families."""
     if url and not url.startswith(("https://", "http://")):
-        raise AdminError(_("A web address starts with https://"), "url")
+        raise ServiceError(_("A web address starts with https://"), "url")
     if language and language not in LANGUAGES:
-        raise AdminError(_("Choose a language."), "language")
+        raise ServiceError(_("Choose a language."), "language")
     created = resource is None
     resource = resource or Resource()
     resource.title, resource.description = title.strip(), description.strip()

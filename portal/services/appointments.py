@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..display import APPOINTMENT_MODE_LABELS, appointment_when, label
+from ..errors import Conflict, ServiceError
 from ..extensions import db
 from ..models import (
     ACTIVE_SLOT_STATUSES,
@@ -43,14 +44,6 @@ CALLBACK_WINDOWS = {
     "weekend": _l("Weekends"),
     "any": _l("Any time"),
 }
-
-
-class BookingError(ValueError):
-    """A booking that cannot be made; the message is safe to show."""
-
-
-class SlotTaken(BookingError):
-    """Someone else booked this time a moment ago."""
 
 
 @dataclass(frozen=True)
@@ -141,8 +134,8 @@ def _find_slot(liaison_id: int, starts_at: datetime, now: datetime | None) -> Sl
         Appointment.liaison_id == liaison_id, Appointment.starts_at == starts_at,
         Appointment.status.in_(ACTIVE_SLOT_STATUSES)))
     if taken is not None:
-        raise SlotTaken(str(_l("Sorry, someone just took this time. Please choose another time.")))
-    raise BookingError(str(_l("This time is no longer open. Please choose another time.")))
+        raise Conflict(str(_l("Sorry, someone just took this time. Please choose another time.")))
+    raise ServiceError(str(_l("This time is no longer open. Please choose another time.")))
 
 
 def _own_booking(member: FamilyMember, liaison_id: int | None, starts_at: datetime) -> Appointment | None:
@@ -153,9 +146,9 @@ def _own_booking(member: FamilyMember, liaison_id: int | None, starts_at: dateti
 
 def _check(mode: str, reason: str) -> None:
     if mode not in APPOINTMENT_MODES:
-        raise BookingError(str(_l("Choose how you want to talk.")))
+        raise ServiceError(str(_l("Choose how you want to talk.")), "mode")
     if len(reason) > 2000:
-        raise BookingError(str(_l("Please keep the reason shorter.")))
+        raise ServiceError(str(_l("Please keep the reason shorter.")), "reason")
 
 
 def _insert(appointment: Appointment) -> None:
@@ -165,7 +158,7 @@ def _insert(appointment: Appointment) -> None:
             db.session.add(appointment)
             db.session.flush()
     except IntegrityError:
-        raise SlotTaken(str(_l("Sorry, someone just took this time. Please choose another time."))) from None
+        raise Conflict(str(_l("Sorry, someone just took this time. Please choose another time."))) from None
 
 
 def _confirm_text(appointment: Appointment, member: FamilyMember, template: str, kind: str) -> None:
@@ -192,7 +185,7 @@ def _withdraw_reminders(appointment: Appointment) -> int:
 
 def book_slot(*, case: Case, member: FamilyMember, starts_at: datetime, mode: str, reason: str = "",
               now: datetime | None = None) -> Appointment:
-    """Book one open slot with the case's liaison; raises SlotTaken if someone got it first."""
+    """Book one open slot with the case's liaison; raises Conflict if someone got it first."""
     _check(mode, reason)
     mine = _own_booking(member, case.liaison_id, starts_at)
     if mine is not None:  # the same person pressed Book twice: one booking, shown again
@@ -203,7 +196,7 @@ def book_slot(*, case: Case, member: FamilyMember, starts_at: datetime, mode: st
                               status="booked")
     try:
         _insert(appointment)
-    except SlotTaken:
+    except Conflict:
         mine = _own_booking(member, case.liaison_id, starts_at)
         if mine is None:
             raise
@@ -218,7 +211,7 @@ def request_callback(*, case: Case, member: FamilyMember, window: str, mode: str
     """Ask the liaison to call back in a window (e.g. weekday evenings); staff confirm it."""
     _check(mode, reason)
     if window not in CALLBACK_WINDOWS:
-        raise BookingError(str(_l("Choose when we can call you.")))
+        raise ServiceError(str(_l("Choose when we can call you.")), "window")
     label = str(CALLBACK_WINDOWS[window])  # in the family's words and language, like the times they typed
     appointment = Appointment(case_id=case.id, family_member_id=member.id, liaison_id=case.liaison_id,
                               kind="callback", mode=mode, reason=reason.strip(), status="requested",
@@ -234,7 +227,7 @@ def reschedule_appointment(*, appointment: Appointment, starts_at: datetime, mod
                            now: datetime | None = None) -> Appointment:
     """Move a booking to another open slot: the old one is marked rescheduled, a new one points back at it."""
     if appointment.status not in ACTIVE_SLOT_STATUSES:
-        raise BookingError(str(_l("This call was already changed or cancelled.")))
+        raise ServiceError(str(_l("This call was already changed or cancelled.")))
     mode = mode or appointment.mode
     _check(mode, "")
     slot = _find_slot(appointment.liaison_id, starts_at, now)
@@ -254,7 +247,7 @@ def reschedule_appointment(*, appointment: Appointment, starts_at: datetime, mod
 def cancel_appointment(*, appointment: Appointment) -> None:
     """Cancel a booking or a callback request; the slot opens again for others."""
     if appointment.status not in (*ACTIVE_SLOT_STATUSES, "requested"):
-        raise BookingError(str(_l("This call was already changed or cancelled.")))
+        raise ServiceError(str(_l("This call was already changed or cancelled.")))
     appointment.status = "cancelled"
     appointment.cancelled_at = utcnow()
     withdrawn = _withdraw_reminders(appointment)
@@ -277,7 +270,7 @@ def upcoming_for(member: FamilyMember, *, now: datetime | None = None) -> list[A
 def appointment_ics(appointment: Appointment, *, language: str = "en") -> bytes:
     """A calendar file (.ics) for a booked call, with a reminder an hour before. No case details in it."""
     if appointment.starts_at is None:
-        raise BookingError("only booked slots have a time")
+        raise ServiceError("only booked slots have a time")
     liaison: User | None = appointment.liaison
     host = current_app.config["PUBLIC_BASE_URL"].split("//")[-1].split("/")[0] or "portal"
     with force_locale(language):

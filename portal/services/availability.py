@@ -7,15 +7,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import audit
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import Appointment, AvailabilityException, AvailabilityWindow, Outreach, User, utcnow
 from .notifications.outbox import portal_link, queue_family_sms
 
 MODE_CHANNEL = {"phone": "phone", "video": "video", "in_person": "visit"}
-
-
-class AvailabilityError(ValueError):
-    """A window, exception or appointment change that cannot be made; the message is safe to show."""
 
 
 def windows_for(liaison: User) -> list[AvailabilityWindow]:
@@ -36,14 +33,14 @@ def add_window(*, liaison: User, weekday: int, start_time: time, end_time: time,
                slot_minutes: int = 30) -> AvailabilityWindow:
     """Publish a weekly window (e.g. Tuesday 17:00-19:00, agency time); overlapping windows are refused."""
     if weekday not in range(7):
-        raise AvailabilityError(_("Choose a day."))
+        raise ServiceError(_("Choose a day."), "weekday")
     if end_time <= start_time:
-        raise AvailabilityError(_("The end must be after the start."))
+        raise ServiceError(_("The end must be after the start."), "end_time")
     if not 10 <= slot_minutes <= 120:
-        raise AvailabilityError(_("Between 10 and 120 minutes."))
+        raise ServiceError(_("Between 10 and 120 minutes."), "slot_minutes")
     for other in windows_for(liaison):
         if other.weekday == weekday and other.start_time < end_time and start_time < other.end_time:
-            raise AvailabilityError(_("This overlaps a window you already have on that day."))
+            raise ServiceError(_("This overlaps a window you already have on that day."), "end_time")
     window = AvailabilityWindow(liaison_id=liaison.id, weekday=weekday, start_time=start_time, end_time=end_time,
                                 slot_minutes=slot_minutes)
     db.session.add(window)
@@ -63,9 +60,9 @@ def add_exception(*, liaison: User, day: date, start_time: time | None = None, e
                   reason: str = "") -> AvailabilityException:
     """Mark a day, or part of one, as not available."""
     if (start_time is None) != (end_time is None):
-        raise AvailabilityError(_("Give both times, or neither for the whole day."))
+        raise ServiceError(_("Give both times, or neither for the whole day."), "end_time")
     if start_time is not None and end_time <= start_time:
-        raise AvailabilityError(_("The end must be after the start."))
+        raise ServiceError(_("The end must be after the start."), "end_time")
     exception = AvailabilityException(liaison_id=liaison.id, day=day, start_time=start_time, end_time=end_time,
                                       reason=reason.strip())
     db.session.add(exception)
@@ -84,7 +81,7 @@ def remove_exception(exception: AvailabilityException) -> None:
 def confirm_appointment(appointment: Appointment, *, by: User | None) -> None:
     """Confirm a booked slot or a callback request; a callback's family member gets a short text."""
     if appointment.status not in ("requested", "booked"):
-        raise AvailabilityError(_("Only a new request or booking can be confirmed."))
+        raise ServiceError(_("Only a new request or booking can be confirmed."))
     was = appointment.status
     appointment.status = "confirmed"
     appointment.confirmed_at = utcnow()
@@ -100,7 +97,7 @@ def confirm_appointment(appointment: Appointment, *, by: User | None) -> None:
 def complete_appointment(appointment: Appointment, *, by: User | None) -> Outreach:
     """Mark an appointment held; it becomes an entry in the outreach log by itself."""
     if appointment.status not in ("requested", "booked", "confirmed"):
-        raise AvailabilityError(_("This appointment is over or was cancelled."))
+        raise ServiceError(_("This appointment is over or was cancelled."))
     now = utcnow()
     appointment.status = "completed"
     appointment.completed_at = now
@@ -119,8 +116,8 @@ def complete_appointment(appointment: Appointment, *, by: User | None) -> Outrea
 def mark_no_show(appointment: Appointment, *, by: User | None) -> None:
     """Mark that the family did not come; "who needs contact" flags it until someone reaches them."""
     if appointment.status not in ("booked", "confirmed"):
-        raise AvailabilityError(_("Only a booked appointment can be marked as missed."))
+        raise ServiceError(_("Only a booked appointment can be marked as missed."))
     if appointment.starts_at is not None and appointment.starts_at > utcnow():
-        raise AvailabilityError(_("This appointment has not started yet."))
+        raise ServiceError(_("This appointment has not started yet."))
     appointment.status = "no_show"
     audit.record("appointment.no_show", appointment, case_id=appointment.case_id)

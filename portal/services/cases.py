@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .. import audit
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import CADENCES, CHANNELS, LANGUAGES, STAGE_KEYS, Case, CaseUpdate, FamilyMember, Stage, User, stage_info
 from ..models import utcnow as _utcnow
@@ -27,19 +28,17 @@ from .notifications.outbox import (
 ASSIGNABLE_ROLES = ("liaison", "supervisor")
 
 
-class CaseError(ValueError):
-    """A change to a case that cannot be made; the message is safe to show."""
-
-
 def normalize_phone(raw: str, region: str | None = None) -> str:
-    """A phone number in E.164 (+13125550123); raises CaseError with a plain message if it is not valid."""
+    """A phone number in E.164 (+13125550123); raises ServiceError (on the phone field) if it is not valid."""
     region = region or current_app.config["DEFAULT_PHONE_REGION"]
     try:
         parsed = phonenumbers.parse(raw.strip(), region)
     except phonenumbers.NumberParseException:
-        raise CaseError(str(_l("This does not look like a phone number. Try the form 312-555-0123."))) from None
+        raise ServiceError(str(_l("This does not look like a phone number. Try the form 312-555-0123.")),
+                           "phone") from None
     if not phonenumbers.is_valid_number(parsed):
-        raise CaseError(str(_l("This phone number is not valid. Check the digits and the area code.")))
+        raise ServiceError(str(_l("This phone number is not valid. Check the digits and the area code.")),
+                           "phone")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -50,25 +49,26 @@ def assignable_staff() -> list[User]:
     ))
 
 
-def _check_assignee(user: User | None, *, what: str) -> None:
+def _check_assignee(user: User | None, *, what: str, field: str) -> None:
     if user is not None and (user.role not in ASSIGNABLE_ROLES or not user.is_active):
-        raise CaseError(_("%(what)s must be a liaison or supervisor who can still sign in.", what=what))
+        raise ServiceError(_("%(what)s must be a liaison or supervisor who can still sign in.", what=what), field)
 
 
 def open_case(*, case_number: str, decedent_name: str, date_of_death: date | None, liaison: User | None,
               backup_liaison: User | None = None, opened_by: User | None = None) -> Case:
     """Open a case at its first stage, with a liaison (and optionally a backup)."""
-    _check_assignee(liaison, what=_("The liaison"))
-    _check_assignee(backup_liaison, what=_("The backup"))
+    # The open-case form shows every refusal by the case number, its first field.
+    _check_assignee(liaison, what=_("The liaison"), field="case_number")
+    _check_assignee(backup_liaison, what=_("The backup"), field="case_number")
     if liaison is not None and backup_liaison is not None and liaison.id == backup_liaison.id:
-        raise CaseError(_("The backup must be someone other than the liaison."))
+        raise ServiceError(_("The backup must be someone other than the liaison."), "case_number")
     if date_of_death is not None and date_of_death > _utcnow().date():
-        raise CaseError(_("The date of death cannot be in the future."))
+        raise ServiceError(_("The date of death cannot be in the future."), "case_number")
     if not case_number.strip() or not decedent_name.strip():
-        raise CaseError(_("Enter the case number and the name of the person who died."))
+        raise ServiceError(_("Enter the case number and the name of the person who died."), "case_number")
     case_number = case_number.strip()
     if db.session.scalar(select(Case.id).where(Case.case_number == case_number)) is not None:
-        raise CaseError(str(_l("A case with this number already exists.")))
+        raise ServiceError(str(_l("A case with this number already exists.")), "case_number")
     now = _utcnow()
     case = Case(case_number=case_number, decedent_name=decedent_name.strip(), date_of_death=date_of_death,
                 stage="opened", stage_changed_at=now, opened_at=now,
@@ -85,7 +85,7 @@ def add_family_member(case: Case, *, name: str, relationship: str = "", phone: s
                       is_spokesperson: bool = False) -> FamilyMember:
     """Attach a family member to a case; the phone, if any, is stored in E.164."""
     if language not in LANGUAGES:
-        raise CaseError(f"unknown language {language!r}")
+        raise ServiceError(f"unknown language {language!r}")
     member = FamilyMember(
         case_id=case.id, name=name.strip(), relationship_to_decedent=relationship.strip(),
         phone=normalize_phone(phone) if phone else None,
@@ -104,9 +104,9 @@ def update_family_member(member: FamilyMember, *, name: str, relationship: str, 
                          preferred_channel: str | None = None) -> FamilyMember:
     """Change a relative's details (e.g. a corrected phone number, a cadence they told us by phone)."""
     if language not in LANGUAGES or cadence not in CADENCES:
-        raise CaseError("unknown language or cadence")
+        raise ServiceError("unknown language or cadence")
     if preferred_channel and preferred_channel not in CHANNELS:
-        raise CaseError("unknown channel")
+        raise ServiceError("unknown channel")
     new_phone = normalize_phone(phone) if phone else None
     changed = []
     if new_phone != member.phone:
@@ -154,7 +154,7 @@ def _text_context(case: Case, stage_to: str) -> dict:
 def preview_stage_change(case: Case, *, stage_to: str, message: str) -> StagePreview:
     """What the family will see on their page and the exact text each member will get (nothing is saved)."""
     if stage_to not in STAGE_KEYS:
-        raise CaseError(_("Choose a stage from the list."))
+        raise ServiceError(_("Choose a stage from the list."), "message")
     notices, now = [], _utcnow()
     for member in case.family_members:
         why = why_no_text(member)
@@ -184,22 +184,22 @@ def _move(case: Case, *, stage_to: str, message: str, author: User | None, kind:
 def change_stage(case: Case, *, stage_to: str, message: str, author: User | None) -> CaseUpdate:
     """Move the case to a new stage with a message for the family; texts go to every member who gets texts."""
     if case.is_closed:
-        raise CaseError(_("This case is closed."))
+        raise ServiceError(_("This case is closed."), "message")
     if stage_to not in STAGE_KEYS or stage_to == "closed":
-        raise CaseError(_("Choose a stage from the list. To close the case, use Close the case."))
+        raise ServiceError(_("Choose a stage from the list. To close the case, use Close the case."), "message")
     if stage_to == case.stage:
-        raise CaseError(_("The case is already at this stage."))
+        raise ServiceError(_("The case is already at this stage."), "message")
     if not message.strip():
-        raise CaseError(_("Write a few words for the family."))
+        raise ServiceError(_("Write a few words for the family."), "message")
     return _move(case, stage_to=stage_to, message=message, author=author, kind="stage_change")
 
 
 def close_case(case: Case, *, exit_message: str, author: User | None) -> CaseUpdate:
     """Close the case with a last message for the family (they keep reading everything)."""
     if case.is_closed:
-        raise CaseError(_("This case is already closed."))
+        raise ServiceError(_("This case is already closed."), "message")
     if not exit_message.strip():
-        raise CaseError(_("Write a last message for the family."))
+        raise ServiceError(_("Write a last message for the family."), "message")
     update = _move(case, stage_to="closed", message=exit_message, author=author, kind="closure")
     case.closed_at = case.stage_changed_at
     return update
@@ -209,15 +209,15 @@ def reassign_case(case: Case, *, liaison: User, backup_liaison: User | None, han
                   family_message: str, author: User | None) -> tuple[CaseUpdate, CaseUpdate]:
     """Hand the case to another liaison with a note for them; the new liaison and the family are told."""
     if liaison is None:
-        raise CaseError(_("Choose the new liaison."))
-    _check_assignee(liaison, what=_("The new liaison"))
-    _check_assignee(backup_liaison, what=_("The backup"))
+        raise ServiceError(_("Choose the new liaison."), "liaison")
+    _check_assignee(liaison, what=_("The new liaison"), field="liaison")
+    _check_assignee(backup_liaison, what=_("The backup"), field="liaison")
     if backup_liaison is not None and backup_liaison.id == liaison.id:
-        raise CaseError(_("The backup must be someone other than the liaison."))
+        raise ServiceError(_("The backup must be someone other than the liaison."), "liaison")
     if liaison.id == case.liaison_id and (backup_liaison.id if backup_liaison else None) == case.backup_liaison_id:
-        raise CaseError(_("Nothing would change. Choose a new liaison or a new backup."))
+        raise ServiceError(_("Nothing would change. Choose a new liaison or a new backup."), "liaison")
     if not handover_note.strip():
-        raise CaseError(_("Write a handover note for the new liaison."))
+        raise ServiceError(_("Write a handover note for the new liaison."), "liaison")
     previous = case.liaison
     case.liaison_id = liaison.id
     case.backup_liaison_id = backup_liaison.id if backup_liaison else None
@@ -244,7 +244,7 @@ def add_update(case: Case, *, body: str, family_visible: bool, author: User | No
                stage_from: str | None = None, stage_to: str | None = None) -> CaseUpdate:
     """Add a timeline entry, for the family or internal."""
     if stage_to is not None and stage_to not in STAGE_KEYS:
-        raise CaseError(f"unknown stage {stage_to!r}")
+        raise ServiceError(f"unknown stage {stage_to!r}")
     entry = CaseUpdate(case_id=case.id, author_id=author.id if author else None, kind=kind,
                        family_visible=family_visible, body=body.strip(), stage_from=stage_from, stage_to=stage_to)
     db.session.add(entry)

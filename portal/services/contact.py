@@ -14,19 +14,12 @@ from sqlalchemy.orm import aliased
 
 from .. import audit
 from ..contact_rules import NO_CADENCE, next_due
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import CHANNELS, DIRECTIONS, OUTCOMES, Case, FamilyMember, Outreach, User, utcnow
 from .agency import get_agency
 from .flag_queries import member_anchors
 from .flags import Flag, FlagPage, compute_flags, flag_page
-
-
-class OutreachError(ValueError):
-    """A contact that cannot be logged as given; the message is safe to show, field names the input at fault."""
-
-    def __init__(self, message: str, field: str = "notes") -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def _liaison_id(liaison) -> int | None:
@@ -92,20 +85,20 @@ def log_outreach(*, case: Case, staff: User | None, channel: str, direction: str
     """Log one contact or attempt with a family (time defaults to now); the matching flag clears at once."""
     now = now or utcnow()
     if channel not in CHANNELS:
-        raise OutreachError(_("Choose how you made contact."), "channel")
+        raise ServiceError(_("Choose how you made contact."), "channel")
     if direction not in DIRECTIONS:
-        raise OutreachError(_("Choose who reached out."), "direction")
+        raise ServiceError(_("Choose who reached out."), "direction")
     if outcome not in OUTCOMES:
-        raise OutreachError(_("Choose what happened."), "outcome")
+        raise ServiceError(_("Choose what happened."), "outcome")
     if member is not None and member.case_id != case.id:
-        raise OutreachError(_("That person is not on this case."), "member")
+        raise ServiceError(_("That person is not on this case."), "member")
     occurred_at = occurred_at or now
     if occurred_at.tzinfo is None:
-        raise OutreachError("occurred_at must be timezone-aware", "occurred_at")
+        raise ServiceError("occurred_at must be timezone-aware", "occurred_at")
     if occurred_at > now + FUTURE_TOLERANCE:
-        raise OutreachError(_("The time is in the future. Enter when the contact happened."), "occurred_at")
+        raise ServiceError(_("The time is in the future. Enter when the contact happened."), "occurred_at")
     if corrects is not None and corrects.case_id != case.id:
-        raise OutreachError(_("A correction must be on the same case."))
+        raise ServiceError(_("A correction must be on the same case."), "notes")
     entry = Outreach(case_id=case.id, family_member_id=member.id if member else None,
                      staff_id=staff.id if staff else None, channel=channel, direction=direction, outcome=outcome,
                      occurred_at=occurred_at, notes=(notes or "").strip(), is_system=False,

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import audit
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import Case, CaseMessage, FamilyMember, Outreach, User, utcnow
 from .notifications.outbox import portal_link, queue_family_sms
@@ -13,16 +14,12 @@ from .notifications.outbox import portal_link, queue_family_sms
 MAX_MESSAGE = 5000
 
 
-class MessageError(ValueError):
-    """A message that cannot be sent; the message is safe to show."""
-
-
 def _clean(body: str) -> str:
     body = (body or "").strip()
     if not body:
-        raise MessageError(str(_l("Write your message first.")))
+        raise ServiceError(str(_l("Write your message first.")), "body")
     if len(body) > MAX_MESSAGE:
-        raise MessageError(str(_l("Please keep the message under %(n)d characters.", n=MAX_MESSAGE)))
+        raise ServiceError(str(_l("Please keep the message under %(n)d characters.", n=MAX_MESSAGE)), "body")
     return body
 
 

@@ -10,17 +10,18 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from .. import audit
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import FamilyMember, Invitation, User, utcnow
 from . import accounts
 from .notifications.outbox import portal_link, queue_family_sms
 
 
-class InviteError(ValueError):
-    """Why an invitation cannot be used: 'invalid', 'used', 'expired' or 'revoked'."""
+class InvitationUnusable(ServiceError):
+    """The link cannot be used; reason ('invalid', 'used', 'expired' or 'revoked') picks the page that says why."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+        super().__init__(str(_l("This link cannot be used")))
         self.reason = reason
 
 
@@ -56,16 +57,16 @@ def create_invitation(member: FamilyMember, *, created_by: User | None,
 
 
 def check_invitation(token: str) -> Invitation:
-    """The usable invitation for this token; raises InviteError saying why not."""
+    """The usable invitation for this token; raises InvitationUnusable saying why not."""
     invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == token_hash(token)))
     if invitation is None:
-        raise InviteError("invalid")
+        raise InvitationUnusable("invalid")
     if invitation.used_at is not None:
-        raise InviteError("used")
+        raise InvitationUnusable("used")
     if invitation.revoked_at is not None:
-        raise InviteError("revoked")
+        raise InvitationUnusable("revoked")
     if invitation.expires_at <= utcnow():
-        raise InviteError("expired")
+        raise InvitationUnusable("expired")
     return invitation
 
 
@@ -78,14 +79,15 @@ def accept_invitation(token: str, *, email: str, password: str) -> User:
         .values(used_at=utcnow())
     ).rowcount
     if not claimed:
-        raise InviteError("used")
+        raise InvitationUnusable("used")
     member = invitation.family_member
     user = accounts.find_user_by_email(email)
     if user is not None:
         # The same person may already have an account from another case; they prove it with that password.
         if user.role != "family" or not accounts.verify_password(user, password):
-            raise accounts.AccountError(str(_l(
-                "An account with this email address already exists. Enter its password, or use another email.")))
+            raise ServiceError(str(_l(
+                "An account with this email address already exists. Enter its password, or use another email.")),
+                "email")
     else:
         user = accounts.create_user(email=email, name=member.name, role="family", password=password,
                                     language=member.language, phone=member.phone)

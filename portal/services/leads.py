@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import Case, FamilyMember, Lead, LeadAttachment, LeadQuestion, TipLink, User, utcnow
 from ..uploads import StoredFile
@@ -22,10 +23,6 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 PERSON_FIELDS = ("name", "phone", "social", "relation", "knows")
 _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 _DUMMY_HASH = _hasher.hash("no tip has this passphrase")
-
-
-class LeadError(ValueError):
-    """A lead or answer that cannot be accepted; the message is safe to show."""
 
 
 @dataclass
@@ -115,7 +112,7 @@ def submit_lead(*, case: Case, content: LeadContent, files: list[StoredFile], ke
     """Save a lead with its files, once per key: returns (lead, created). A repeat returns the first lead."""
     content = content.cleaned()
     if content.is_empty() and not files:
-        raise LeadError("empty lead")
+        raise ServiceError("empty lead")
     existing = find_submission(key)
     if existing is not None:
         return existing, False
@@ -196,7 +193,7 @@ def answer_question(*, question: LeadQuestion, answer: str, anonymous: bool = Fa
     """Save the submitter's answer to a staff question (a new answer replaces an earlier one)."""
     answer = answer.strip()
     if not answer:
-        raise LeadError("empty answer")
+        raise ServiceError("empty answer")
     question.answer = answer
     question.answered_at = utcnow()
     question.acknowledged_at = None  # staff should read the new answer

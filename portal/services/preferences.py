@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
 from .. import audit
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import CADENCES, LANGUAGES, FamilyMember, User, utcnow
 
@@ -17,10 +18,6 @@ TEXTS_CONSENT_WORDING = _l("Yes, you may send me text messages about this case. 
 DETAILED_TEXTS_WORDING = _l("Put case details in my texts. Anyone who can see my phone may read them.")
 CONSENT_METHOD = "portal_preferences"
 PREFERRED_CHANNELS = ("phone", "sms", "email", "video", "visit")
-
-
-class PreferencesError(ValueError):
-    """A preference that cannot be saved; the message is safe to show."""
 
 
 @dataclass
@@ -41,7 +38,7 @@ class Preferences:
 def set_language(*, user: User, language: str) -> None:
     """Switch the whole family side and every text to this language, on every case the person is part of."""
     if language not in LANGUAGES:
-        raise PreferencesError(f"unknown language {language!r}")
+        raise ServiceError(f"unknown language {language!r}")
     if user.language != language:
         user.language = language
     db.session.execute(update(FamilyMember).where(FamilyMember.user_id == user.id).values(language=language))
@@ -52,11 +49,11 @@ def set_language(*, user: User, language: str) -> None:
 def update_preferences(*, member: FamilyMember, user: User, prefs: Preferences, consent_wording: str) -> list[str]:
     """Save the preferences; records consent when texts are turned on. Returns the names of what changed."""
     if prefs.cadence not in CADENCES:
-        raise PreferencesError(str(_l("Choose how often we should contact you.")))
+        raise ServiceError(str(_l("Choose how often we should contact you.")), "cadence")
     if prefs.preferred_channel and prefs.preferred_channel not in PREFERRED_CHANNELS:
-        raise PreferencesError(str(_l("Choose how you like to be contacted.")))
+        raise ServiceError(str(_l("Choose how you like to be contacted.")), "preferred_channel")
     if prefs.texts_enabled and not member.phone:
-        raise PreferencesError(str(_l("We do not have your mobile number. Ask your liaison to add it.")))
+        raise ServiceError(str(_l("We do not have your mobile number. Ask your liaison to add it.")), "texts_enabled")
     changed: list[str] = []
     if prefs.language != member.language or prefs.language != user.language:
         set_language(user=user, language=prefs.language)

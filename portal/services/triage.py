@@ -7,13 +7,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import access, audit
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import LEAD_STATUSES, Lead, LeadAttachment, LeadNote, LeadQuestion, User, utcnow
 from .notifications.outbox import portal_link, queue_family_sms
-
-
-class TriageError(ValueError):
-    """A triage action that cannot be done as asked; the message is safe to show."""
 
 
 def lead_queue(user: User, *, status: str | None = None, case_id: int | None = None, page: int = 1,
@@ -53,7 +50,7 @@ def _set_status(lead: Lead, status: str, *, by: User | None) -> None:
 def set_lead_status(lead: Lead, *, status: str, by: User | None) -> None:
     """Change the staff-side status (the submitter sees a simpler word for it)."""
     if status not in LEAD_STATUSES:
-        raise TriageError(_("Choose a status from the list."))
+        raise ServiceError(_("Choose a status from the list."), "status")
     if status != lead.status:
         _set_status(lead, status, by=by)
 
@@ -62,7 +59,7 @@ def assign_lead(lead: Lead, *, assignee: User | None, by: User | None) -> None:
     """Give the lead to a staff member who may see its case (or to nobody)."""
     if assignee is not None and (not assignee.is_staff or not assignee.is_active
                                  or not access.can_view_case(assignee, lead.case)):
-        raise TriageError(_("Choose someone who works on this case."))
+        raise ServiceError(_("Choose someone who works on this case."), "assignee")
     lead.assigned_to_id = assignee.id if assignee else None
     audit.record("lead.assign", lead, assigned_to=lead.assigned_to_id)
     if assignee is not None and lead.status in ("new", "reviewing"):
@@ -79,7 +76,7 @@ def assignable_for(lead: Lead) -> list[User]:
 def add_lead_note(lead: Lead, *, body: str, author: User | None) -> LeadNote:
     """An internal note on a lead; the submitter never sees it."""
     if not body.strip():
-        raise TriageError(_("Write the note first."))
+        raise ServiceError(_("Write the note first."), "body")
     note = LeadNote(lead_id=lead.id, author_id=author.id if author else None, body=body.strip())
     db.session.add(note)
     db.session.flush()
@@ -90,7 +87,7 @@ def add_lead_note(lead: Lead, *, body: str, author: User | None) -> LeadNote:
 def ask_question(lead: Lead, *, question: str, asked_by: User | None) -> LeadQuestion:
     """Ask the submitter a question; a family member gets a detail-free text, a tipster sees it with their code."""
     if not question.strip():
-        raise TriageError(_("Write the question first."))
+        raise ServiceError(_("Write the question first."), "question")
     row = LeadQuestion(lead_id=lead.id, asked_by_id=asked_by.id if asked_by else None, question=question.strip())
     db.session.add(row)
     db.session.flush()
@@ -104,7 +101,7 @@ def ask_question(lead: Lead, *, question: str, asked_by: User | None) -> LeadQue
 def acknowledge_answer(question: LeadQuestion, *, by: User | None) -> None:
     """Mark a submitter's answer as read and taken in."""
     if question.answered_at is None:
-        raise TriageError(_("There is no answer to acknowledge yet."))
+        raise ServiceError(_("There is no answer to acknowledge yet."))
     if question.acknowledged_at is None:
         question.acknowledged_at = utcnow()
         audit.record("lead_question.acknowledge", question, lead_id=question.lead_id)

@@ -5,11 +5,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import access
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import STAFF_ROLES, Resource, User
 from ..services import admin as admin_service
-from ..services.admin import POLICY_LIMITS, AdminError
+from ..services.admin import POLICY_LIMITS
 from ..services.agency import get_agency
+from ..web.errors import flash_error, show_error
 from . import bp
 from .forms_admin import AgencyForm, ResourceForm, RoleForm, StaffAccountForm, StaffDetailsForm
 
@@ -19,11 +21,6 @@ def admin_home():
     """What an admin can manage."""
     access.require_admin(current_user)
     return render_template("staff/admin_home.html")
-
-
-def _field_error(form, exc: AdminError, fallback: str) -> None:
-    field = getattr(form, exc.field or fallback, None) or getattr(form, fallback)
-    field.errors = [*field.errors, str(exc)]
 
 
 @bp.route("/admin/users", methods=["GET", "POST"])
@@ -36,8 +33,8 @@ def admin_users():
             account = admin_service.create_staff_account(
                 email=form.email.data, name=form.name.data, role=form.role.data, password=form.password.data,
                 phone=form.phone.data or None, language=form.language.data)
-        except AdminError as exc:
-            _field_error(form, exc, "email")
+        except ServiceError as exc:
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(_("%(name)s can now sign in.", name=account.name), "success")
@@ -70,8 +67,8 @@ def admin_user_role(user_id: int):
     if form.validate_on_submit():
         try:
             admin_service.change_role(account, role=form.role.data, by=current_user)
-        except AdminError as exc:
-            form.role.errors = [str(exc)]
+        except ServiceError as exc:
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(_("Role saved."), "success")
@@ -88,8 +85,8 @@ def admin_user_details(user_id: int):
         try:
             admin_service.update_staff_details(account, name=form.name.data, phone=form.phone.data or None,
                                                daily_digest=form.daily_digest.data)
-        except AdminError as exc:
-            _field_error(form, exc, "phone")
+        except ServiceError as exc:
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(_("Saved."), "success")
@@ -104,8 +101,8 @@ def admin_user_active(user_id: int):
     active = request.form.get("active") == "1"
     try:
         admin_service.set_active(account, active=active, by=current_user)
-    except AdminError as exc:
-        flash(str(exc), "error")
+    except ServiceError as exc:
+        flash_error(exc)
     else:
         db.session.commit()
         flash(_("Account reactivated.") if active else _("Account deactivated. They are signed out everywhere."),
@@ -125,8 +122,8 @@ def admin_agency():
         values["email"], values["address"] = values["email"] or None, values["address"] or None
         try:
             admin_service.update_agency(agency, **values)
-        except AdminError as exc:
-            _field_error(form, exc, "name")
+        except ServiceError as exc:
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(_("Settings saved. Flags follow the new values at once."), "success")
@@ -153,8 +150,8 @@ def _save_resource(resource, form) -> bool:
         admin_service.save_resource(resource, title=form.title.data, description=form.description.data or "",
                                     phone=form.phone.data or None, url=form.url.data or None,
                                     language=form.language.data or None, sort_order=form.sort_order.data or 0)
-    except AdminError as exc:
-        _field_error(form, exc, "title")
+    except ServiceError as exc:
+        show_error(form, exc)
         return False
     db.session.commit()
     flash(_("Resource saved."), "success")

@@ -9,12 +9,14 @@ from sqlalchemy.orm import selectinload
 
 from .. import access
 from ..display import local_today
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import Appointment, User, utcnow
 from ..models.types import db_int
 from ..services import availability as av
 from ..services.agency import get_agency
 from ..services.cases import assignable_staff
+from ..web.errors import flash_error, show_error
 from ..web.urls import safe_next
 from . import bp
 from .forms_work import WEEKDAY_CHOICES, ExceptionForm, WindowForm
@@ -60,8 +62,8 @@ def add_window():
         try:
             av.add_window(liaison=person, weekday=form.weekday.data, start_time=form.start_time.data,
                           end_time=form.end_time.data, slot_minutes=form.slot_minutes.data)
-        except av.AvailabilityError as exc:
-            form.end_time.errors = [*form.end_time.errors, str(exc)]
+        except ServiceError as exc:
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(_("Window added. Families can book it."), "success")
@@ -89,8 +91,8 @@ def add_exception():
         try:
             av.add_exception(liaison=person, day=form.day.data, start_time=form.start_time.data,
                              end_time=form.end_time.data, reason=form.reason.data or "")
-        except av.AvailabilityError as exc:
-            form.end_time.errors = [*form.end_time.errors, str(exc)]
+        except ServiceError as exc:
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(_("Day off saved."), "success")
@@ -139,8 +141,8 @@ def _act(appointment_id: int, action, done: str):
     appointment = access.get_appointment_or_404(current_user, appointment_id)
     try:
         action(appointment, by=current_user)
-    except av.AvailabilityError as exc:
-        flash(str(exc), "error")
+    except ServiceError as exc:
+        flash_error(exc)
     else:
         db.session.commit()
         flash(done, "success")

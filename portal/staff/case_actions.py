@@ -4,9 +4,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import access, audit
+from ..errors import ServiceError
 from ..extensions import db
 from ..services import cases as cm
-from ..services.cases import CaseError
+from ..web.errors import show_error
 from . import bp
 from .forms import CloseCaseForm, OpenCaseForm, ReassignForm, StageChangeForm
 from .routes import _reassign_form, _stage_form, case_page, staff_user_or_404
@@ -32,8 +33,8 @@ def new_case():
                                 date_of_death=form.date_of_death.data,
                                 liaison=staff_user_or_404(form.liaison.data),
                                 backup_liaison=staff_user_or_404(form.backup.data), opened_by=current_user)
-        except CaseError as exc:
-            form.case_number.errors = [*form.case_number.errors, str(exc)]
+        except ServiceError as exc:
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(_("Case %(number)s is open. Add the family next.", number=case.case_number), "success")
@@ -49,8 +50,8 @@ def _preview(case, *, action: str, form, stage_to: str):
     db.session.commit()
     try:
         preview = cm.preview_stage_change(case, stage_to=stage_to, message=form.message.data or "")
-    except CaseError as exc:
-        form.message.errors = [*form.message.errors, str(exc)]
+    except ServiceError as exc:
+        show_error(form, exc)
         return case_page(case, status=422, **{f"{action}_form": form})
     return render_template("staff/stage_preview.html", case=case, preview=preview, form=form, action=action)
 
@@ -76,8 +77,8 @@ def change_stage(case_id: int):
         return _preview(case, action="stage", form=form, stage_to=form.stage.data)
     try:
         cm.change_stage(case, stage_to=form.stage.data, message=form.message.data, author=current_user)
-    except CaseError as exc:
-        form.message.errors = [*form.message.errors, str(exc)]
+    except ServiceError as exc:
+        show_error(form, exc)
         return case_page(case, stage_form=form, status=422)
     db.session.commit()
     flash(_("The stage is changed. The family sees the update, and texts are on their way."), "success")
@@ -105,8 +106,8 @@ def close_case(case_id: int):
         return _preview(case, action="close", form=form, stage_to="closed")
     try:
         cm.close_case(case, exit_message=form.message.data, author=current_user)
-    except CaseError as exc:
-        form.message.errors = [*form.message.errors, str(exc)]
+    except ServiceError as exc:
+        show_error(form, exc)
         return case_page(case, close_form=form, status=422)
     db.session.commit()
     flash(_("The case is closed. The family can still read everything."), "success")
@@ -124,8 +125,8 @@ def reassign(case_id: int):
         cm.reassign_case(case, liaison=staff_user_or_404(form.liaison.data),
                          backup_liaison=staff_user_or_404(form.backup.data), handover_note=form.handover_note.data,
                          family_message=form.family_message.data or "", author=current_user)
-    except CaseError as exc:
-        form.liaison.errors = [*form.liaison.errors, str(exc)]
+    except ServiceError as exc:
+        show_error(form, exc)
         return case_page(case, reassign_form=form, status=422)
     db.session.commit()
     flash(_("The case is handed over. The new liaison and the family are told."), "success")

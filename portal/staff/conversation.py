@@ -10,9 +10,11 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from .. import access, audit
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import Case, CaseMessage
 from ..services import conversation
+from ..web.errors import show_error
 from ..web.forms import strip_filter
 from . import bp
 
@@ -34,9 +36,9 @@ def conversation_page(case_id: int):
         try:
             conversation.post_staff_message(case=case, author=current_user._get_current_object(),
                                             body=form.body.data)
-        except conversation.MessageError as exc:
+        except ServiceError as exc:
             db.session.rollback()
-            form.body.errors = [*form.body.errors, str(exc)]
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(_("Sent. Family members with texts on get a text without details."), "success")

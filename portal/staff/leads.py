@@ -6,9 +6,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import access, uploads
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import LEAD_STATUSES, LeadNote, LeadQuestion, utcnow
 from ..services import triage
+from ..web.errors import flash_error, show_error
 from . import bp
 from .forms_work import LeadAssignForm, LeadNoteForm, LeadQuestionForm, LeadStatusForm
 from .routes import _int_arg, staff_user_or_404
@@ -73,8 +75,8 @@ def lead_assign(lead_id: int):
         return _lead_page(lead, assign_form=form, status=422)
     try:
         triage.assign_lead(lead, assignee=staff_user_or_404(form.assignee.data), by=current_user)
-    except triage.TriageError as exc:
-        form.assignee.errors = [str(exc)]
+    except ServiceError as exc:
+        show_error(form, exc)
         return _lead_page(lead, assign_form=form, status=422)
     db.session.commit()
     flash(_("Assigned."), "success")
@@ -114,8 +116,8 @@ def acknowledge_answer(question_id: int):
     # CSRFProtect has already checked the token of this POST.
     try:
         triage.acknowledge_answer(question, by=current_user)
-    except triage.TriageError as exc:
-        flash(str(exc), "error")
+    except ServiceError as exc:
+        flash_error(exc)
         return redirect(url_for("staff.lead", lead_id=question.lead_id))
     db.session.commit()
     flash(_("Answer acknowledged."), "success")

@@ -6,10 +6,12 @@ from flask_login import current_user
 
 from .. import access, audit
 from ..display import local_to_utc, utc_to_local
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import OUTCOMES, Case, Outreach
 from ..services import contact
 from ..services.agency import get_agency
+from ..web.errors import show_error
 from ..web.urls import safe_next
 from . import bp
 from .forms import MANUAL_OUTCOMES, OutreachForm
@@ -40,9 +42,8 @@ def _save(case: Case, form: OutreachForm, *, corrects: Outreach | None = None):
                              direction=form.direction.data, outcome=form.outcome.data or "", member=member,
                              occurred_at=local_to_utc(form.occurred_at.data, get_agency().timezone),
                              notes=form.notes.data or "", corrects=corrects)
-    except contact.OutreachError as exc:
-        target = getattr(form, exc.field, form.notes)
-        target.errors = [*target.errors, str(exc)]
+    except ServiceError as exc:
+        show_error(form, exc)
         return _render(case, form, corrects=corrects, status=422)
     db.session.commit()
     flash(_("Correction saved. The earlier entry is kept and marked as corrected.") if corrects

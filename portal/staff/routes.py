@@ -9,13 +9,15 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import access, audit
 from ..auth.forms import EmptyForm
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import STAGES, Case, CaseUpdate, Notification, Outreach, User, utcnow
 from ..models.types import db_int
 from ..services import cases as case_service
 from ..services import contact, invitations
-from ..services.cases import CaseError, assignable_staff, update_family_member
+from ..services.cases import assignable_staff, update_family_member
 from ..services.notifications.outbox import why_no_text
+from ..web.errors import show_error
 from . import bp
 from .forms import CloseCaseForm, EditFamilyMemberForm, FamilyMemberForm, ReassignForm, StageChangeForm, UpdateForm
 
@@ -181,8 +183,8 @@ def edit_member(member_id: int):
                                  language=form.language.data, cadence=form.cadence.data,
                                  is_spokesperson=form.is_spokesperson.data,
                                  preferred_channel=form.preferred_channel.data or None)
-        except CaseError as exc:
-            form.phone.errors = [*form.phone.errors, str(exc)]
+        except ServiceError as exc:
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(_("Saved."), "success")

@@ -11,9 +11,11 @@ from wtforms import SelectField
 from wtforms.validators import InputRequired, NumberRange
 
 from .. import access
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import Case, FamilyMember
-from ..services.notifications.inbound import LinkError, link_inbound_sms, unmatched_texts
+from ..services.notifications.inbound import link_inbound_sms, unmatched_texts
+from ..web.errors import flash_error
 from . import bp
 
 
@@ -63,8 +65,8 @@ def link_sms(inbound_id: int):
     member = access.get_family_member_or_404(current_user, form.member_id.data)
     try:
         link_inbound_sms(inbound, member, staff=current_user)
-    except LinkError as exc:
-        flash(str(exc), "error")
+    except ServiceError as exc:
+        flash_error(exc)
         return redirect(url_for("staff.sms_inbox"))
     db.session.commit()
     flash(_("The text is now in %(name)s's conversation.", name=member.name), "success")

@@ -15,10 +15,12 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from .. import uploads
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import Lead, LeadQuestion
 from ..models.types import db_int
 from ..services import leads as lead_service
+from ..web.errors import show_error
 from ..web.security import rate_limit
 from . import bp
 from .forms import LookupForm, TipAnswerForm, TipForm
@@ -109,8 +111,8 @@ def leave_tip(token: str):
         try:
             with force_locale(_lang()):
                 stored = uploads.store_files(files, anonymous=True)
-        except uploads.UploadError as exc:
-            form.files.errors.append(str(exc))
+        except ServiceError as exc:
+            show_error(form, exc)
             valid = False
     if not valid:
         return _render("tips/form.html", 422, form=form, case=link.case, token=token, accept=uploads.ACCEPT,

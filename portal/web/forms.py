@@ -5,7 +5,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import ValidationError
 from wtforms.validators import Length
 
-from ..services.cases import CaseError, normalize_phone
+from ..errors import ServiceError
+from ..services.cases import normalize_phone
 
 
 class PhoneNumber:
@@ -19,8 +20,8 @@ class PhoneNumber:
             return
         try:
             field.data = normalize_phone(field.data, self.region)
-        except CaseError as exc:
-            raise ValidationError(str(exc)) from None
+        except ServiceError as exc:
+            raise ValidationError(exc.message) from None
 
 
 def strip_filter(value):

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ... import audit
+from ...errors import ServiceError
 from ...extensions import db
 from ...models import FamilyMember, InboundSms, Notification, User, utcnow
 from ...providers.sms import keywords
@@ -18,10 +19,6 @@ from .outbox import portal_link, queue_sms, render_sms
 log = logging.getLogger(__name__)
 
 RECENT_TEXT_DAYS = 30
-
-
-class LinkError(ValueError):
-    """A text that cannot be linked to a family member; the message is safe to show."""
 
 
 def _members_with_number(phone: str) -> list[FamilyMember]:
@@ -139,7 +136,7 @@ def unmatched_texts(limit: int = 100) -> list[InboundSms]:
 def link_inbound_sms(inbound: InboundSms, member: FamilyMember, *, staff: User) -> None:
     """Put an unmatched text into a family member's conversation (the caller checked the staff may see them)."""
     if inbound.handling != "unmatched":
-        raise LinkError(str(_l("This text was already linked.")))
+        raise ServiceError(str(_l("This text was already linked.")))
     add_to_conversation(db.session, inbound, member)
     inbound.linked_by_id = staff.id
     inbound.linked_at = utcnow()
