@@ -1,5 +1,7 @@
 """Delivering the outbox, for every channel: claim due notifications (safe with many consumers), send each through
-its channel's provider client, record every outcome (states.py says which moves are allowed).
+its channel's provider client, record every outcome (services/notifications/states.py says which moves
+are allowed). A job, not a service: it runs outside any request with a database session of its own and commits
+each step itself.
 
 A claimed notification is 'sending' with claimed_at as the claim's token; every later write checks that token, so
 a consumer whose claim was taken over can never overwrite another's result. A consumer that dies leaves its rows

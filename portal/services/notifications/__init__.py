@@ -1,11 +1,13 @@
-"""Notifications (texts now, email next): the outbox, its state machine, delivery and the texting rules.
+"""Notifications (texts now, email next): the outbox, its state machine and the texting rules.
 
 outbox.py    render a notification in the recipient's language and write it in the caller's transaction
 states.py    the one state machine every channel follows
-delivery.py  claim, send through the channel's provider client, record every outcome; the every-minute sweep
 status.py    the provider's status callbacks (forward only, idempotent)
 consent.py   opt-out and opt-in by number, numbers that may be wrong
 inbound.py   texts people send us: keywords, replies into the conversation, the unmatched inbox
 history.py   what notifications leave in the contact history
 policy.py    the texting rules in numbers: daytime window, quiet hours, retries, provider error codes
+
+Delivery (claim, send through the channel's provider client, record every outcome, the every-minute sweep) is a
+job with its own database session: portal/tasks/delivery.py.
 """
