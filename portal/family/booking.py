@@ -57,7 +57,6 @@ def booking(case_id: int):
                     raise appts.BookingError(_("Choose a time."))
                 appointment = appts.book_slot(case=case, member=member, starts_at=starts_at, mode=form.mode.data,
                                                 reason=form.reason.data or "")
-                db.session.commit()
             except appts.BookingError as exc:
                 db.session.rollback()
                 status = 409 if isinstance(exc, appts.SlotTaken) else 422
@@ -85,7 +84,6 @@ def callback(case_id: int):
             db.session.rollback()
             form.window.errors = [*form.window.errors, str(exc)]
         else:
-            db.session.commit()
             flash(_("Thank you. Your liaison will call you back and confirm the time."), "success")
             return redirect(url_for("family.appointment", appointment_id=appointment.id))
     status = 422 if request.method == "POST" else 200
@@ -128,7 +126,6 @@ def reschedule(appointment_id: int):
         if starts_at is not None:
             try:
                 new = appts.reschedule_appointment(appointment=appointment, starts_at=starts_at)
-                db.session.commit()
             except appts.BookingError as exc:
                 db.session.rollback()
                 status = 409 if isinstance(exc, appts.SlotTaken) else 422
@@ -156,6 +153,5 @@ def cancel(appointment_id: int):
         db.session.rollback()
         flash(str(exc), "error")
     else:
-        db.session.commit()
         flash(_("Your call is cancelled."), "success")
     return redirect(url_for("family.booking", case_id=appointment.case_id))

@@ -76,7 +76,7 @@ def new_lead(case_id: int):
     try:
         lead, created = lead_service.submit_lead(case=case, content=content, files=stored, key=key, member=member,
                                                  user=current_user)
-        db.session.commit()
+        db.session.commit()  # here, not at the request's end: if it fails, the stored files are removed too
     except BaseException:
         db.session.rollback()
         uploads.discard(stored)
@@ -113,7 +113,6 @@ def answer_question(question_id: int):
         forms = {q.id: (form if q.id == question.id else AnswerForm(prefix=f"q{q.id}")) for q in questions}
         return render_template("family/lead.html", lead=lead, questions=questions, forms=forms), 422
     lead_service.answer_question(question=question, answer=form.answer.data)
-    db.session.commit()
     flash(_("Thank you. Your answer was sent."), "success")
     return redirect(url_for("family.lead", lead_id=lead.id, _anchor=f"question-{question.id}"))
 
@@ -136,7 +135,6 @@ def tip_links(case_id: int):
             flash(_("The page was open too long. Please try again."), "error")
             return redirect(url_for("family.tip_links", case_id=case.id))
         _link, token = lead_service.create_tip_link(case=case, member=member)
-        db.session.commit()
         new_link = portal_link("tips.leave_tip", token=token)
     links = db.session.scalars(select(TipLink).where(TipLink.case_id == case.id)
                                .order_by(TipLink.revoked_at.is_not(None), TipLink.created_at.desc())).all()
@@ -152,6 +150,5 @@ def revoke_tip_link(tip_link_id: int):
         flash(_("The page was open too long. Please try again."), "error")
         return redirect(url_for("family.tip_links", case_id=link.case_id))
     lead_service.revoke_tip_link(link=link)
-    db.session.commit()
     flash(_("The link no longer works. Tips already sent are kept."), "success")
     return redirect(url_for("family.tip_links", case_id=link.case_id))

@@ -21,7 +21,6 @@ def messages(case_id: int):
             db.session.rollback()
             form.body.errors = [*form.body.errors, str(exc)]
         else:
-            db.session.commit()
             flash(_("Your message was sent. Your liaison team will answer here."), "success")
             return redirect(url_for("family.messages", case_id=case.id, _anchor="latest"))
     status = 422 if request.method == "POST" else 200

@@ -47,7 +47,6 @@ def preferences(case_id: int):
             db.session.rollback()
             form.texts_enabled.errors = [*form.texts_enabled.errors, str(exc)]
         else:
-            db.session.commit()
             if "language" in changed:
                 session["lang"] = wanted.language
                 refresh()  # the message below is written in the new language

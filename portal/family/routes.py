@@ -106,7 +106,6 @@ def request_meeting(case_id: int):
     if _meeting_request(case) is None:
         add_update(case, kind="meeting_request", family_visible=False, author=current_user,
                    body=f"{member.name} asked for a meeting about the prosecutor's decision.")
-        db.session.commit()
     flash(_("Thank you. We told your liaison. They will contact you to set up the meeting."), "success")
     return redirect(url_for("family.case", case_id=case.id, _anchor="decision"))
 

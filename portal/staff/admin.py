@@ -39,7 +39,6 @@ def admin_users():
         except AdminError as exc:
             _field_error(form, exc, "email")
         else:
-            db.session.commit()
             flash(_("%(name)s can now sign in.", name=account.name), "success")
             return redirect(url_for("staff.admin_users"))
     staff = db.session.scalars(select(User).where(User.role.in_(STAFF_ROLES))
@@ -73,7 +72,6 @@ def admin_user_role(user_id: int):
         except AdminError as exc:
             form.role.errors = [str(exc)]
         else:
-            db.session.commit()
             flash(_("Role saved."), "success")
             return redirect(url_for("staff.admin_user", user_id=account.id))
     return _account_page(account, role_form=form, status=422)
@@ -91,7 +89,6 @@ def admin_user_details(user_id: int):
         except AdminError as exc:
             _field_error(form, exc, "phone")
         else:
-            db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("staff.admin_user", user_id=account.id))
     return _account_page(account, details_form=form, status=422)
@@ -107,7 +104,6 @@ def admin_user_active(user_id: int):
     except AdminError as exc:
         flash(str(exc), "error")
     else:
-        db.session.commit()
         flash(_("Account reactivated.") if active else _("Account deactivated. They are signed out everywhere."),
               "success")
     return redirect(url_for("staff.admin_user", user_id=account.id))
@@ -128,7 +124,6 @@ def admin_agency():
         except AdminError as exc:
             _field_error(form, exc, "name")
         else:
-            db.session.commit()
             flash(_("Settings saved. Flags follow the new values at once."), "success")
             return redirect(url_for("staff.admin_agency"))
     status = 422 if form.is_submitted() else 200
@@ -156,7 +151,6 @@ def _save_resource(resource, form) -> bool:
     except AdminError as exc:
         _field_error(form, exc, "title")
         return False
-    db.session.commit()
     flash(_("Resource saved."), "success")
     return True
 
@@ -179,6 +173,5 @@ def admin_resource_delete(resource_id: int):
     """Remove a support resource."""
     resource = access.get_resource_or_404(current_user, resource_id)
     admin_service.delete_resource(resource)
-    db.session.commit()
     flash(_("Resource removed."), "success")
     return redirect(url_for("staff.admin_resources"))

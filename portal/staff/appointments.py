@@ -63,7 +63,6 @@ def add_window():
         except av.AvailabilityError as exc:
             form.end_time.errors = [*form.end_time.errors, str(exc)]
         else:
-            db.session.commit()
             flash(_("Window added. Families can book it."), "success")
             return redirect(url_for("staff.availability", liaison=person.id))
     return _page(person, window_form=form, status=422)
@@ -75,7 +74,6 @@ def remove_window(window_id: int):
     window = access.get_availability_window_or_404(current_user, window_id)
     liaison_id = window.liaison_id
     av.remove_window(window)
-    db.session.commit()
     flash(_("Window removed."), "success")
     return redirect(url_for("staff.availability", liaison=liaison_id))
 
@@ -92,7 +90,6 @@ def add_exception():
         except av.AvailabilityError as exc:
             form.end_time.errors = [*form.end_time.errors, str(exc)]
         else:
-            db.session.commit()
             flash(_("Day off saved."), "success")
             return redirect(url_for("staff.availability", liaison=person.id))
     return _page(person, exception_form=form, status=422)
@@ -104,7 +101,6 @@ def remove_exception(exception_id: int):
     exception = access.get_availability_exception_or_404(current_user, exception_id)
     liaison_id = exception.liaison_id
     av.remove_exception(exception)
-    db.session.commit()
     flash(_("Day off removed."), "success")
     return redirect(url_for("staff.availability", liaison=liaison_id))
 
@@ -142,7 +138,6 @@ def _act(appointment_id: int, action, done: str):
     except av.AvailabilityError as exc:
         flash(str(exc), "error")
     else:
-        db.session.commit()
         flash(done, "success")
     return redirect(safe_next(request.form.get("next"), url_for("staff.appointments", show="all")))
 

@@ -55,7 +55,6 @@ def audit_csv():
     zone = ZoneInfo(get_agency().timezone)
     rows = db.session.execute(audit_query(filters, tz=zone.key).limit(EXPORT_LIMIT)).all()
     audit.record("audit.export", None, rows=len(rows), filters={k: str(v) for k, v in vars(filters).items() if v})
-    db.session.commit()
     header = [_("When"), _("Who"), _("Email"), _("Role"), _("Action"), _("Record type"), _("Record id"),
               _("Outcome"), _("IP address"), _("Details")]
     body = [[event.occurred_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z"), user.name if user else "",

@@ -4,7 +4,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import access, audit
-from ..extensions import db
 from ..services import cases as cm
 from ..services.cases import CaseError
 from . import bp
@@ -35,7 +34,6 @@ def new_case():
         except CaseError as exc:
             form.case_number.errors = [*form.case_number.errors, str(exc)]
         else:
-            db.session.commit()
             flash(_("Case %(number)s is open. Add the family next.", number=case.case_number), "success")
             if access.can_view_case(current_user, case):
                 return redirect(url_for("staff.case", case_id=case.id, _anchor="family-heading"))
@@ -46,7 +44,6 @@ def new_case():
 
 def _preview(case, *, action: str, form, stage_to: str):
     audit.record("case.view", case, page=f"{action}_preview")
-    db.session.commit()
     try:
         preview = cm.preview_stage_change(case, stage_to=stage_to, message=form.message.data or "")
     except CaseError as exc:
@@ -79,7 +76,6 @@ def change_stage(case_id: int):
     except CaseError as exc:
         form.message.errors = [*form.message.errors, str(exc)]
         return case_page(case, stage_form=form, status=422)
-    db.session.commit()
     flash(_("The stage is changed. The family sees the update, and texts are on their way."), "success")
     return redirect(url_for("staff.case", case_id=case.id, _anchor="outbox-heading"))
 
@@ -108,7 +104,6 @@ def close_case(case_id: int):
     except CaseError as exc:
         form.message.errors = [*form.message.errors, str(exc)]
         return case_page(case, close_form=form, status=422)
-    db.session.commit()
     flash(_("The case is closed. The family can still read everything."), "success")
     return redirect(url_for("staff.case", case_id=case.id))
 
@@ -127,7 +122,6 @@ def reassign(case_id: int):
     except CaseError as exc:
         form.liaison.errors = [*form.liaison.errors, str(exc)]
         return case_page(case, reassign_form=form, status=422)
-    db.session.commit()
     flash(_("The case is handed over. The new liaison and the family are told."), "success")
     if access.can_view_case(current_user, case):
         return redirect(url_for("staff.case", case_id=case.id))

@@ -46,7 +46,6 @@ def lead(lead_id: int):
     """One lead, everything the submitter wrote (escaped); every view is audited."""
     lead = access.get_lead_or_404(current_user, lead_id)
     triage.view_lead(lead, viewer=current_user)
-    db.session.commit()
     return _lead_page(lead)
 
 
@@ -58,7 +57,6 @@ def lead_status(lead_id: int):
     if not form.validate_on_submit():
         return _lead_page(lead, status_form=form, status=422)
     triage.set_lead_status(lead, status=form.status.data, by=current_user)
-    db.session.commit()
     flash(_("Status saved."), "success")
     return redirect(url_for("staff.lead", lead_id=lead.id))
 
@@ -76,7 +74,6 @@ def lead_assign(lead_id: int):
     except triage.TriageError as exc:
         form.assignee.errors = [str(exc)]
         return _lead_page(lead, assign_form=form, status=422)
-    db.session.commit()
     flash(_("Assigned."), "success")
     return redirect(url_for("staff.lead", lead_id=lead.id))
 
@@ -89,7 +86,6 @@ def lead_note(lead_id: int):
     if not form.validate_on_submit():
         return _lead_page(lead, note_form=form, status=422)
     triage.add_lead_note(lead, body=form.body.data, author=current_user)
-    db.session.commit()
     flash(_("Internal note saved."), "success")
     return redirect(url_for("staff.lead", lead_id=lead.id, _anchor="notes-heading"))
 
@@ -102,7 +98,6 @@ def lead_question(lead_id: int):
     if not form.validate_on_submit():
         return _lead_page(lead, question_form=form, status=422)
     triage.ask_question(lead, question=form.question.data, asked_by=current_user)
-    db.session.commit()
     flash(_("Question sent. The answer will show here."), "success")
     return redirect(url_for("staff.lead", lead_id=lead.id, _anchor="questions-heading"))
 
@@ -117,7 +112,6 @@ def acknowledge_answer(question_id: int):
     except triage.TriageError as exc:
         flash(str(exc), "error")
         return redirect(url_for("staff.lead", lead_id=question.lead_id))
-    db.session.commit()
     flash(_("Answer acknowledged."), "success")
     return redirect(url_for("staff.lead", lead_id=question.lead_id, _anchor="questions-heading"))
 
@@ -128,5 +122,4 @@ def lead_attachment(attachment_id: int):
     attachment = access.get_lead_attachment_or_404(current_user, attachment_id)
     response = uploads.send_attachment(attachment)  # a missing file answers 404 before anything is audited
     triage.record_download(attachment)
-    db.session.commit()
     return response

@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import access, audit
-from ..extensions import db
 from ..models import OUTCOMES, Case, Outreach
 from ..services import contact
 from ..services.agency import get_agency
@@ -51,7 +50,6 @@ def _save(case: Case, form: OutreachForm, *, corrects: Outreach | None = None):
         target = getattr(form, exc.field, form.notes)
         target.errors = [*target.errors, str(exc)]
         return _render(case, form, corrects=corrects, status=422)
-    db.session.commit()
     flash(_("Correction saved. The earlier entry is kept and marked as corrected.") if corrects
           else _("Contact logged."), "success")
     return redirect(safe_next(form.next.data, url_for("staff.case", case_id=case.id, _anchor="contacts-heading")))
@@ -62,7 +60,6 @@ def new_contact(case_id: int):
     """The "log a contact" form, filled in from the flag or case it was opened from."""
     case = access.get_case_or_404(current_user, case_id)
     audit.record("case.view", case, page="log_contact")
-    db.session.commit()
     form = _form(case)
     members = {str(m.id): m for m in case.family_members}
     chosen = request.args.get("member", "")
@@ -93,7 +90,6 @@ def correct_contact(outreach_id: int):
     if request.method == "POST":
         return _save(case, form, corrects=original)
     audit.record("case.view", case, page="correct_contact", outreach_id=original.id)
-    db.session.commit()
     form.member.data = str(original.family_member_id or "")
     form.channel.data, form.direction.data = original.channel, original.direction
     form.occurred_at.data = original.occurred_at.astimezone(ZoneInfo(get_agency().timezone)).replace(tzinfo=None)

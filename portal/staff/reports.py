@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import access, audit
-from ..extensions import db
 from ..models import utcnow
 from ..services import reports as rep
 from ..services.agency import get_agency
@@ -100,7 +99,6 @@ def reports():
     rng, now = _range()
     tables = _tables(rng, now)
     audit.record("report.view", None, start=rng.start.isoformat(), end=rng.end.isoformat())
-    db.session.commit()
     charts = {key: value["chart"] for key, value in tables.items()}
     return render_template("staff/reports.html", rng=rng, tables=tables, charts=charts, order=REPORTS)
 
@@ -114,5 +112,4 @@ def report_csv(name: str):
     rng, now = _range()
     table = _tables(rng, now)[name]
     audit.record("report.export", None, report=name, start=rng.start.isoformat(), end=rng.end.isoformat())
-    db.session.commit()
     return csv_response(f"{name}_{rng.start.isoformat()}_{rng.end.isoformat()}.csv", table["header"], table["rows"])

@@ -66,6 +66,5 @@ def link_sms(inbound_id: int):
     except LinkError as exc:
         flash(str(exc), "error")
         return redirect(url_for("staff.sms_inbox"))
-    db.session.commit()
     flash(_("The text is now in %(name)s's conversation.", name=member.name), "success")
     return redirect(url_for("staff.sms_inbox"))

@@ -119,7 +119,7 @@ def leave_tip(token: str):
     try:
         lead, created = lead_service.submit_lead(case=link.case, content=form.content(), files=stored, key=key,
                                                  tip_link=link, passphrase=passphrase)
-        db.session.commit()
+        db.session.commit()  # here, not at the request's end: if it fails, the stored files are removed too
     except BaseException:
         db.session.rollback()
         uploads.discard(stored)
@@ -155,7 +155,6 @@ def check_tip():
     if not valid:
         return _render("tips/lookup.html", 422, form=form)
     lead = lead_service.find_tip(form.code.data, form.passphrase.data)
-    db.session.commit()  # keeps the audit record of the look-up (without any address)
     if lead is None:
         with force_locale(_lang()):
             form.passphrase.errors.append(_("The tip code or the passphrase is not right. Check them and try again."))
@@ -182,7 +181,6 @@ def answer_tip_question():
     if not valid:
         return _status_page(lead, 422, answer_form=form)
     lead_service.answer_question(question=question, answer=form.answer.data, anonymous=True)
-    db.session.commit()
     with force_locale(_lang()):
         notice = _("Thank you. Your answer was sent.")
     return _status_page(lead, notice=notice)
