@@ -35,7 +35,7 @@ def my_cases() -> list[Case]:
 def case_and_member(case_id: int, *options) -> tuple[Case, FamilyMember]:
     """The case (404 unless it is the user's) and the user's own family-member record on it, in one query."""
     case, member = access.get_own_case_or_404(current_user, case_id, *options)
-    remember_viewer_timezone(member.timezone)
+    remember_viewer_timezone(member.timezone, user=current_user)
     return case, member
 
 

@@ -10,6 +10,7 @@ from .. import audit
 from ..extensions import db
 from ..models import LANGUAGES, STAFF_ROLES, Agency, Resource, User
 from . import accounts
+from .agency import forget_agency
 from .cases import CaseError, normalize_phone
 
 # Contact-policy settings and the values an admin may choose for them.
@@ -122,6 +123,7 @@ def update_agency(agency: Agency, **values) -> list[str]:
             setattr(agency, key, value)
             changed.append(key)
     if changed:
+        forget_agency()
         audit.record("agency.update", agency, fields=sorted(changed))
     return changed
 
