@@ -37,7 +37,7 @@ def register(app: Flask) -> None:
         from .services.accounts import AccountError, create_user
 
         try:
-            create_user(email=email, name=name, role=role, password=password)
+            create_user(email=email, name=name, role=role, password=password, actor=None)
         except AccountError as exc:
             raise click.ClickException(str(exc)) from None
         db.session.commit()

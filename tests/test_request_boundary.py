@@ -6,10 +6,13 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from portal import audit
+from portal.extensions import db as _db
 from portal.family import routes as family_routes
 from portal.models import Appointment, CaseUpdate, Invitation
 from portal.services import appointments as appts
 from portal.services.invitations import create_invitation
+from portal.web.boundary import remember_client_address
 
 from . import factories
 from . import family_factories as ffac
@@ -75,3 +78,24 @@ def test_a_view_that_raises_after_writing_saves_nothing(app, client, db, monkeyp
     with pytest.raises(RuntimeError):  # the testing app lets the error through instead of a 500 page
         client.post(f"/my/cases/{case.id}/meeting-request", data={"csrf_token": csrf_from(page)})
     assert db.session.scalar(select(func.count()).select_from(CaseUpdate)) == 0
+
+
+def test_audit_record_needs_its_actor_said_out_loud(db):
+    with pytest.raises(TypeError):
+        audit.record("case.view", ("cases", 1))  # no actor=: the caller must say who (None for the system)
+
+
+@pytest.mark.parametrize(("path", "stored"), [("/login", "198.51.100.7"), ("/my", "198.51.100.7"),
+                                              ("/t/some-tip-link", None), ("/tip", None), ("/tip/answer", None)])
+def test_the_client_address_is_kept_for_the_unit_of_work_except_on_the_tip_pages(app, path, stored):
+    with app.test_request_context(path, environ_base={"REMOTE_ADDR": "198.51.100.7"}):
+        _db.session.info[audit.IP_KEY] = "203.0.113.1"  # left over from before: the tip pages must drop it too
+        remember_client_address()
+        event = audit.record("case.view", ("cases", 1), actor=None)
+        assert event.ip == stored
+        assert audit.record("tip.lookup", None, actor=None, ip=None).ip is None  # an explicit ip= wins
+        _db.session.rollback()
+
+
+def test_jobs_and_commands_record_no_address(db):
+    assert audit.record("digest.send", None, actor=None).ip is None

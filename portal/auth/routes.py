@@ -62,7 +62,7 @@ def logout():
         abort(400)
     user = current_user._get_current_object()
     accounts.sign_out_everywhere(user)
-    audit.record("auth.logout", user)
+    audit.record("auth.logout", user, actor=user)
     sessions.end_session()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))

@@ -56,7 +56,7 @@ def booking(case_id: int):
                 if starts_at is None:
                     raise appts.BookingError(_("Choose a time."))
                 appointment = appts.book_slot(case=case, member=member, starts_at=starts_at, mode=form.mode.data,
-                                                reason=form.reason.data or "")
+                                                reason=form.reason.data or "", actor=current_user)
             except appts.BookingError as exc:
                 db.session.rollback()
                 status = 409 if isinstance(exc, appts.SlotTaken) else 422
@@ -79,7 +79,7 @@ def callback(case_id: int):
         try:
             appointment = appts.request_callback(case=case, member=member, window=form.window.data,
                                                    mode=form.mode.data, reason=form.reason.data or "",
-                                                   other_times=form.other_times.data or "")
+                                                   other_times=form.other_times.data or "", actor=current_user)
         except appts.BookingError as exc:
             db.session.rollback()
             form.window.errors = [*form.window.errors, str(exc)]
@@ -125,7 +125,7 @@ def reschedule(appointment_id: int):
         starts_at = _parse_slot(form.start.data) if form.validate_on_submit() else None
         if starts_at is not None:
             try:
-                new = appts.reschedule_appointment(appointment=appointment, starts_at=starts_at)
+                new = appts.reschedule_appointment(appointment=appointment, starts_at=starts_at, actor=current_user)
             except appts.BookingError as exc:
                 db.session.rollback()
                 status = 409 if isinstance(exc, appts.SlotTaken) else 422
@@ -148,7 +148,7 @@ def cancel(appointment_id: int):
         flash(_("The page was open too long. Please try again."), "error")
         return redirect(url_for("family.appointment", appointment_id=appointment.id))
     try:
-        appts.cancel_appointment(appointment=appointment)
+        appts.cancel_appointment(appointment=appointment, actor=current_user)
     except appts.BookingError as exc:
         db.session.rollback()
         flash(str(exc), "error")

@@ -112,7 +112,7 @@ def answer_question(question_id: int):
         questions = lead_service.questions_for(lead)
         forms = {q.id: (form if q.id == question.id else AnswerForm(prefix=f"q{q.id}")) for q in questions}
         return render_template("family/lead.html", lead=lead, questions=questions, forms=forms), 422
-    lead_service.answer_question(question=question, answer=form.answer.data)
+    lead_service.answer_question(question=question, answer=form.answer.data, actor=current_user)
     flash(_("Thank you. Your answer was sent."), "success")
     return redirect(url_for("family.lead", lead_id=lead.id, _anchor=f"question-{question.id}"))
 
@@ -134,7 +134,7 @@ def tip_links(case_id: int):
         if not form.validate_on_submit():
             flash(_("The page was open too long. Please try again."), "error")
             return redirect(url_for("family.tip_links", case_id=case.id))
-        _link, token = lead_service.create_tip_link(case=case, member=member)
+        _link, token = lead_service.create_tip_link(case=case, member=member, actor=current_user)
         new_link = portal_link("tips.leave_tip", token=token)
     links = db.session.scalars(select(TipLink).where(TipLink.case_id == case.id)
                                .order_by(TipLink.revoked_at.is_not(None), TipLink.created_at.desc())).all()
@@ -149,6 +149,6 @@ def revoke_tip_link(tip_link_id: int):
     if not EmptyForm().validate_on_submit():
         flash(_("The page was open too long. Please try again."), "error")
         return redirect(url_for("family.tip_links", case_id=link.case_id))
-    lead_service.revoke_tip_link(link=link)
+    lead_service.revoke_tip_link(link=link, actor=current_user)
     flash(_("The link no longer works. Tips already sent are kept."), "success")
     return redirect(url_for("family.tip_links", case_id=link.case_id))

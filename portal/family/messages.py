@@ -1,6 +1,7 @@
 """The family's secure conversation with its liaison team."""
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from ..extensions import db
 from ..services import conversation
@@ -16,7 +17,7 @@ def messages(case_id: int):
     form = MessageForm()
     if form.validate_on_submit():
         try:
-            conversation.post_family_message(case=case, member=member, body=form.body.data)
+            conversation.post_family_message(case=case, member=member, body=form.body.data, actor=current_user)
         except conversation.MessageError as exc:
             db.session.rollback()
             form.body.errors = [*form.body.errors, str(exc)]

@@ -35,7 +35,7 @@ def admin_users():
         try:
             account = admin_service.create_staff_account(
                 email=form.email.data, name=form.name.data, role=form.role.data, password=form.password.data,
-                phone=form.phone.data or None, language=form.language.data)
+                phone=form.phone.data or None, language=form.language.data, by=current_user)
         except AdminError as exc:
             _field_error(form, exc, "email")
         else:
@@ -85,7 +85,7 @@ def admin_user_details(user_id: int):
     if form.validate_on_submit():
         try:
             admin_service.update_staff_details(account, name=form.name.data, phone=form.phone.data or None,
-                                               daily_digest=form.daily_digest.data)
+                                               daily_digest=form.daily_digest.data, by=current_user)
         except AdminError as exc:
             _field_error(form, exc, "phone")
         else:
@@ -120,7 +120,7 @@ def admin_agency():
         values["phone"] = form.phone.data or None
         values["email"], values["address"] = values["email"] or None, values["address"] or None
         try:
-            admin_service.update_agency(agency, **values)
+            admin_service.update_agency(agency, by=current_user, **values)
         except AdminError as exc:
             _field_error(form, exc, "name")
         else:
@@ -147,7 +147,8 @@ def _save_resource(resource, form) -> bool:
     try:
         admin_service.save_resource(resource, title=form.title.data, description=form.description.data or "",
                                     phone=form.phone.data or None, url=form.url.data or None,
-                                    language=form.language.data or None, sort_order=form.sort_order.data or 0)
+                                    language=form.language.data or None, sort_order=form.sort_order.data or 0,
+                                    by=current_user)
     except AdminError as exc:
         _field_error(form, exc, "title")
         return False
@@ -172,6 +173,6 @@ def admin_resource(resource_id: int):
 def admin_resource_delete(resource_id: int):
     """Remove a support resource."""
     resource = access.get_resource_or_404(current_user, resource_id)
-    admin_service.delete_resource(resource)
+    admin_service.delete_resource(resource, by=current_user)
     flash(_("Resource removed."), "success")
     return redirect(url_for("staff.admin_resources"))

@@ -59,7 +59,7 @@ def add_window():
     if form.validate_on_submit():
         try:
             av.add_window(liaison=person, weekday=form.weekday.data, start_time=form.start_time.data,
-                          end_time=form.end_time.data, slot_minutes=form.slot_minutes.data)
+                          end_time=form.end_time.data, slot_minutes=form.slot_minutes.data, by=current_user)
         except av.AvailabilityError as exc:
             form.end_time.errors = [*form.end_time.errors, str(exc)]
         else:
@@ -73,7 +73,7 @@ def remove_window(window_id: int):
     """Stop offering a weekly window."""
     window = access.get_availability_window_or_404(current_user, window_id)
     liaison_id = window.liaison_id
-    av.remove_window(window)
+    av.remove_window(window, by=current_user)
     flash(_("Window removed."), "success")
     return redirect(url_for("staff.availability", liaison=liaison_id))
 
@@ -86,7 +86,7 @@ def add_exception():
     if form.validate_on_submit():
         try:
             av.add_exception(liaison=person, day=form.day.data, start_time=form.start_time.data,
-                             end_time=form.end_time.data, reason=form.reason.data or "")
+                             end_time=form.end_time.data, reason=form.reason.data or "", by=current_user)
         except av.AvailabilityError as exc:
             form.end_time.errors = [*form.end_time.errors, str(exc)]
         else:
@@ -100,7 +100,7 @@ def remove_exception(exception_id: int):
     """Remove a day off."""
     exception = access.get_availability_exception_or_404(current_user, exception_id)
     liaison_id = exception.liaison_id
-    av.remove_exception(exception)
+    av.remove_exception(exception, by=current_user)
     flash(_("Day off removed."), "success")
     return redirect(url_for("staff.availability", liaison=liaison_id))
 

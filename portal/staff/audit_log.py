@@ -54,7 +54,8 @@ def audit_csv():
     filters = _filters()
     zone = ZoneInfo(get_agency().timezone)
     rows = db.session.execute(audit_query(filters, tz=zone.key).limit(EXPORT_LIMIT)).all()
-    audit.record("audit.export", None, rows=len(rows), filters={k: str(v) for k, v in vars(filters).items() if v})
+    audit.record("audit.export", None, actor=current_user, rows=len(rows),
+                 filters={k: str(v) for k, v in vars(filters).items() if v})
     header = [_("When"), _("Who"), _("Email"), _("Role"), _("Action"), _("Record type"), _("Record id"),
               _("Outcome"), _("IP address"), _("Details")]
     body = [[event.occurred_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z"), user.name if user else "",

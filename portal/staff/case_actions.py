@@ -43,7 +43,7 @@ def new_case():
 
 
 def _preview(case, *, action: str, form, stage_to: str):
-    audit.record("case.view", case, page=f"{action}_preview")
+    audit.record("case.view", case, actor=current_user, page=f"{action}_preview")
     try:
         preview = cm.preview_stage_change(case, stage_to=stage_to, message=form.message.data or "")
     except CaseError as exc:

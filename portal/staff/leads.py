@@ -121,5 +121,5 @@ def lead_attachment(attachment_id: int):
     """A lead's file, for staff who may see the case: always a download, never rendered; audited."""
     attachment = access.get_lead_attachment_or_404(current_user, attachment_id)
     response = uploads.send_attachment(attachment)  # a missing file answers 404 before anything is audited
-    triage.record_download(attachment)
+    triage.record_download(attachment, actor=current_user)
     return response

@@ -59,7 +59,7 @@ def _save(case: Case, form: OutreachForm, *, corrects: Outreach | None = None):
 def new_contact(case_id: int):
     """The "log a contact" form, filled in from the flag or case it was opened from."""
     case = access.get_case_or_404(current_user, case_id)
-    audit.record("case.view", case, page="log_contact")
+    audit.record("case.view", case, actor=current_user, page="log_contact")
     form = _form(case)
     members = {str(m.id): m for m in case.family_members}
     chosen = request.args.get("member", "")
@@ -89,7 +89,7 @@ def correct_contact(outreach_id: int):
     form = _form(case, OutreachForm())
     if request.method == "POST":
         return _save(case, form, corrects=original)
-    audit.record("case.view", case, page="correct_contact", outreach_id=original.id)
+    audit.record("case.view", case, actor=current_user, page="correct_contact", outreach_id=original.id)
     form.member.data = str(original.family_member_id or "")
     form.channel.data, form.direction.data = original.channel, original.direction
     form.occurred_at.data = original.occurred_at.astimezone(ZoneInfo(get_agency().timezone)).replace(tzinfo=None)

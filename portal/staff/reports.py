@@ -98,7 +98,7 @@ def reports():
     access.require_supervisor(current_user)
     rng, now = _range()
     tables = _tables(rng, now)
-    audit.record("report.view", None, start=rng.start.isoformat(), end=rng.end.isoformat())
+    audit.record("report.view", None, actor=current_user, start=rng.start.isoformat(), end=rng.end.isoformat())
     charts = {key: value["chart"] for key, value in tables.items()}
     return render_template("staff/reports.html", rng=rng, tables=tables, charts=charts, order=REPORTS)
 
@@ -111,5 +111,6 @@ def report_csv(name: str):
         abort(404)
     rng, now = _range()
     table = _tables(rng, now)[name]
-    audit.record("report.export", None, report=name, start=rng.start.isoformat(), end=rng.end.isoformat())
+    audit.record("report.export", None, actor=current_user, report=name, start=rng.start.isoformat(),
+                 end=rng.end.isoformat())
     return csv_response(f"{name}_{rng.start.isoformat()}_{rng.end.isoformat()}.csv", table["header"], table["rows"])

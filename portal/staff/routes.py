@@ -140,7 +140,7 @@ def case_page(case: Case, *, status: int = 200, **forms):
 def case(case_id: int):
     """One case, everything staff need; each view is audited."""
     case = access.get_case_or_404(current_user, case_id, *CASE_PAGE_LOADS)
-    audit.record("case.view", case)
+    audit.record("case.view", case, actor=current_user)
     return case_page(case)  # rendered before the request's commit, which would expire every loaded row
 
 
@@ -154,6 +154,7 @@ def add_member(case_id: int):
     member = case_service.add_family_member(
         case, name=form.name.data, relationship=form.relationship.data or "", phone=form.phone.data or None,
         email=form.email.data or None, language=form.language.data, is_spokesperson=form.is_spokesperson.data,
+        by=current_user,
     )
     flash(_("%(name)s was added. You can now send an invite.", name=member.name), "success")
     return redirect(url_for("staff.case", case_id=case.id, _anchor=f"member-{member.id}"))
@@ -165,7 +166,7 @@ def edit_member(member_id: int):
     member = access.get_family_member_or_404(current_user, member_id)
     form = EditFamilyMemberForm(prefix="edit", obj=None)
     if request.method == "GET":
-        audit.record("family_member.view", member, case_id=member.case_id)
+        audit.record("family_member.view", member, actor=current_user, case_id=member.case_id)
         form.name.data, form.relationship.data = member.name, member.relationship_to_decedent
         form.phone.data, form.email.data, form.language.data = member.phone, member.email, member.language
         form.is_spokesperson.data, form.cadence.data = member.is_spokesperson, member.cadence
@@ -176,7 +177,7 @@ def edit_member(member_id: int):
                                  phone=form.phone.data or None, email=form.email.data or None,
                                  language=form.language.data, cadence=form.cadence.data,
                                  is_spokesperson=form.is_spokesperson.data,
-                                 preferred_channel=form.preferred_channel.data or None)
+                                 preferred_channel=form.preferred_channel.data or None, by=current_user)
         except CaseError as exc:
             form.phone.errors = [*form.phone.errors, str(exc)]
         else:

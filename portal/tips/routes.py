@@ -180,7 +180,7 @@ def answer_tip_question():
         valid = form.validate()
     if not valid:
         return _status_page(lead, 422, answer_form=form)
-    lead_service.answer_question(question=question, answer=form.answer.data, anonymous=True)
+    lead_service.answer_question(question=question, answer=form.answer.data, actor=None, anonymous=True)
     with force_locale(_lang()):
         notice = _("Thank you. Your answer was sent.")
     return _status_page(lead, notice=notice)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, request
 
+from .. import audit
 from ..extensions import db
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,15 @@ class PortalFlask(Flask):
         rv = super().dispatch_request()
         db.session.commit()
         return rv
+
+
+def remember_client_address() -> None:
+    """before_request: the client's address for this unit of work's audit events; never on the anonymous tip
+    pages (blueprint tips, /t/... and /tip), where nothing may identify the tipster."""
+    if request.blueprint == "tips" or request.path.startswith(("/t/", "/tip")):
+        db.session.info.pop(audit.IP_KEY, None)
+        return
+    db.session.info[audit.IP_KEY] = request.remote_addr
 
 
 def discard_session() -> None:
