@@ -169,14 +169,20 @@ def _register_outbox_dispatch(app: Flask) -> None:
         return
     Session._portal_outbox_hooked = True
 
+    # SQLAlchemy fires these for savepoints too (begin_nested): releasing one commits nothing yet, and rolling
+    # back to one keeps the texts queued before it (ids of rows it took back are simply not found by delivery).
     @event.listens_for(Session, "after_commit")
     def _after_commit(session) -> None:
+        if session.in_nested_transaction():
+            return
         ids = session.info.pop(OUTBOX_SESSION_KEY, None)
         if ids:
             dispatch_outbox(ids)
 
     @event.listens_for(Session, "after_rollback")
     def _after_rollback(session) -> None:
+        if session.in_nested_transaction():
+            return
         session.info.pop(OUTBOX_SESSION_KEY, None)
 
 
