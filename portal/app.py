@@ -70,6 +70,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _sqlite_savepoint_inside_a_transaction(connection, _name) -> None:
+    # The sqlite3 driver opens a transaction only before INSERT, UPDATE or DELETE. A SAVEPOINT that comes first
+    # would open one of its own, and its RELEASE would then commit everything (a lead saved before the request's
+    # commit, which might still fail). Open the transaction first, so the savepoint is nested in it.
+    dbapi_connection = connection.connection.dbapi_connection
+    if not dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN")
+
+
 def register_extensions(app: Flask) -> None:
     """Bind every extension object to the app."""
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
@@ -88,6 +97,7 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
+            event.listen(db.engine, "savepoint", _sqlite_savepoint_inside_a_transaction)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -169,14 +179,20 @@ def _register_outbox_dispatch(app: Flask) -> None:
         return
     Session._portal_outbox_hooked = True
 
+    # SQLAlchemy fires these for savepoints too (begin_nested): releasing one commits nothing yet, and rolling
+    # back to one keeps the texts queued before it (ids of rows it took back are simply not found by delivery).
     @event.listens_for(Session, "after_commit")
     def _after_commit(session) -> None:
+        if session.in_nested_transaction():
+            return
         ids = session.info.pop(OUTBOX_SESSION_KEY, None)
         if ids:
             dispatch_outbox(ids)
 
     @event.listens_for(Session, "after_rollback")
     def _after_rollback(session) -> None:
+        if session.in_nested_transaction():
+            return
         session.info.pop(OUTBOX_SESSION_KEY, None)
 
 

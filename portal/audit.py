@@ -1,15 +1,14 @@
-"""The only writer of audit events: record(action, target, **details)."""
+"""The only writer of audit events: record(action, target, *, actor, **details)."""
 from __future__ import annotations
 
 from typing import Any
 
-from flask import has_request_context, request
-from flask_login import current_user
-
 from .extensions import db
 from .models import AuditEvent
 
-_FROM_REQUEST = object()
+# The client address of the unit of work, set by the web layer (web/boundary.py) in the session's info.
+IP_KEY = "audit_ip"
+_FROM_UNIT_OF_WORK = object()
 
 
 def _target_parts(target: Any) -> tuple[str | None, str | None]:
@@ -21,17 +20,16 @@ def _target_parts(target: Any) -> tuple[str | None, str | None]:
     return target.__tablename__, str(target.id)
 
 
-def record(action: str, target: Any = None, *, outcome: str = "ok", actor: Any = _FROM_REQUEST,
-           ip: Any = _FROM_REQUEST, **details: Any) -> AuditEvent:
+def record(action: str, target: Any = None, *, actor: Any, outcome: str = "ok", ip: Any = _FROM_UNIT_OF_WORK,
+           **details: Any) -> AuditEvent:
     """Add an audit event to the session (the caller's transaction commits it).
 
-    target is a model instance or a (type, id) tuple. actor and ip default to the signed-in user and the
-    request's address; pass ip=None where the person must stay unidentified (anonymous tips).
+    target is a model instance or a (type, id) tuple. actor is the User who acted, or None for the system or an
+    anonymous person. ip defaults to the client address the web layer stored for this unit of work (none in jobs
+    and commands, none on the anonymous tip pages); pass ip=None where the person must stay unidentified.
     """
-    if actor is _FROM_REQUEST:
-        actor = current_user if has_request_context() and current_user.is_authenticated else None
-    if ip is _FROM_REQUEST:
-        ip = request.remote_addr if has_request_context() else None
+    if ip is _FROM_UNIT_OF_WORK:
+        ip = db.session.info.get(IP_KEY)
     target_type, target_id = _target_parts(target)
     event = AuditEvent(
         actor_id=getattr(actor, "id", None),

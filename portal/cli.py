@@ -38,7 +38,7 @@ def register(app: Flask) -> None:
         from .services.accounts import create_user
 
         try:
-            create_user(email=email, name=name, role=role, password=password)
+            create_user(email=email, name=name, role=role, password=password, actor=None)
         except ServiceError as exc:
             raise click.ClickException(exc.message) from None
         db.session.commit()

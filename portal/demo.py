@@ -81,7 +81,8 @@ def seed_demo() -> tuple[bool, list[tuple[str, str]]]:
     agency.name = "Demo County Police Department"
     agency.timezone = "America/Chicago"
     agency.phone = "+13125550100"
-    staff = [accounts.create_user(email=email, name=name, role=role, password=DEMO_PASSWORD, phone=phone)
+    staff = [accounts.create_user(email=email, name=name, role=role, password=DEMO_PASSWORD, phone=phone,
+                                  actor=None)
              for role, email, name, phone in STAFF]
     liaisons = staff[:2]
     now = utcnow()
@@ -102,12 +103,12 @@ def seed_demo() -> tuple[bool, list[tuple[str, str]]]:
         for index, (name, relation, language, email) in enumerate(family):
             phone_counter += 1
             member = cases.add_family_member(case, name=name, relationship=relation, phone=_phone(phone_counter),
-                                             email=email, language=language, is_spokesperson=index == 0)
+                                             email=email, language=language, is_spokesperson=index == 0, by=None)
             member.texts_consent_at = opened
             member.texts_consent_method = "verbal, to liaison"
             if email:
                 user = accounts.create_user(email=email, name=name, role="family", password=DEMO_PASSWORD,
-                                            language=language, phone=member.phone)
+                                            language=language, phone=member.phone, actor=None)
                 member.user_id = user.id
         if stage != "opened":
             _walk_stages(case, stage, liaison, opened)

@@ -57,7 +57,8 @@ def test_successful_sign_in_is_audited_with_ip(client, db):
 def test_passwords_are_stored_as_argon2id(db):
     from portal.services.accounts import create_user
 
-    user = create_user(email="new@test.example", name="New", role="liaison", password="a long enough passphrase")
+    user = create_user(email="new@test.example", name="New", role="liaison", password="a long enough passphrase",
+                       actor=None)
     db.session.commit()
     stored = db.session.scalar(select(User.password_hash).where(User.id == user.id))
     assert stored.startswith("$argon2id$")

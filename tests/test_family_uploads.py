@@ -190,3 +190,35 @@ def test_the_test_images_really_carry_the_metadata_that_must_be_removed(maker):
         assert exif.get(0x010F) == ff.CAMERA and exif.get_ifd(ff.GPS_IFD)
     with pytest.raises(AssertionError):
         _assert_no_metadata(maker())
+
+
+def test_when_the_requests_commit_fails_no_lead_and_no_stored_file_is_left(app, client, db, family):
+    """The database goes away just as the request commits: the family gets the 'back soon' page, and the files the
+    form had stored are removed (no lead owns them), so a resend starts clean."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    _user, _member, case = family
+    form = open_lead_form(client, case.id)
+    before = _files_in(app)
+
+    def database_gone(session):
+        from flask import has_request_context, request
+
+        if session.in_nested_transaction():  # the lead's own savepoint: not the request's commit
+            return
+        if has_request_context() and request.method == "POST" and request.path.endswith("/leads/new"):
+            raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+
+    event.listen(Session, "before_commit", database_gone)
+    try:
+        response = post_lead(client, case.id, form, details="Ask Ghost.",
+                             files=[ff.upload(ff.jpeg_with_metadata(), "IMG_0001.JPG", "image/jpeg")])
+    finally:
+        event.remove(Session, "before_commit", database_gone)
+    assert response.status_code == 503
+    assert _files_in(app) == before
+    assert db.session.scalar(select(func.count(Lead.id))) == 0
+    assert post_lead(client, case.id, form, details="Ask Ghost.").status_code == 302  # the resend is saved
+    assert db.session.scalar(select(func.count(Lead.id))) == 1

@@ -249,3 +249,20 @@ def test_waiting_texts_can_be_cancelled_and_are_then_never_sent(db, sms):
     outbox.sweep()
     assert _reload(db, reminder).status == "cancelled" and _reload(db, other).status == "sent"
     assert [t["outbox_id"] for t in sms.sent] == [other.id]
+
+
+def test_a_savepoint_hands_no_text_to_delivery_before_the_real_commit(db, sms, app, monkeypatch):
+    monkeypatch.setitem(app.config, "SMS_DELIVERY", "inline")
+    before = queue_sms(to="+13125550111", body="queued before the savepoint", kind="test")
+    with db.session.begin_nested():
+        queue_sms(to="+13125550112", body="queued in the savepoint", kind="test")
+    assert sms.sent == []  # releasing the savepoint committed nothing: delivery could not even see the rows
+    try:
+        with db.session.begin_nested():
+            queue_sms(to="+13125550113", body="taken back", kind="test")
+            raise RuntimeError("undo this part")
+    except RuntimeError:
+        pass
+    db.session.commit()
+    assert sorted(t["to"] for t in sms.sent) == ["+13125550111", "+13125550112"]
+    assert _reload(db, before).status == "sent"

@@ -59,7 +59,7 @@ def test_length_limits_are_12_and_128_characters():
 
 def test_creating_an_account_with_a_banned_password_fails(db):
     with pytest.raises(ServiceError, match="too common"):
-        create_user(email="x@test.example", name="X", role="liaison", password="iloveyou123456")
+        create_user(email="x@test.example", name="X", role="liaison", password="iloveyou123456", actor=None)
 
 
 def test_invite_acceptance_refuses_a_common_password_and_keeps_the_email(client, db):
@@ -83,7 +83,8 @@ def test_create_user_command_refuses_a_common_password(app):
 
 
 def test_hashes_use_argon2id_with_owasp_parameters(db):
-    user = create_user(email="h@test.example", name="H", role="liaison", password="a long enough passphrase")
+    user = create_user(email="h@test.example", name="H", role="liaison", password="a long enough passphrase",
+                       actor=None)
     db.session.commit()
     stored = db.session.scalar(select(User.password_hash).where(User.id == user.id))
     assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")

@@ -100,7 +100,7 @@ def test_cancelling_an_appointment_withdraws_its_waiting_reminder_and_no_other(a
         assert queue_due_reminders() == 1
         assert [t.status for t in _texts()] == ["deferred", "deferred"]
         with app.test_request_context():
-            cancel_appointment(appointment=_db.session.get(Appointment, first.id))
+            cancel_appointment(appointment=_db.session.get(Appointment, first.id), actor=None)
             _db.session.commit()
     texts = [t for t in _texts() if t.kind == "appointment_reminder"]
     assert [t.status for t in texts] == ["cancelled", "deferred"]  # the second call's reminder still goes

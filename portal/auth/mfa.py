@@ -3,7 +3,6 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..extensions import db
 from ..services import mfa
 from ..web import sessions
 from ..web.security import rate_limit
@@ -39,7 +38,6 @@ def _finish(user, *, codes: list[str] | None = None):
     """The second factor is done: start the real session (a new one) and go where the person was going."""
     target = safe_next(sessions.pending_next(), home_for(user))
     sessions.complete_sign_in(user, second_factor=True)
-    db.session.commit()
     if codes:
         return render_template("auth/recovery_codes.html", codes=codes, continue_to=target)
     return redirect(target)
@@ -47,7 +45,6 @@ def _finish(user, *, codes: list[str] | None = None):
 
 def _failed(form, field_message: str, template: str, **context):
     """A wrong code: saved (audit, lockout count); a lock ends the attempt with the generic sign-in message."""
-    db.session.commit()
     user = sessions.pending_user()
     if user is None:  # locked now, or the pending step expired
         sessions.end_session()
@@ -85,7 +82,6 @@ def mfa_setup():
     if mfa.is_enrolled(user):
         return redirect(url_for("auth.mfa_verify"))
     secret = mfa.ensure_secret(user)
-    db.session.commit()  # the same secret on every reload until it is confirmed
     context = {"qr": mfa.qr_data_uri(mfa.provisioning_uri(user)), "secret": mfa.grouped_secret(secret),
                "cancel_form": EmptyForm()}
     form = MfaCodeForm()
@@ -140,8 +136,6 @@ def regenerate_recovery_codes():
     user = current_user._get_current_object()
     if form.validate_on_submit() and mfa.verify_second_factor(user, form.code.data, purpose="recovery_codes"):
         codes = mfa.generate_recovery_codes(user)
-        db.session.commit()
         return render_template("auth/recovery_codes.html", codes=codes, continue_to=url_for("auth.account"))
-    db.session.commit()  # keep the failed attempt's audit record and lockout count
     flash(_("That code is not right. Wait for a new code and try again."), "error")
     return redirect(url_for("auth.account"))

@@ -4,7 +4,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import audit
-from ..extensions import db
 from ..services import accounts, lockout, mfa
 from ..web import sessions
 from ..web.security import rate_limit
@@ -30,16 +29,14 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         if not accounts.verify_password(user, form.current.data):
-            audit.record("auth.password_change", user, outcome="failed", reason="current_password")
+            audit.record("auth.password_change", user, actor=user, outcome="failed", reason="current_password")
             lockout.note_failure(user, reason="password_change")
-            db.session.commit()
             form.current.errors.append(_("That is not your current password."))
         elif problem := accounts.password_problem(form.password.data):
             form.password.errors.append(problem)
         else:
             accounts.set_password(user, form.password.data)  # bumps session_version: old cookies die
-            audit.record("auth.password_change", user)
-            db.session.commit()
+            audit.record("auth.password_change", user, actor=user)
             # This browser keeps going, in a new session under the new version.
             sessions.complete_sign_in(user, second_factor=user.is_staff, keep_start=True)
             flash(_("Your password is changed. You are signed out everywhere else."), "success")

@@ -45,15 +45,12 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is None:
-            db.session.commit()  # keep the audit record of the failed attempt and the lockout count
             flash(_("That email and password do not match. Check them and try again."), "error")
             return render_template("auth/login.html", form=form), 200
         if user.is_staff:
             sessions.begin_second_factor(user, form.next.data)
-            db.session.commit()
             return redirect(url_for("auth.mfa_verify" if mfa.is_enrolled(user) else "auth.mfa_setup"))
         sessions.complete_sign_in(user, second_factor=False)  # a new session at every sign-in
-        db.session.commit()
         return redirect(safe_next(form.next.data, home_for(user)))
     return render_template("auth/login.html", form=form)
 
@@ -67,8 +64,7 @@ def logout():
         abort(400)
     user = current_user._get_current_object()
     accounts.sign_out_everywhere(user)
-    audit.record("auth.logout", user)
-    db.session.commit()
+    audit.record("auth.logout", user, actor=user)
     sessions.end_session()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
@@ -109,7 +105,6 @@ def accept_invite(token: str):
                 show_error(form, exc)
             else:
                 sessions.complete_sign_in(user, second_factor=False)
-                db.session.commit()
                 flash(_("Welcome. Your account is ready."), "success")
                 return redirect(url_for("family.home"))
     return render_template("auth/accept_invite.html", form=form, member=member, token=token)
@@ -129,5 +124,4 @@ def set_language():
             from ..services.preferences import set_language
 
             set_language(user=user, language=form.language.data)
-        db.session.commit()
     return redirect(safe_next(form.next.data, url_for("auth.index")))

@@ -58,8 +58,7 @@ def booking(case_id: int):
                 if starts_at is None:
                     raise ServiceError(_("Choose a time."))
                 appointment = appts.book_slot(case=case, member=member, starts_at=starts_at, mode=form.mode.data,
-                                                reason=form.reason.data or "")
-                db.session.commit()
+                                                reason=form.reason.data or "", actor=current_user)
             except ServiceError as exc:
                 db.session.rollback()
                 status = 409 if isinstance(exc, Conflict) else 422
@@ -82,12 +81,11 @@ def callback(case_id: int):
         try:
             appointment = appts.request_callback(case=case, member=member, window=form.window.data,
                                                    mode=form.mode.data, reason=form.reason.data or "",
-                                                   other_times=form.other_times.data or "")
+                                                   other_times=form.other_times.data or "", actor=current_user)
         except ServiceError as exc:
             db.session.rollback()
             show_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Thank you. Your liaison will call you back and confirm the time."), "success")
             return redirect(url_for("family.appointment", appointment_id=appointment.id))
     status = 422 if request.method == "POST" else 200
@@ -129,8 +127,7 @@ def reschedule(appointment_id: int):
         starts_at = _parse_slot(form.start.data) if form.validate_on_submit() else None
         if starts_at is not None:
             try:
-                new = appts.reschedule_appointment(appointment=appointment, starts_at=starts_at)
-                db.session.commit()
+                new = appts.reschedule_appointment(appointment=appointment, starts_at=starts_at, actor=current_user)
             except ServiceError as exc:
                 db.session.rollback()
                 status = 409 if isinstance(exc, Conflict) else 422
@@ -153,11 +150,10 @@ def cancel(appointment_id: int):
         flash(_("The page was open too long. Please try again."), "error")
         return redirect(url_for("family.appointment", appointment_id=appointment.id))
     try:
-        appts.cancel_appointment(appointment=appointment)
+        appts.cancel_appointment(appointment=appointment, actor=current_user)
     except ServiceError as exc:
         db.session.rollback()
         flash_error(exc)
     else:
-        db.session.commit()
         flash(_("Your call is cancelled."), "success")
     return redirect(url_for("family.booking", case_id=appointment.case_id))

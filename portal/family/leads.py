@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import Lead, LeadQuestion, TipLink
 from ..services import leads as lead_service
 from ..services.notifications.outbox import portal_link
+from ..web.boundary import undo_if_not_saved
 from ..web.errors import show_error
 from ..web.security import rate_limit
 from . import bp
@@ -78,13 +79,13 @@ def new_lead(case_id: int):
     try:
         lead, created = lead_service.submit_lead(case=case, content=content, files=stored, key=key, member=member,
                                                  user=current_user)
-        db.session.commit()
     except BaseException:
-        db.session.rollback()
         uploads.discard(stored)
         raise
     if not created:
         uploads.discard(stored)
+    else:
+        undo_if_not_saved(lambda: uploads.discard(stored))  # the request's commit failed: no lead owns them
     return redirect(url_for("family.lead_receipt", lead_id=lead.id))
 
 
@@ -114,8 +115,7 @@ def answer_question(question_id: int):
         questions = lead_service.questions_for(lead)
         forms = {q.id: (form if q.id == question.id else AnswerForm(prefix=f"q{q.id}")) for q in questions}
         return render_template("family/lead.html", lead=lead, questions=questions, forms=forms), 422
-    lead_service.answer_question(question=question, answer=form.answer.data)
-    db.session.commit()
+    lead_service.answer_question(question=question, answer=form.answer.data, actor=current_user)
     flash(_("Thank you. Your answer was sent."), "success")
     return redirect(url_for("family.lead", lead_id=lead.id, _anchor=f"question-{question.id}"))
 
@@ -137,8 +137,7 @@ def tip_links(case_id: int):
         if not form.validate_on_submit():
             flash(_("The page was open too long. Please try again."), "error")
             return redirect(url_for("family.tip_links", case_id=case.id))
-        _link, token = lead_service.create_tip_link(case=case, member=member)
-        db.session.commit()
+        _link, token = lead_service.create_tip_link(case=case, member=member, actor=current_user)
         new_link = portal_link("tips.leave_tip", token=token)
     links = db.session.scalars(select(TipLink).where(TipLink.case_id == case.id)
                                .order_by(TipLink.revoked_at.is_not(None), TipLink.created_at.desc())).all()
@@ -153,7 +152,6 @@ def revoke_tip_link(tip_link_id: int):
     if not EmptyForm().validate_on_submit():
         flash(_("The page was open too long. Please try again."), "error")
         return redirect(url_for("family.tip_links", case_id=link.case_id))
-    lead_service.revoke_tip_link(link=link)
-    db.session.commit()
+    lead_service.revoke_tip_link(link=link, actor=current_user)
     flash(_("The link no longer works. Tips already sent are kept."), "success")
     return redirect(url_for("family.tip_links", case_id=link.case_id))

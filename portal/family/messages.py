@@ -1,6 +1,7 @@
 """The family's secure conversation with its liaison team."""
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from ..errors import ServiceError
 from ..extensions import db
@@ -18,12 +19,11 @@ def messages(case_id: int):
     form = MessageForm()
     if form.validate_on_submit():
         try:
-            conversation.post_family_message(case=case, member=member, body=form.body.data)
+            conversation.post_family_message(case=case, member=member, body=form.body.data, actor=current_user)
         except ServiceError as exc:
             db.session.rollback()
             show_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Your message was sent. Your liaison team will answer here."), "success")
             return redirect(url_for("family.messages", case_id=case.id, _anchor="latest"))
     status = 422 if request.method == "POST" else 200

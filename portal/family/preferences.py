@@ -49,7 +49,6 @@ def preferences(case_id: int):
             db.session.rollback()
             show_error(form, exc)
         else:
-            db.session.commit()
             if "language" in changed:
                 session["lang"] = wanted.language
                 refresh()  # the message below is written in the new language

@@ -35,7 +35,7 @@ def my_cases() -> list[Case]:
 def case_and_member(case_id: int, *options) -> tuple[Case, FamilyMember]:
     """The case (404 unless it is the user's) and the user's own family-member record on it, in one query."""
     case, member = access.get_own_case_or_404(current_user, case_id, *options)
-    remember_viewer_timezone(member.timezone)
+    remember_viewer_timezone(member.timezone, user=current_user)
     return case, member
 
 
@@ -106,7 +106,6 @@ def request_meeting(case_id: int):
     if _meeting_request(case) is None:
         add_update(case, kind="meeting_request", family_visible=False, author=current_user,
                    body=f"{member.name} asked for a meeting about the prosecutor's decision.")
-        db.session.commit()
     flash(_("Thank you. We told your liaison. They will contact you to set up the meeting."), "success")
     return redirect(url_for("family.case", case_id=case.id, _anchor="decision"))
 

@@ -35,7 +35,7 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def create_user(*, email: str, name: str, role: str, password: str | None = None, language: str = "en",
-                phone: str | None = None) -> User:
+                phone: str | None = None, actor: User | None) -> User:
     """Create a user; the password, if given, must pass password_problem."""
     if role not in ROLES:
         raise ServiceError(f"unknown role {role!r}", "role")
@@ -49,7 +49,7 @@ def create_user(*, email: str, name: str, role: str, password: str | None = None
         set_password(user, password)
     db.session.add(user)
     db.session.flush()
-    audit.record("user.create", user, role=role)
+    audit.record("user.create", user, actor=actor, role=role)
     return user
 
 

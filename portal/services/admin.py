@@ -11,6 +11,7 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..models import LANGUAGES, STAFF_ROLES, Agency, Resource, User
 from . import accounts
+from .agency import forget_agency
 from .cases import normalize_phone
 
 # Contact-policy settings and the values an admin may choose for them.
@@ -31,7 +32,7 @@ def _active_admins() -> int:
 
 
 def create_staff_account(*, email: str, name: str, role: str, password: str, phone: str | None = None,
-                         language: str = "en") -> User:
+                         language: str = "en", by: User | None) -> User:
     """Create a liaison, supervisor or admin account with a first password (they set up MFA at first sign-in)."""
     if role not in STAFF_ROLES:
         raise ServiceError(_("Choose a staff role."), "role")
@@ -39,7 +40,7 @@ def create_staff_account(*, email: str, name: str, role: str, password: str, pho
         raise ServiceError(_("Choose a language."), "language")
     e164 = normalize_phone(phone) if phone else None  # a refusal names its field: phone, email or password
     return accounts.create_user(email=email, name=name, role=role, password=password, language=language,
-                                phone=e164)
+                                phone=e164, actor=by)
 
 
 def change_role(account: User, *, role: str, by: User) -> None:
@@ -54,7 +55,7 @@ def change_role(account: User, *, role: str, by: User) -> None:
     previous = account.role
     account.role = role
     account.session_version = (account.session_version or 0) + 1  # new rights take effect at the next sign-in
-    audit.record("user.role_change", account, role_from=previous, role_to=role)
+    audit.record("user.role_change", account, actor=by, role_from=previous, role_to=role)
 
 
 def set_active(account: User, *, active: bool, by: User) -> None:
@@ -70,18 +71,18 @@ def set_active(account: User, *, active: bool, by: User) -> None:
     account.active = active
     if not active:
         accounts.sign_out_everywhere(account)
-    audit.record("user.activate" if active else "user.deactivate", account)
+    audit.record("user.activate" if active else "user.deactivate", account, actor=by)
 
 
-def update_staff_details(account: User, *, name: str, phone: str | None, daily_digest: bool) -> None:
+def update_staff_details(account: User, *, name: str, phone: str | None, daily_digest: bool, by: User | None) -> None:
     """Change a staff member's name, mobile number (for texts) and daily summary choice."""
     account.phone = normalize_phone(phone) if phone else None
     account.name = name.strip()
     account.daily_digest = bool(daily_digest)
-    audit.record("user.update", account, fields=["name", "phone", "daily_digest"])
+    audit.record("user.update", account, actor=by, fields=["name", "phone", "daily_digest"])
 
 
-def update_agency(agency: Agency, **values) -> list[str]:
+def update_agency(agency: Agency, *, by: User | None, **values) -> list[str]:
     """Change the agency's name, time zone, contact details and contact-policy values; returns changed fields."""
     tz = values.get("timezone", agency.timezone)
     try:
@@ -102,12 +103,13 @@ def update_agency(agency: Agency, **values) -> list[str]:
             setattr(agency, key, value)
             changed.append(key)
     if changed:
-        audit.record("agency.update", agency, fields=sorted(changed))
+        forget_agency()
+        audit.record("agency.update", agency, actor=by, fields=sorted(changed))
     return changed
 
 
 def save_resource(resource: Resource | None, *, title: str, description: str, phone: str | None, url: str | None,
-                  language: str | None, sort_order: int) -> Resource:
+                  language: str | None, sort_order: int, by: User | None) -> Resource:
     """Create or change a support resource shown to families."""
     if url and not url.startswith(("https://", "http://")):
         raise ServiceError(_("A web address starts with https://"), "url")
@@ -120,12 +122,12 @@ def save_resource(resource: Resource | None, *, title: str, description: str, ph
     resource.language, resource.sort_order = (language or None), sort_order
     db.session.add(resource)
     db.session.flush()
-    audit.record("resource.create" if created else "resource.update", resource)
+    audit.record("resource.create" if created else "resource.update", resource, actor=by)
     return resource
 
 
-def delete_resource(resource: Resource) -> None:
+def delete_resource(resource: Resource, *, by: User | None) -> None:
     """Remove a support resource."""
-    audit.record("resource.delete", resource, title=resource.title)
+    audit.record("resource.delete", resource, actor=by, title=resource.title)
     db.session.delete(resource)
     db.session.flush()

@@ -184,7 +184,7 @@ def _withdraw_reminders(appointment: Appointment) -> int:
 
 
 def book_slot(*, case: Case, member: FamilyMember, starts_at: datetime, mode: str, reason: str = "",
-              now: datetime | None = None) -> Appointment:
+              now: datetime | None = None, actor: User | None) -> Appointment:
     """Book one open slot with the case's liaison; raises Conflict if someone got it first."""
     _check(mode, reason)
     mine = _own_booking(member, case.liaison_id, starts_at)
@@ -201,13 +201,13 @@ def book_slot(*, case: Case, member: FamilyMember, starts_at: datetime, mode: st
         if mine is None:
             raise
         return mine
-    audit.record("appointment.book", appointment, case_id=case.id, mode=mode)
+    audit.record("appointment.book", appointment, actor=actor, case_id=case.id, mode=mode)
     _confirm_text(appointment, member, "appointment_booked", "appointment_confirmation")
     return appointment
 
 
 def request_callback(*, case: Case, member: FamilyMember, window: str, mode: str, reason: str = "",
-                     other_times: str = "") -> Appointment:
+                     other_times: str = "", actor: User | None) -> Appointment:
     """Ask the liaison to call back in a window (e.g. weekday evenings); staff confirm it."""
     _check(mode, reason)
     if window not in CALLBACK_WINDOWS:
@@ -219,12 +219,12 @@ def request_callback(*, case: Case, member: FamilyMember, window: str, mode: str
                                                else label)[:200])
     db.session.add(appointment)
     db.session.flush()
-    audit.record("appointment.request_callback", appointment, case_id=case.id, window=window)
+    audit.record("appointment.request_callback", appointment, actor=actor, case_id=case.id, window=window)
     return appointment
 
 
 def reschedule_appointment(*, appointment: Appointment, starts_at: datetime, mode: str | None = None,
-                           now: datetime | None = None) -> Appointment:
+                           now: datetime | None = None, actor: User | None) -> Appointment:
     """Move a booking to another open slot: the old one is marked rescheduled, a new one points back at it."""
     if appointment.status not in ACTIVE_SLOT_STATUSES:
         raise ServiceError(str(_l("This call was already changed or cancelled.")))
@@ -239,19 +239,20 @@ def reschedule_appointment(*, appointment: Appointment, starts_at: datetime, mod
                       ends_at=slot.ends_at, reason=appointment.reason, status="booked",
                       rescheduled_from_id=appointment.id)
     _insert(new)
-    audit.record("appointment.reschedule", new, case_id=new.case_id, rescheduled_from=appointment.id)
+    audit.record("appointment.reschedule", new, actor=actor, case_id=new.case_id, rescheduled_from=appointment.id)
     _confirm_text(new, new.family_member, "appointment_rescheduled", "appointment_confirmation")
     return new
 
 
-def cancel_appointment(*, appointment: Appointment) -> None:
+def cancel_appointment(*, appointment: Appointment, actor: User | None) -> None:
     """Cancel a booking or a callback request; the slot opens again for others."""
     if appointment.status not in (*ACTIVE_SLOT_STATUSES, "requested"):
         raise ServiceError(str(_l("This call was already changed or cancelled.")))
     appointment.status = "cancelled"
     appointment.cancelled_at = utcnow()
     withdrawn = _withdraw_reminders(appointment)
-    audit.record("appointment.cancel", appointment, case_id=appointment.case_id, reminders_withdrawn=withdrawn)
+    audit.record("appointment.cancel", appointment, actor=actor, case_id=appointment.case_id,
+                 reminders_withdrawn=withdrawn)
     if appointment.kind == "slot" and appointment.family_member is not None:
         _confirm_text(appointment, appointment.family_member, "appointment_cancelled", "appointment_confirmation")
 

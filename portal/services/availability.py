@@ -30,7 +30,7 @@ def exceptions_for(liaison: User, *, since: date) -> list[AvailabilityException]
 
 
 def add_window(*, liaison: User, weekday: int, start_time: time, end_time: time,
-               slot_minutes: int = 30) -> AvailabilityWindow:
+               slot_minutes: int = 30, by: User | None) -> AvailabilityWindow:
     """Publish a weekly window (e.g. Tuesday 17:00-19:00, agency time); overlapping windows are refused."""
     if weekday not in range(7):
         raise ServiceError(_("Choose a day."), "weekday")
@@ -45,19 +45,20 @@ def add_window(*, liaison: User, weekday: int, start_time: time, end_time: time,
                                 slot_minutes=slot_minutes)
     db.session.add(window)
     db.session.flush()
-    audit.record("availability_window.create", window, liaison_id=liaison.id)
+    audit.record("availability_window.create", window, actor=by, liaison_id=liaison.id)
     return window
 
 
-def remove_window(window: AvailabilityWindow) -> None:
+def remove_window(window: AvailabilityWindow, *, by: User | None) -> None:
     """Stop offering a weekly window (booked appointments stay as they are)."""
-    audit.record("availability_window.delete", window, liaison_id=window.liaison_id, weekday=window.weekday)
+    audit.record("availability_window.delete", window, actor=by, liaison_id=window.liaison_id,
+                 weekday=window.weekday)
     db.session.delete(window)
     db.session.flush()
 
 
 def add_exception(*, liaison: User, day: date, start_time: time | None = None, end_time: time | None = None,
-                  reason: str = "") -> AvailabilityException:
+                  reason: str = "", by: User | None) -> AvailabilityException:
     """Mark a day, or part of one, as not available."""
     if (start_time is None) != (end_time is None):
         raise ServiceError(_("Give both times, or neither for the whole day."), "end_time")
@@ -67,13 +68,13 @@ def add_exception(*, liaison: User, day: date, start_time: time | None = None, e
                                       reason=reason.strip())
     db.session.add(exception)
     db.session.flush()
-    audit.record("availability_exception.create", exception, liaison_id=liaison.id)
+    audit.record("availability_exception.create", exception, actor=by, liaison_id=liaison.id)
     return exception
 
 
-def remove_exception(exception: AvailabilityException) -> None:
+def remove_exception(exception: AvailabilityException, *, by: User | None) -> None:
     """Remove a day off."""
-    audit.record("availability_exception.delete", exception, liaison_id=exception.liaison_id)
+    audit.record("availability_exception.delete", exception, actor=by, liaison_id=exception.liaison_id)
     db.session.delete(exception)
     db.session.flush()
 
@@ -91,7 +92,7 @@ def confirm_appointment(appointment: Appointment, *, by: User | None) -> None:
     if appointment.kind == "callback" and member is not None:
         queue_family_sms(member, "callback_confirmed", kind="callback_confirmed",
                          link=portal_link("family.case", case_id=appointment.case_id))
-    audit.record("appointment.confirm", appointment, case_id=appointment.case_id, status_from=was)
+    audit.record("appointment.confirm", appointment, actor=by, case_id=appointment.case_id, status_from=was)
 
 
 def complete_appointment(appointment: Appointment, *, by: User | None) -> Outreach:
@@ -109,7 +110,8 @@ def complete_appointment(appointment: Appointment, *, by: User | None) -> Outrea
                      created_by_id=by.id if by else None, created_at=now)
     db.session.add(entry)
     db.session.flush()
-    audit.record("appointment.complete", appointment, case_id=appointment.case_id, outreach_id=entry.id)
+    audit.record("appointment.complete", appointment, actor=by, case_id=appointment.case_id,
+                 outreach_id=entry.id)
     return entry
 
 
@@ -120,4 +122,4 @@ def mark_no_show(appointment: Appointment, *, by: User | None) -> None:
     if appointment.starts_at is not None and appointment.starts_at > utcnow():
         raise ServiceError(_("This appointment has not started yet."))
     appointment.status = "no_show"
-    audit.record("appointment.no_show", appointment, case_id=appointment.case_id)
+    audit.record("appointment.no_show", appointment, actor=by, case_id=appointment.case_id)

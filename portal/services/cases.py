@@ -76,13 +76,13 @@ def open_case(*, case_number: str, decedent_name: str, date_of_death: date | Non
                 backup_liaison_id=backup_liaison.id if backup_liaison else None)
     db.session.add(case)
     db.session.flush()
-    audit.record("case.open", case, case_number=case.case_number)
+    audit.record("case.open", case, actor=opened_by, case_number=case.case_number)
     return case
 
 
 def add_family_member(case: Case, *, name: str, relationship: str = "", phone: str | None = None,
                       email: str | None = None, language: str = "en", timezone: str | None = None,
-                      is_spokesperson: bool = False) -> FamilyMember:
+                      is_spokesperson: bool = False, by: User | None) -> FamilyMember:
     """Attach a family member to a case; the phone, if any, is stored in E.164."""
     if language not in LANGUAGES:
         raise ServiceError(f"unknown language {language!r}")
@@ -95,13 +95,13 @@ def add_family_member(case: Case, *, name: str, relationship: str = "", phone: s
     )
     db.session.add(member)
     db.session.flush()
-    audit.record("family_member.create", member, case_id=case.id)
+    audit.record("family_member.create", member, actor=by, case_id=case.id)
     return member
 
 
 def update_family_member(member: FamilyMember, *, name: str, relationship: str, phone: str | None,
                          email: str | None, language: str, cadence: str, is_spokesperson: bool,
-                         preferred_channel: str | None = None) -> FamilyMember:
+                         preferred_channel: str | None = None, by: User | None) -> FamilyMember:
     """Change a relative's details (e.g. a corrected phone number, a cadence they told us by phone)."""
     if language not in LANGUAGES or cadence not in CADENCES:
         raise ServiceError("unknown language or cadence")
@@ -124,7 +124,7 @@ def update_family_member(member: FamilyMember, *, name: str, relationship: str, 
             setattr(member, key, value)
     db.session.flush()
     if changed:
-        audit.record("family_member.update", member, case_id=member.case_id, fields=sorted(changed))
+        audit.record("family_member.update", member, actor=by, case_id=member.case_id, fields=sorted(changed))
     return member
 
 
@@ -177,7 +177,7 @@ def _move(case: Case, *, stage_to: str, message: str, author: User | None, kind:
     texted = 0
     for member in case.family_members:
         texted += queue_family_sms(member, "stage_change", kind=kind, **_text_context(case, stage_to)) is not None
-    audit.record("case.stage_change", case, stage_from=stage_from, stage_to=stage_to, texts=texted)
+    audit.record("case.stage_change", case, actor=author, stage_from=stage_from, stage_to=stage_to, texts=texted)
     return update
 
 
@@ -235,7 +235,8 @@ def reassign_case(case: Case, *, liaison: User, backup_liaison: User | None, han
         queue_sms(to=liaison.phone, kind="staff_handover", language=liaison.language, case=case,
                   body=render_sms("staff_handover", liaison.language, case_number=case.case_number,
                                   from_name=author.name if author else "", link=staff_link))
-    audit.record("case.reassign", case, liaison_from=previous.id if previous else None, liaison_to=liaison.id,
+    audit.record("case.reassign", case, actor=author, liaison_from=previous.id if previous else None,
+                 liaison_to=liaison.id,
                  backup_to=case.backup_liaison_id)
     return note, told
 
@@ -249,5 +250,6 @@ def add_update(case: Case, *, body: str, family_visible: bool, author: User | No
                        family_visible=family_visible, body=body.strip(), stage_from=stage_from, stage_to=stage_to)
     db.session.add(entry)
     db.session.flush()
-    audit.record("case_update.create", entry, case_id=case.id, family_visible=family_visible, kind=kind)
+    audit.record("case_update.create", entry, actor=author, case_id=case.id, family_visible=family_visible,
+                 kind=kind)
     return entry

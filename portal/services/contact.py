@@ -106,7 +106,7 @@ def log_outreach(*, case: Case, staff: User | None, channel: str, direction: str
                      created_at=now)
     db.session.add(entry)
     db.session.flush()
-    audit.record("outreach.correct" if corrects else "outreach.log", entry, case_id=case.id,
+    audit.record("outreach.correct" if corrects else "outreach.log", entry, actor=staff, case_id=case.id,
                  channel=channel, contact_outcome=outcome, corrects_id=corrects.id if corrects else None)
     return entry
 

@@ -33,7 +33,7 @@ def _outreach(message: CaseMessage, *, direction: str, outcome: str, member_id: 
     return entry
 
 
-def post_family_message(*, case: Case, member: FamilyMember, body: str) -> CaseMessage:
+def post_family_message(*, case: Case, member: FamilyMember, body: str, actor: User | None) -> CaseMessage:
     """A family member writes to the liaison team (staff see it as waiting for a reply)."""
     message = CaseMessage(case_id=case.id, sender="family", family_member_id=member.id,
                           author_id=member.user_id, channel="portal", body=_clean(body), created_at=utcnow())
@@ -41,7 +41,7 @@ def post_family_message(*, case: Case, member: FamilyMember, body: str) -> CaseM
     db.session.flush()
     _outreach(message, direction="inbound", outcome="message_received", member_id=member.id, staff_id=None)
     db.session.flush()
-    audit.record("case_message.create", message, case_id=case.id, sender="family")
+    audit.record("case_message.create", message, actor=actor, case_id=case.id, sender="family")
     return message
 
 
@@ -53,7 +53,7 @@ def post_staff_message(*, case: Case, author: User, body: str) -> CaseMessage:
     db.session.flush()
     _outreach(message, direction="outbound", outcome="message_sent", member_id=None, staff_id=author.id)
     db.session.flush()
-    audit.record("case_message.create", message, case_id=case.id, sender="staff")
+    audit.record("case_message.create", message, actor=author, case_id=case.id, sender="staff")
     for member in case.family_members:
         if member.user_id is not None:
             queue_family_sms(member, "staff_message", kind="staff_message", author_name=author.name,

@@ -52,7 +52,7 @@ def create_invitation(member: FamilyMember, *, created_by: User | None,
     db.session.flush()
     texted = send_text and queue_family_sms(member, "invite", kind="invite", urgent=True,
                                             link=invite_url(token)) is not None
-    audit.record("invitation.create", invitation, family_member_id=member.id, texted=texted)
+    audit.record("invitation.create", invitation, actor=created_by, family_member_id=member.id, texted=texted)
     return invitation, token
 
 
@@ -90,7 +90,7 @@ def accept_invitation(token: str, *, email: str, password: str) -> User:
                 "email")
     else:
         user = accounts.create_user(email=email, name=member.name, role="family", password=password,
-                                    language=member.language, phone=member.phone)
+                                    language=member.language, phone=member.phone, actor=None)
     member.user_id = user.id
     if not member.email:
         member.email = user.email

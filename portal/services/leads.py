@@ -143,26 +143,26 @@ def submit_lead(*, case: Case, content: LeadContent, files: list[StoredFile], ke
     if anonymous:
         audit.record("lead.submit", lead, actor=None, ip=None, case_id=case.id, anonymous=True, files=len(files))
     else:
-        audit.record("lead.submit", lead, case_id=case.id, files=len(files))
+        audit.record("lead.submit", lead, actor=user, case_id=case.id, files=len(files))
     return lead, True
 
 
-def create_tip_link(*, case: Case, member: FamilyMember) -> tuple[TipLink, str]:
+def create_tip_link(*, case: Case, member: FamilyMember, actor: User | None) -> tuple[TipLink, str]:
     """A new tip link for the case; returns it with the raw token (only its hash is stored)."""
     token = secrets.token_urlsafe(24)
     link = TipLink(case_id=case.id, token_hash=hashlib.sha256(token.encode()).hexdigest(),
                    created_by_family_member_id=member.id)
     db.session.add(link)
     db.session.flush()
-    audit.record("tip_link.create", link, case_id=case.id)
+    audit.record("tip_link.create", link, actor=actor, case_id=case.id)
     return link, token
 
 
-def revoke_tip_link(*, link: TipLink) -> None:
+def revoke_tip_link(*, link: TipLink, actor: User | None) -> None:
     """Stop a tip link from working (tips already left are kept)."""
     if link.revoked_at is None:
         link.revoked_at = utcnow()
-        audit.record("tip_link.revoke", link, case_id=link.case_id)
+        audit.record("tip_link.revoke", link, actor=actor, case_id=link.case_id)
 
 
 def find_tip_link(token: str) -> TipLink | None:
@@ -189,7 +189,7 @@ def find_tip(code: str, passphrase: str) -> Lead | None:
     return lead if ok else None
 
 
-def answer_question(*, question: LeadQuestion, answer: str, anonymous: bool = False) -> None:
+def answer_question(*, question: LeadQuestion, answer: str, actor: User | None, anonymous: bool = False) -> None:
     """Save the submitter's answer to a staff question (a new answer replaces an earlier one)."""
     answer = answer.strip()
     if not answer:
@@ -200,7 +200,7 @@ def answer_question(*, question: LeadQuestion, answer: str, anonymous: bool = Fa
     if anonymous:
         audit.record("lead_question.answer", question, actor=None, ip=None, lead_id=question.lead_id)
     else:
-        audit.record("lead_question.answer", question, lead_id=question.lead_id)
+        audit.record("lead_question.answer", question, actor=actor, lead_id=question.lead_id)
 
 
 def questions_for(lead: Lead) -> list[LeadQuestion]:

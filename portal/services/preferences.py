@@ -43,7 +43,7 @@ def set_language(*, user: User, language: str) -> None:
         user.language = language
     db.session.execute(update(FamilyMember).where(FamilyMember.user_id == user.id).values(language=language))
     db.session.flush()
-    audit.record("preferences.language", user, language=language)
+    audit.record("preferences.language", user, actor=user, language=language)
 
 
 def update_preferences(*, member: FamilyMember, user: User, prefs: Preferences, consent_wording: str) -> list[str]:
@@ -84,7 +84,7 @@ def update_preferences(*, member: FamilyMember, user: User, prefs: Preferences, 
         changed.append("is_spokesperson")
     db.session.flush()
     if changed:
-        audit.record("preferences.update", member, case_id=member.case_id, changed=changed,
+        audit.record("preferences.update", member, actor=user, case_id=member.case_id, changed=changed,
                      texts_enabled=member.texts_enabled, consent_method=CONSENT_METHOD if "texts_enabled" in changed
                      and member.texts_enabled else None)
     return changed

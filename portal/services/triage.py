@@ -34,7 +34,7 @@ def lead_queue(user: User, *, status: str | None = None, case_id: int | None = N
 
 def view_lead(lead: Lead, *, viewer: User) -> None:
     """Record that a staff member opened the lead; the first staff view moves it from new to reviewing."""
-    audit.record("lead.view", lead, case_id=lead.case_id)
+    audit.record("lead.view", lead, actor=viewer, case_id=lead.case_id)
     if lead.status == "new":
         _set_status(lead, "reviewing", by=viewer)
 
@@ -44,7 +44,7 @@ def _set_status(lead: Lead, status: str, *, by: User | None) -> None:
     lead.status = status
     if status != "new" and lead.reviewed_at is None:
         lead.reviewed_at = utcnow()
-    audit.record("lead.status", lead, status_from=previous, status_to=status)
+    audit.record("lead.status", lead, actor=by, status_from=previous, status_to=status)
 
 
 def set_lead_status(lead: Lead, *, status: str, by: User | None) -> None:
@@ -61,7 +61,7 @@ def assign_lead(lead: Lead, *, assignee: User | None, by: User | None) -> None:
                                  or not access.can_view_case(assignee, lead.case)):
         raise ServiceError(_("Choose someone who works on this case."), "assignee")
     lead.assigned_to_id = assignee.id if assignee else None
-    audit.record("lead.assign", lead, assigned_to=lead.assigned_to_id)
+    audit.record("lead.assign", lead, actor=by, assigned_to=lead.assigned_to_id)
     if assignee is not None and lead.status in ("new", "reviewing"):
         _set_status(lead, "assigned", by=by)
 
@@ -80,7 +80,7 @@ def add_lead_note(lead: Lead, *, body: str, author: User | None) -> LeadNote:
     note = LeadNote(lead_id=lead.id, author_id=author.id if author else None, body=body.strip())
     db.session.add(note)
     db.session.flush()
-    audit.record("lead_note.create", note, lead_id=lead.id)
+    audit.record("lead_note.create", note, actor=author, lead_id=lead.id)
     return note
 
 
@@ -94,7 +94,7 @@ def ask_question(lead: Lead, *, question: str, asked_by: User | None) -> LeadQue
     member = lead.family_member if not lead.is_anonymous else None
     texted = member is not None and queue_family_sms(
         member, "lead_question", kind="lead_question", link=portal_link("family.lead", lead_id=lead.id)) is not None
-    audit.record("lead_question.create", row, lead_id=lead.id, texted=texted)
+    audit.record("lead_question.create", row, actor=asked_by, lead_id=lead.id, texted=texted)
     return row
 
 
@@ -104,9 +104,9 @@ def acknowledge_answer(question: LeadQuestion, *, by: User | None) -> None:
         raise ServiceError(_("There is no answer to acknowledge yet."))
     if question.acknowledged_at is None:
         question.acknowledged_at = utcnow()
-        audit.record("lead_question.acknowledge", question, lead_id=question.lead_id)
+        audit.record("lead_question.acknowledge", question, actor=by, lead_id=question.lead_id)
 
 
-def record_download(attachment: LeadAttachment) -> None:
+def record_download(attachment: LeadAttachment, *, actor: User | None) -> None:
     """Audit that a staff member opened a lead's file."""
-    audit.record("lead_attachment.download", attachment, lead_id=attachment.lead_id)
+    audit.record("lead_attachment.download", attachment, actor=actor, lead_id=attachment.lead_id)

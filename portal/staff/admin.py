@@ -32,11 +32,10 @@ def admin_users():
         try:
             account = admin_service.create_staff_account(
                 email=form.email.data, name=form.name.data, role=form.role.data, password=form.password.data,
-                phone=form.phone.data or None, language=form.language.data)
+                phone=form.phone.data or None, language=form.language.data, by=current_user)
         except ServiceError as exc:
             show_error(form, exc)
         else:
-            db.session.commit()
             flash(_("%(name)s can now sign in.", name=account.name), "success")
             return redirect(url_for("staff.admin_users"))
     staff = db.session.scalars(select(User).where(User.role.in_(STAFF_ROLES))
@@ -70,7 +69,6 @@ def admin_user_role(user_id: int):
         except ServiceError as exc:
             show_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Role saved."), "success")
             return redirect(url_for("staff.admin_user", user_id=account.id))
     return _account_page(account, role_form=form, status=422)
@@ -84,11 +82,10 @@ def admin_user_details(user_id: int):
     if form.validate_on_submit():
         try:
             admin_service.update_staff_details(account, name=form.name.data, phone=form.phone.data or None,
-                                               daily_digest=form.daily_digest.data)
+                                               daily_digest=form.daily_digest.data, by=current_user)
         except ServiceError as exc:
             show_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("staff.admin_user", user_id=account.id))
     return _account_page(account, details_form=form, status=422)
@@ -104,7 +101,6 @@ def admin_user_active(user_id: int):
     except ServiceError as exc:
         flash_error(exc)
     else:
-        db.session.commit()
         flash(_("Account reactivated.") if active else _("Account deactivated. They are signed out everywhere."),
               "success")
     return redirect(url_for("staff.admin_user", user_id=account.id))
@@ -121,11 +117,10 @@ def admin_agency():
         values["phone"] = form.phone.data or None
         values["email"], values["address"] = values["email"] or None, values["address"] or None
         try:
-            admin_service.update_agency(agency, **values)
+            admin_service.update_agency(agency, by=current_user, **values)
         except ServiceError as exc:
             show_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Settings saved. Flags follow the new values at once."), "success")
             return redirect(url_for("staff.admin_agency"))
     status = 422 if form.is_submitted() else 200
@@ -149,11 +144,11 @@ def _save_resource(resource, form) -> bool:
     try:
         admin_service.save_resource(resource, title=form.title.data, description=form.description.data or "",
                                     phone=form.phone.data or None, url=form.url.data or None,
-                                    language=form.language.data or None, sort_order=form.sort_order.data or 0)
+                                    language=form.language.data or None, sort_order=form.sort_order.data or 0,
+                                    by=current_user)
     except ServiceError as exc:
         show_error(form, exc)
         return False
-    db.session.commit()
     flash(_("Resource saved."), "success")
     return True
 
@@ -175,7 +170,6 @@ def admin_resource(resource_id: int):
 def admin_resource_delete(resource_id: int):
     """Remove a support resource."""
     resource = access.get_resource_or_404(current_user, resource_id)
-    admin_service.delete_resource(resource)
-    db.session.commit()
+    admin_service.delete_resource(resource, by=current_user)
     flash(_("Resource removed."), "success")
     return redirect(url_for("staff.admin_resources"))

@@ -61,11 +61,10 @@ def add_window():
     if form.validate_on_submit():
         try:
             av.add_window(liaison=person, weekday=form.weekday.data, start_time=form.start_time.data,
-                          end_time=form.end_time.data, slot_minutes=form.slot_minutes.data)
+                          end_time=form.end_time.data, slot_minutes=form.slot_minutes.data, by=current_user)
         except ServiceError as exc:
             show_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Window added. Families can book it."), "success")
             return redirect(url_for("staff.availability", liaison=person.id))
     return _page(person, window_form=form, status=422)
@@ -76,8 +75,7 @@ def remove_window(window_id: int):
     """Stop offering a weekly window."""
     window = access.get_availability_window_or_404(current_user, window_id)
     liaison_id = window.liaison_id
-    av.remove_window(window)
-    db.session.commit()
+    av.remove_window(window, by=current_user)
     flash(_("Window removed."), "success")
     return redirect(url_for("staff.availability", liaison=liaison_id))
 
@@ -90,11 +88,10 @@ def add_exception():
     if form.validate_on_submit():
         try:
             av.add_exception(liaison=person, day=form.day.data, start_time=form.start_time.data,
-                             end_time=form.end_time.data, reason=form.reason.data or "")
+                             end_time=form.end_time.data, reason=form.reason.data or "", by=current_user)
         except ServiceError as exc:
             show_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Day off saved."), "success")
             return redirect(url_for("staff.availability", liaison=person.id))
     return _page(person, exception_form=form, status=422)
@@ -105,8 +102,7 @@ def remove_exception(exception_id: int):
     """Remove a day off."""
     exception = access.get_availability_exception_or_404(current_user, exception_id)
     liaison_id = exception.liaison_id
-    av.remove_exception(exception)
-    db.session.commit()
+    av.remove_exception(exception, by=current_user)
     flash(_("Day off removed."), "success")
     return redirect(url_for("staff.availability", liaison=liaison_id))
 
@@ -144,7 +140,6 @@ def _act(appointment_id: int, action, done: str):
     except ServiceError as exc:
         flash_error(exc)
     else:
-        db.session.commit()
         flash(done, "success")
     return redirect(safe_next(request.form.get("next"), url_for("staff.appointments", show="all")))
 

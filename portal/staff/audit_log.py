@@ -54,8 +54,8 @@ def audit_csv():
     filters = _filters()
     timezone = get_agency().timezone
     rows = db.session.execute(audit_query(filters, tz=timezone).limit(EXPORT_LIMIT)).all()
-    audit.record("audit.export", None, rows=len(rows), filters={k: str(v) for k, v in vars(filters).items() if v})
-    db.session.commit()
+    audit.record("audit.export", None, actor=current_user, rows=len(rows),
+                 filters={k: str(v) for k, v in vars(filters).items() if v})
     header = [_("When"), _("Who"), _("Email"), _("Role"), _("Action"), _("Record type"), _("Record id"),
               _("Outcome"), _("IP address"), _("Details")]
     body = [[csv_time(event.occurred_at, timezone), user.name if user else "",

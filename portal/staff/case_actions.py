@@ -5,7 +5,6 @@ from flask_login import current_user
 
 from .. import access, audit
 from ..errors import ServiceError
-from ..extensions import db
 from ..services import cases as cm
 from ..web.errors import show_error
 from . import bp
@@ -36,7 +35,6 @@ def new_case():
         except ServiceError as exc:
             show_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Case %(number)s is open. Add the family next.", number=case.case_number), "success")
             if access.can_view_case(current_user, case):
                 return redirect(url_for("staff.case", case_id=case.id, _anchor="family-heading"))
@@ -46,8 +44,7 @@ def new_case():
 
 
 def _preview(case, *, action: str, form, stage_to: str):
-    audit.record("case.view", case, page=f"{action}_preview")
-    db.session.commit()
+    audit.record("case.view", case, actor=current_user, page=f"{action}_preview")
     try:
         preview = cm.preview_stage_change(case, stage_to=stage_to, message=form.message.data or "")
     except ServiceError as exc:
@@ -80,7 +77,6 @@ def change_stage(case_id: int):
     except ServiceError as exc:
         show_error(form, exc)
         return case_page(case, stage_form=form, status=422)
-    db.session.commit()
     flash(_("The stage is changed. The family sees the update, and texts are on their way."), "success")
     return redirect(url_for("staff.case", case_id=case.id, _anchor="outbox-heading"))
 
@@ -109,7 +105,6 @@ def close_case(case_id: int):
     except ServiceError as exc:
         show_error(form, exc)
         return case_page(case, close_form=form, status=422)
-    db.session.commit()
     flash(_("The case is closed. The family can still read everything."), "success")
     return redirect(url_for("staff.case", case_id=case.id))
 
@@ -128,7 +123,6 @@ def reassign(case_id: int):
     except ServiceError as exc:
         show_error(form, exc)
         return case_page(case, reassign_form=form, status=422)
-    db.session.commit()
     flash(_("The case is handed over. The new liaison and the family are told."), "success")
     if access.can_view_case(current_user, case):
         return redirect(url_for("staff.case", case_id=case.id))

@@ -40,12 +40,10 @@ def conversation_page(case_id: int):
             db.session.rollback()
             show_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Sent. Family members with texts on get a text without details."), "success")
             return redirect(url_for("staff.conversation_page", case_id=case.id, _anchor="latest"))
     if request.method == "GET":
-        audit.record("case_message.view", case)
-        db.session.commit()
+        audit.record("case_message.view", case, actor=current_user)
     messages = conversation.messages_for(case)
     waiting = bool(messages) and messages[-1].sender == "family"
     status = 422 if request.method == "POST" else 200

@@ -48,7 +48,6 @@ def lead(lead_id: int):
     """One lead, everything the submitter wrote (escaped); every view is audited."""
     lead = access.get_lead_or_404(current_user, lead_id)
     triage.view_lead(lead, viewer=current_user)
-    db.session.commit()
     return _lead_page(lead)
 
 
@@ -60,7 +59,6 @@ def lead_status(lead_id: int):
     if not form.validate_on_submit():
         return _lead_page(lead, status_form=form, status=422)
     triage.set_lead_status(lead, status=form.status.data, by=current_user)
-    db.session.commit()
     flash(_("Status saved."), "success")
     return redirect(url_for("staff.lead", lead_id=lead.id))
 
@@ -78,7 +76,6 @@ def lead_assign(lead_id: int):
     except ServiceError as exc:
         show_error(form, exc)
         return _lead_page(lead, assign_form=form, status=422)
-    db.session.commit()
     flash(_("Assigned."), "success")
     return redirect(url_for("staff.lead", lead_id=lead.id))
 
@@ -91,7 +88,6 @@ def lead_note(lead_id: int):
     if not form.validate_on_submit():
         return _lead_page(lead, note_form=form, status=422)
     triage.add_lead_note(lead, body=form.body.data, author=current_user)
-    db.session.commit()
     flash(_("Internal note saved."), "success")
     return redirect(url_for("staff.lead", lead_id=lead.id, _anchor="notes-heading"))
 
@@ -104,7 +100,6 @@ def lead_question(lead_id: int):
     if not form.validate_on_submit():
         return _lead_page(lead, question_form=form, status=422)
     triage.ask_question(lead, question=form.question.data, asked_by=current_user)
-    db.session.commit()
     flash(_("Question sent. The answer will show here."), "success")
     return redirect(url_for("staff.lead", lead_id=lead.id, _anchor="questions-heading"))
 
@@ -119,7 +114,6 @@ def acknowledge_answer(question_id: int):
     except ServiceError as exc:
         flash_error(exc)
         return redirect(url_for("staff.lead", lead_id=question.lead_id))
-    db.session.commit()
     flash(_("Answer acknowledged."), "success")
     return redirect(url_for("staff.lead", lead_id=question.lead_id, _anchor="questions-heading"))
 
@@ -129,6 +123,5 @@ def lead_attachment(attachment_id: int):
     """A lead's file, for staff who may see the case: always a download, never rendered; audited."""
     attachment = access.get_lead_attachment_or_404(current_user, attachment_id)
     response = uploads.send_attachment(attachment)  # a missing file answers 404 before anything is audited
-    triage.record_download(attachment)
-    db.session.commit()
+    triage.record_download(attachment, actor=current_user)
     return response

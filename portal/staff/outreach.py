@@ -7,7 +7,6 @@ from flask_login import current_user
 from .. import access, audit
 from ..display import local_to_utc, utc_to_local
 from ..errors import ServiceError
-from ..extensions import db
 from ..models import OUTCOMES, Case, Outreach
 from ..services import contact
 from ..services.agency import get_agency
@@ -45,7 +44,6 @@ def _save(case: Case, form: OutreachForm, *, corrects: Outreach | None = None):
     except ServiceError as exc:
         show_error(form, exc)
         return _render(case, form, corrects=corrects, status=422)
-    db.session.commit()
     flash(_("Correction saved. The earlier entry is kept and marked as corrected.") if corrects
           else _("Contact logged."), "success")
     return redirect(safe_next(form.next.data, url_for("staff.case", case_id=case.id, _anchor="contacts-heading")))
@@ -55,8 +53,7 @@ def _save(case: Case, form: OutreachForm, *, corrects: Outreach | None = None):
 def new_contact(case_id: int):
     """The "log a contact" form, filled in from the flag or case it was opened from."""
     case = access.get_case_or_404(current_user, case_id)
-    audit.record("case.view", case, page="log_contact")
-    db.session.commit()
+    audit.record("case.view", case, actor=current_user, page="log_contact")
     form = _form(case)
     members = {str(m.id): m for m in case.family_members}
     chosen = request.args.get("member", "")
@@ -86,8 +83,7 @@ def correct_contact(outreach_id: int):
     form = _form(case, OutreachForm())
     if request.method == "POST":
         return _save(case, form, corrects=original)
-    audit.record("case.view", case, page="correct_contact", outreach_id=original.id)
-    db.session.commit()
+    audit.record("case.view", case, actor=current_user, page="correct_contact", outreach_id=original.id)
     form.member.data = str(original.family_member_id or "")
     form.channel.data, form.direction.data = original.channel, original.direction
     form.occurred_at.data = utc_to_local(original.occurred_at, get_agency().timezone)

@@ -7,7 +7,6 @@ from flask_login import current_user
 
 from .. import access, audit
 from ..display import local_today
-from ..extensions import db
 from ..models import utcnow
 from ..services import reports as rep
 from ..services.agency import get_agency
@@ -111,8 +110,7 @@ def reports():
     access.require_supervisor(current_user)
     rng, now = _range()
     tables = {name: _table(name, rng, now) for name in REPORTS}
-    audit.record("report.view", None, start=rng.start.isoformat(), end=rng.end.isoformat())
-    db.session.commit()
+    audit.record("report.view", None, actor=current_user, start=rng.start.isoformat(), end=rng.end.isoformat())
     charts = {key: value["chart"] for key, value in tables.items()}
     return render_template("staff/reports.html", rng=rng, tables=tables, charts=charts, order=REPORTS)
 
@@ -125,6 +123,6 @@ def report_csv(name: str):
         abort(404)
     rng, now = _range()
     table = _table(name, rng, now)
-    audit.record("report.export", None, report=name, start=rng.start.isoformat(), end=rng.end.isoformat())
-    db.session.commit()
+    audit.record("report.export", None, actor=current_user, report=name, start=rng.start.isoformat(),
+                 end=rng.end.isoformat())
     return csv_response(f"{name}_{rng.start.isoformat()}_{rng.end.isoformat()}.csv", table["header"], table["rows"])

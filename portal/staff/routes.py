@@ -142,10 +142,8 @@ def case_page(case: Case, *, status: int = 200, **forms):
 def case(case_id: int):
     """One case, everything staff need; each view is audited."""
     case = access.get_case_or_404(current_user, case_id, *CASE_PAGE_LOADS)
-    audit.record("case.view", case)
-    page = case_page(case)  # rendered before the commit, which would expire every loaded row and reload them
-    db.session.commit()
-    return page
+    audit.record("case.view", case, actor=current_user)
+    return case_page(case)  # rendered before the request's commit, which would expire every loaded row
 
 
 @bp.route("/cases/<int:case_id>/members", methods=["POST"])
@@ -158,8 +156,8 @@ def add_member(case_id: int):
     member = case_service.add_family_member(
         case, name=form.name.data, relationship=form.relationship.data or "", phone=form.phone.data or None,
         email=form.email.data or None, language=form.language.data, is_spokesperson=form.is_spokesperson.data,
+        by=current_user,
     )
-    db.session.commit()
     flash(_("%(name)s was added. You can now send an invite.", name=member.name), "success")
     return redirect(url_for("staff.case", case_id=case.id, _anchor=f"member-{member.id}"))
 
@@ -170,8 +168,7 @@ def edit_member(member_id: int):
     member = access.get_family_member_or_404(current_user, member_id)
     form = EditFamilyMemberForm(prefix="edit", obj=None)
     if request.method == "GET":
-        audit.record("family_member.view", member, case_id=member.case_id)
-        db.session.commit()
+        audit.record("family_member.view", member, actor=current_user, case_id=member.case_id)
         form.name.data, form.relationship.data = member.name, member.relationship_to_decedent
         form.phone.data, form.email.data, form.language.data = member.phone, member.email, member.language
         form.is_spokesperson.data, form.cadence.data = member.is_spokesperson, member.cadence
@@ -182,11 +179,10 @@ def edit_member(member_id: int):
                                  phone=form.phone.data or None, email=form.email.data or None,
                                  language=form.language.data, cadence=form.cadence.data,
                                  is_spokesperson=form.is_spokesperson.data,
-                                 preferred_channel=form.preferred_channel.data or None)
+                                 preferred_channel=form.preferred_channel.data or None, by=current_user)
         except ServiceError as exc:
             show_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("staff.case", case_id=member.case_id, _anchor=f"member-{member.id}"))
     status = 422 if request.method == "POST" else 200
@@ -203,7 +199,6 @@ def invite_member(member_id: int):
         return redirect(url_for("staff.case", case_id=member.case_id))
     why_not = why_no_text(member)  # the same check that decides whether the invite is texted
     _invitation, token = invitations.create_invitation(member, created_by=current_user)
-    db.session.commit()
     link = invitations.invite_url(token)
     return render_template("staff/invite_sent.html", member=member, link=link, why_not=why_not)
 
@@ -218,7 +213,6 @@ def add_update(case_id: int):
     family_visible = form.visibility.data == "family"
     case_service.add_update(case, body=form.body.data, family_visible=family_visible, author=current_user,
                             kind="update" if family_visible else "note")
-    db.session.commit()
     flash(_("Shown to the family.") if family_visible else _("Internal note saved."), "success")
     return redirect(url_for("staff.case", case_id=case.id))
 

@@ -47,7 +47,6 @@ def unlock_account(user_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     lockout.unlock(user, by=current_user._get_current_object())
-    db.session.commit()
     flash(_("%(name)s can sign in again.", name=user.name), "success")
     return redirect(url_for("staff.security_accounts"))
 
@@ -62,7 +61,6 @@ def reset_mfa(user_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     mfa.reset_mfa(user, by=current_user._get_current_object())
-    db.session.commit()
     flash(_("The authenticator of %(name)s was reset. They set up a new one at their next sign-in.", name=user.name),
           "success")
     return redirect(url_for("staff.security_accounts"))

@@ -68,6 +68,5 @@ def link_sms(inbound_id: int):
     except ServiceError as exc:
         flash_error(exc)
         return redirect(url_for("staff.sms_inbox"))
-    db.session.commit()
     flash(_("The text is now in %(name)s's conversation.", name=member.name), "success")
     return redirect(url_for("staff.sms_inbox"))

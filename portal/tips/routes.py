@@ -20,6 +20,7 @@ from ..extensions import db
 from ..models import Lead, LeadQuestion
 from ..models.types import db_int
 from ..services import leads as lead_service
+from ..web.boundary import undo_if_not_saved
 from ..web.errors import show_error
 from ..web.security import rate_limit
 from . import bp
@@ -120,13 +121,13 @@ def leave_tip(token: str):
     try:
         lead, created = lead_service.submit_lead(case=link.case, content=form.content(), files=stored, key=key,
                                                  tip_link=link, passphrase=passphrase)
-        db.session.commit()
     except BaseException:
-        db.session.rollback()
         uploads.discard(stored)
         raise
     if not created:
         uploads.discard(stored)
+    else:
+        undo_if_not_saved(lambda: uploads.discard(stored))  # the request's commit failed: no lead owns them
     return _render("tips/receipt.html", lead=lead, passphrase=passphrase)
 
 
@@ -156,7 +157,6 @@ def check_tip():
     if not valid:
         return _render("tips/lookup.html", 422, form=form)
     lead = lead_service.find_tip(form.code.data, form.passphrase.data)
-    db.session.commit()  # keeps the audit record of the look-up (without any address)
     if lead is None:
         with force_locale(_lang()):
             form.passphrase.errors.append(_("The tip code or the passphrase is not right. Check them and try again."))
@@ -182,8 +182,7 @@ def answer_tip_question():
         valid = form.validate()
     if not valid:
         return _status_page(lead, 422, answer_form=form)
-    lead_service.answer_question(question=question, answer=form.answer.data, anonymous=True)
-    db.session.commit()
+    lead_service.answer_question(question=question, answer=form.answer.data, actor=None, anonymous=True)
     with force_locale(_lang()):
         notice = _("Thank you. Your answer was sent.")
     return _status_page(lead, notice=notice)

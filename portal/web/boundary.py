@@ -4,14 +4,20 @@ Services change the session and flush, never commit (indico's habit). PortalFlas
 view function returns and before the response is sent, so a failed commit is an error page (503 when the database
 is away), never a "saved" page over lost data. A view that raised (an abort, an error) commits nothing: the session
 is rolled back when the app context ends. Texts and emails written in the request are handed to delivery by the one
-after-commit hook (create_app's _register_outbox_dispatch). Jobs and commands commit at their own boundary.
+after-commit hook (create_app's _register_outbox_dispatch). Work outside the database that must not outlive a
+failed commit (files an upload stored) is handed to undo_if_not_saved(). Jobs and commands commit at their own
+boundary.
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from flask import Flask
+from flask import Flask, g, request
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
+from .. import audit
 from ..extensions import db
 
 log = logging.getLogger(__name__)
@@ -21,10 +27,65 @@ class PortalFlask(Flask):
     """Flask, with the request's one commit at the end of every view that returned normally."""
 
     def dispatch_request(self):
-        """Run the view, then commit what it did (an exception skips the commit and reaches the error handlers)."""
-        rv = super().dispatch_request()
-        db.session.commit()
+        """Run the view, then commit what it did (an exception skips the commit and reaches the error handlers).
+
+        A view that only read commits nothing: its transaction simply ends with the session, so a database that
+        went away after the page was read costs the reader nothing (tests/test_security_faults.py)."""
+        try:
+            rv = super().dispatch_request()
+            if has_writes(db.session):
+                db.session.commit()
+        except BaseException:
+            _run_undo()
+            raise
         return rv
+
+
+WROTE_KEY = "portal_wrote"
+
+
+def has_writes(session: Session) -> bool:
+    """Whether the session's transaction holds changes: pending objects, or rows already flushed or updated."""
+    return bool(session.new or session.dirty or session.deleted or session.info.get(WROTE_KEY))
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session, _context) -> None:
+    session.info[WROTE_KEY] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[WROTE_KEY] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session, transaction) -> None:
+    if transaction.parent is None:  # the whole transaction, not a savepoint inside it
+        session.info.pop(WROTE_KEY, None)
+
+
+def undo_if_not_saved(undo: Callable[[], None]) -> None:
+    """Call undo() if this request's work is not saved: the view raises, or the request's commit fails."""
+    g.setdefault("_portal_undo", []).append(undo)
+
+
+def _run_undo() -> None:
+    for undo in reversed(g.pop("_portal_undo", [])):
+        try:
+            undo()
+        except Exception:  # the request is failing already; log and go on undoing the rest
+            log.exception("undoing part of a failed request failed")
+
+
+def remember_client_address() -> None:
+    """before_request: the client's address for this unit of work's audit events; never on the anonymous tip
+    pages (blueprint tips, /t/... and /tip), where nothing may identify the tipster."""
+    if request.blueprint == "tips" or request.path.startswith(("/t/", "/tip")):
+        db.session.info.pop(audit.IP_KEY, None)
+        return
+    db.session.info[audit.IP_KEY] = request.remote_addr
 
 
 def discard_session() -> None:

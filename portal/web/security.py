@@ -116,13 +116,14 @@ def register(app: Flask) -> None:
     from .. import logsafety
     from ..services.lockout import is_locked
     from . import sessions
-    from .boundary import close_session_quietly
+    from .boundary import close_session_quietly, remember_client_address
 
     hops = int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
     if hops:
         # Behind a TLS proxy: trust its X-Forwarded-For/Proto so rate limits see clients and HTTPS is detected.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.before_request(refuse_nul_bytes)
+    app.before_request(remember_client_address)
     app.before_request(sessions.enforce)
     # Runs before Flask-SQLAlchemy's own teardown (teardowns run in reverse order): closing a session whose
     # connection died (a database restart) must not turn a finished answer into a bare 500 from the server.

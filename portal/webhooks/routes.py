@@ -62,7 +62,6 @@ def status_callback():
         provider_sid=request.form.get("MessageSid") or request.form.get("SmsSid"),
         error_code=request.form.get("ErrorCode") or None,
     )
-    db.session.commit()
     return Response(status=204)
 
 
@@ -74,9 +73,9 @@ def inbound_sms():
     if not message_sid or not sender:
         abort(400)
     try:
-        receive_inbound_sms(message_sid=message_sid, from_number=sender, to_number=request.form.get("To", ""),
-                            body=request.form.get("Body", ""))
-        db.session.commit()
+        with db.session.begin_nested():  # the duplicate shows at its flush; the request's commit saves the rest
+            receive_inbound_sms(message_sid=message_sid, from_number=sender, to_number=request.form.get("To", ""),
+                                body=request.form.get("Body", ""))
     except IntegrityError:  # the same MessageSid arrived twice at once: the other request handled it
         db.session.rollback()
     return Response(EMPTY_TWIML, mimetype="text/xml")

@@ -80,7 +80,7 @@ def give_account(member: FamilyMember, *, email: str, password: str) -> User:
     """A portal account for a family member, as if they had accepted their invite some time ago."""
     member = db.session.get(FamilyMember, member.id)
     user = accounts.create_user(email=email, name=member.name, role="family", password=password,
-                                language=member.language, phone=member.phone)
+                                language=member.language, phone=member.phone, actor=None)
     member.user_id = user.id
     db.session.commit()
     return user

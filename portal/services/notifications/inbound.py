@@ -141,4 +141,4 @@ def link_inbound_sms(inbound: InboundSms, member: FamilyMember, *, staff: User) 
     inbound.linked_by_id = staff.id
     inbound.linked_at = utcnow()
     db.session.flush()
-    audit.record("inbound_sms.link", inbound, family_member_id=member.id, case_id=member.case_id)
+    audit.record("inbound_sms.link", inbound, actor=staff, family_member_id=member.id, case_id=member.case_id)
