@@ -171,3 +171,12 @@ def compiled_translations():
     from .i18n_support import compile_catalogs
 
     return compile_catalogs()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """The random order's seed at the end, beside the failures (the -q in pytest.ini hides pytest-randomly's header)."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if config.pluginmanager.hasplugin("randomly") and config.getoption("randomly_reorganize", True) \
+            and seed is not None:
+        terminalreporter.write_line(f"Using --randomly-seed={seed}: `pytest -p randomly --randomly-seed={seed}` "
+                                    "runs the same order again")
