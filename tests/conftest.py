@@ -79,6 +79,23 @@ def db(app):
         _wipe(_db.engine)
 
 
+@pytest.fixture(autouse=True)
+def shared_extensions(app):
+    """The suite's rate limiter and Talisman settings, put back after each test.
+
+    Both are single objects that every create_app() binds anew: a test that builds another app (create_app() with
+    no arguments is the development config, rate limits on) would otherwise leave the limiter on for the tests
+    that follow it, and the 11th sign-in from 127.0.0.1 within a minute would answer 429.
+    """
+    from portal.extensions import limiter, talisman
+
+    saved_talisman, saved_enabled = dict(vars(talisman)), limiter.enabled
+    yield
+    vars(talisman).clear()
+    vars(talisman).update(saved_talisman)
+    limiter.enabled = saved_enabled
+
+
 @pytest.fixture
 def client(app):
     """A test client (a browser with its own cookies)."""
