@@ -73,9 +73,27 @@ def db(app):
     """The database, empty at the start of every test; yields the Flask-SQLAlchemy object."""
     with app.app_context():
         app.extensions["sms_client"].clear()
+        app.extensions["sms_client"].fail_with = None  # a test that told the memory client to fail is over
         yield _db
         _db.session.remove()
         _wipe(_db.engine)
+
+
+@pytest.fixture(autouse=True)
+def shared_extensions(app):
+    """The suite's rate limiter and Talisman settings, put back after each test.
+
+    Both are single objects that every create_app() binds anew: a test that builds another app (create_app() with
+    no arguments is the development config, rate limits on) would otherwise leave the limiter on for the tests
+    that follow it, and the 11th sign-in from 127.0.0.1 within a minute would answer 429.
+    """
+    from portal.extensions import limiter, talisman
+
+    saved_talisman, saved_enabled = dict(vars(talisman)), limiter.enabled
+    yield
+    vars(talisman).clear()
+    vars(talisman).update(saved_talisman)
+    limiter.enabled = saved_enabled
 
 
 @pytest.fixture
@@ -171,3 +189,12 @@ def compiled_translations():
     from .i18n_support import compile_catalogs
 
     return compile_catalogs()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """The random order's seed at the end, beside the failures (the -q in pytest.ini hides pytest-randomly's header)."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if config.pluginmanager.hasplugin("randomly") and config.getoption("randomly_reorganize", True) \
+            and seed is not None:
+        terminalreporter.write_line(f"Using --randomly-seed={seed}: `pytest -p randomly --randomly-seed={seed}` "
+                                    "runs the same order again")

@@ -57,6 +57,7 @@ def pytest_configure(config) -> None:
     config.addinivalue_line("markers", "e2e: a real-browser test (chromium + playwright); skipped without chromium")
 
 
+@pytest.hookimpl(trylast=True)  # after any reordering plugin (pytest-randomly shuffles in its own hook)
 def pytest_collection_modifyitems(config, items) -> None:
     """Mark the browser tests, and run them after every other test.
 
