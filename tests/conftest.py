@@ -73,7 +73,6 @@ def db(app):
     """The database, empty at the start of every test; yields the Flask-SQLAlchemy object."""
     with app.app_context():
         app.extensions["sms_client"].clear()
-        app.extensions["sms_client"].fail_with = None  # a test that told the memory client to fail is over
         yield _db
         _db.session.remove()
         _wipe(_db.engine)

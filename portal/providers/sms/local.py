@@ -42,6 +42,7 @@ class MemorySmsClient:
             return SendResult(provider_sid=f"MEM{len(self.sent):010d}")
 
     def clear(self) -> None:
-        """Forget every recorded text."""
+        """Forget every recorded text, and send again (a failure set with fail_with is over)."""
         with self._lock:
             self.sent.clear()
+            self.fail_with = None
