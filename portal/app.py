@@ -16,6 +16,7 @@ from config import BASE_DIR, INSTANCE_DIR, Config, load_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, talisman
 from .web.boundary import PortalFlask, discard_session
 from .web.security import DatabaseIdConverter
+from .web.urls import is_tip_page
 
 log = logging.getLogger(__name__)
 
@@ -290,7 +291,7 @@ def register_request_hooks(app: Flask) -> None:
         # From the session, not current_user: after the commit the user row would be reloaded, and a database
         # that just went away would turn a saved lead's receipt into an error page (found by pg_restart_leads).
         signed_in = "_user_id" in session or "mfa_pending" in session
-        if signed_in or request.path.startswith(("/tip", "/t/")):
+        if signed_in or is_tip_page(request.path, request.blueprint):
             response.headers["Cache-Control"] = "no-store"
             response.headers["Pragma"] = "no-cache"
         return response

@@ -25,8 +25,9 @@ CHANNEL_LABELS = {
     "letter": _l("Letter"), "portal_message": _l("Portal message"), "video": _l("Video call"),
 }
 # What a family may choose as the way they like to be contacted (their words: "A visit").
-FAMILY_CHANNEL_CHOICES = [("", _l("No preference")), ("phone", _l("Phone call")), ("sms", _l("Text message")),
-                          ("email", _l("Email")), ("video", _l("Video call")), ("visit", _l("A visit"))]
+FAMILY_CHANNEL_CHOICES = [("", _l("No preference")),
+                          *((key, CHANNEL_LABELS[key]) for key in ("phone", "sms", "email", "video")),
+                          ("visit", _l("A visit"))]
 DIRECTION_LABELS = {"outbound": _l("We reached out"), "inbound": _l("They reached out")}
 OUTCOME_LABELS = {
     "reached": _l("Talked"), "left_voicemail": _l("Left a voicemail"), "no_answer": _l("No answer"),
@@ -39,26 +40,20 @@ LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 
 # Cadences: the family's own words on their settings page, staff's words on the family member form, and the
 # short form inside a flag's reason ("asked for contact every 2 weeks").
-FAMILY_CADENCE_LABELS = {
-    "weekly": _l("Every week"), "biweekly": _l("Every 2 weeks"), "monthly": _l("Every month"),
-    "on_change": _l("Only when something changes"), "do_not_contact": _l("Please don't contact me. I will reach out."),
-}
 STAFF_CADENCE_LABELS = {
     "weekly": _l("Every week"), "biweekly": _l("Every 2 weeks"), "monthly": _l("Every month"),
     "on_change": _l("Only when something changes"), "do_not_contact": _l("Don't contact me, I'll reach out"),
 }
+FAMILY_CADENCE_LABELS = {**STAFF_CADENCE_LABELS, "do_not_contact": _l("Please don't contact me. I will reach out.")}
 CADENCE_WORDS = {"weekly": _l("every week"), "biweekly": _l("every 2 weeks"), "monthly": _l("every month")}
 
 APPOINTMENT_MODE_LABELS = {"phone": _l("Phone call"), "video": _l("Video call"), "in_person": _l("In person")}
-FAMILY_APPOINTMENT_STATUS_LABELS = {
-    "requested": _l("Waiting for your liaison to confirm"), "booked": _l("Booked"), "confirmed": _l("Confirmed"),
-    "cancelled": _l("Cancelled"), "rescheduled": _l("Moved to another time"), "completed": _l("Done"),
-    "no_show": _l("Missed"),
-}
 STAFF_APPOINTMENT_STATUS_LABELS = {
     "requested": _l("Requested"), "booked": _l("Booked"), "confirmed": _l("Confirmed"), "cancelled": _l("Cancelled"),
     "rescheduled": _l("Moved to another time"), "completed": _l("Held"), "no_show": _l("Missed"),
 }
+FAMILY_APPOINTMENT_STATUS_LABELS = {**STAFF_APPOINTMENT_STATUS_LABELS,
+                                    "requested": _l("Waiting for your liaison to confirm"), "completed": _l("Done")}
 STAFF_LEAD_STATUS_LABELS = {"new": _l("New"), "reviewing": _l("Being reviewed"), "assigned": _l("Assigned"),
                             "followed_up": _l("Followed up"), "closed": _l("Closed")}
 # What a lead's sender sees: a simpler status, never the staff-side one (models.Lead.submitter_status).

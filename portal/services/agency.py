@@ -43,7 +43,7 @@ def get_agency() -> Agency:
 
 def remember_viewer_timezone(tz: str | None, *, user) -> None:
     """A page that already loaded the viewer's own family-member record gives its time zone (saves a query)."""
-    if tz and user is not None:
+    if tz:
         db.session.info[_VIEWER_TZ_KEY] = (getattr(user, "id", None), tz)
 
 
@@ -59,5 +59,5 @@ def viewer_timezone(user) -> str:
     if not tz:
         agency = _stored_agency()  # read only: showing a page never creates the agency row
         tz = agency.timezone if agency is not None and agency.timezone else current_app.config["AGENCY_TIMEZONE"]
-    db.session.info[_VIEWER_TZ_KEY] = (ident, tz)
+    remember_viewer_timezone(tz, user=user)
     return tz

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..extensions import db
+from .urls import is_tip_page
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def _run_undo() -> None:
 def remember_client_address() -> None:
     """before_request: the client's address for this unit of work's audit events; never on the anonymous tip
     pages (blueprint tips, /t/... and /tip), where nothing may identify the tipster."""
-    if request.blueprint == "tips" or request.path.startswith(("/t/", "/tip")):
+    if is_tip_page(request.path, request.blueprint):
         db.session.info.pop(audit.IP_KEY, None)
         return
     db.session.info[audit.IP_KEY] = request.remote_addr

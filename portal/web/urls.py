@@ -1,4 +1,4 @@
-"""Safe redirects: only to paths on this site."""
+"""Safe redirects (only to paths on this site), and which paths are the anonymous tip pages."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -16,3 +16,11 @@ def safe_next(target: str | None, default: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default
     return target
+
+
+TIP_PAGE_PREFIXES = ("/t/", "/tip")  # the anonymous tip link and the check page (blueprint tips)
+
+
+def is_tip_page(path: str, blueprint: str | None) -> bool:
+    """Whether a request is one of the anonymous tip pages, where nothing may identify or track the tipster."""
+    return blueprint == "tips" or path.startswith(TIP_PAGE_PREFIXES)
