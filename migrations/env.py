@@ -62,6 +62,28 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+# The chain was renumbered in order (issue 12) before any deployment; a database made by an earlier checkout (a
+# developer's or a demo's instance/portal.db) is still stamped with an old id. Same revisions, new names.
+RENUMBERED = {
+    'edda10d62ac8': '0001_initial_schema',
+    '0005_security': '0002_security',
+    '0006_perf': '0003_perf_indexes',
+    '0004_staff': '0004_staff_daily_digest',
+    '0007_perf_flags': '0005_perf_flags',
+}
+
+
+def restamp_renumbered(connection):
+    """Give a database stamped with a pre-renumbering revision id the same revision's new id."""
+    from sqlalchemy import inspect, text
+
+    if inspect(connection).has_table('alembic_version'):
+        for old, new in RENUMBERED.items():
+            connection.execute(text('UPDATE alembic_version SET version_num = :new WHERE version_num = :old'),
+                               {'new': new, 'old': old})
+    connection.commit()  # always: the look-up began a transaction, and alembic must start its own
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -109,6 +131,7 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        restamp_renumbered(connection)
         sqlite = connection.dialect.name == 'sqlite'
         if sqlite:
             # Batch mode rebuilds a SQLite table (copy, drop, rename); with foreign keys on, dropping a table that

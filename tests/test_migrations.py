@@ -383,3 +383,24 @@ def test_the_demo_database_keeps_every_row_when_it_upgrades_from_before_notifica
     after = _snapshot(names)
     assert after == at_head  # every row of every table, value for value
     assert after["notifications"] == _as_notifications(before["sms_outbox"])
+
+
+def test_a_database_stamped_before_the_renumbering_upgrades_as_the_same_revision(migrated_app):
+    """A developer's or demo's instance/portal.db made by an earlier checkout says 0007_perf_flags (now
+    0005_perf_flags): `flask db upgrade` takes it on from there instead of failing to find the revision."""
+    upgrade(revision=BEFORE_NOTIFICATIONS)
+    rows = _old_rows()
+    with db.engine.begin() as conn:
+        tables = _tables(conn)
+        for name, table_rows in rows.items():
+            for row in table_rows:
+                conn.execute(tables[name].insert().values(**row))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0007_perf_flags'"))
+    before = _snapshot(rows)
+    upgrade()
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == \
+            ["0007_check_constraints"]
+    after = _snapshot([name for name in rows if name != "sms_outbox"] + ["notifications"])
+    assert after["notifications"] == _as_notifications(before.pop("sms_outbox"))
+    assert {name: after[name] for name in before} == before
