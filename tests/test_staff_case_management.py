@@ -46,16 +46,18 @@ def test_a_liaison_opens_a_case_for_themselves(client, liaison):
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "case.open"))
 
 
-@pytest.mark.parametrize("values,message", [
-    ({"case_number": "DUP-1"}, "A case with this number already exists."),
-    ({"date_of_death": (date.today() + timedelta(days=3)).isoformat()}, "cannot be in the future"),
+@pytest.mark.parametrize("values,message,field", [
+    ({"case_number": "DUP-1"}, "A case with this number already exists.", "case_number"),
+    ({"date_of_death": (date.today() + timedelta(days=3)).isoformat()}, "cannot be in the future", "date_of_death"),
 ])
-def test_opening_a_case_refuses_bad_input_and_keeps_what_was_typed(client, liaison, values, message):
+def test_opening_a_case_refuses_bad_input_and_keeps_what_was_typed(client, liaison, values, message, field):
     factories.make_case(number="DUP-1")
     data = {"case_number": "NEW-9", "decedent_name": "Kayla Price", "date_of_death": "2026-01-05", **values}
     response = _post_form(client, "/staff/cases/new", "/staff/cases/new", **data)
     body = response.get_data(as_text=True)
     assert response.status_code == 422 and message in body and 'value="Kayla Price"' in body
+    shown = re.search(rf'<small id="{field}-error" class="field-error">([^<]*)</small>', body)
+    assert shown and message in shown.group(1), f"the message belongs next to {field}"
     assert db.session.scalar(select(func.count()).select_from(Case)) == 1
 
 

@@ -57,15 +57,15 @@ def _check_assignee(user: User | None, *, what: str, field: str) -> None:
 def open_case(*, case_number: str, decedent_name: str, date_of_death: date | None, liaison: User | None,
               backup_liaison: User | None = None, opened_by: User | None = None) -> Case:
     """Open a case at its first stage, with a liaison (and optionally a backup)."""
-    # The open-case form shows every refusal by the case number, its first field.
-    _check_assignee(liaison, what=_("The liaison"), field="case_number")
-    _check_assignee(backup_liaison, what=_("The backup"), field="case_number")
+    _check_assignee(liaison, what=_("The liaison"), field="liaison")
+    _check_assignee(backup_liaison, what=_("The backup"), field="backup")
     if liaison is not None and backup_liaison is not None and liaison.id == backup_liaison.id:
-        raise ServiceError(_("The backup must be someone other than the liaison."), "case_number")
+        raise ServiceError(_("The backup must be someone other than the liaison."), "backup")
     if date_of_death is not None and date_of_death > _utcnow().date():
-        raise ServiceError(_("The date of death cannot be in the future."), "case_number")
+        raise ServiceError(_("The date of death cannot be in the future."), "date_of_death")
     if not case_number.strip() or not decedent_name.strip():
-        raise ServiceError(_("Enter the case number and the name of the person who died."), "case_number")
+        raise ServiceError(_("Enter the case number and the name of the person who died."),
+                           "case_number" if not case_number.strip() else "decedent_name")
     case_number = case_number.strip()
     if db.session.scalar(select(Case.id).where(Case.case_number == case_number)) is not None:
         raise ServiceError(str(_l("A case with this number already exists.")), "case_number")
@@ -211,13 +211,13 @@ def reassign_case(case: Case, *, liaison: User, backup_liaison: User | None, han
     if liaison is None:
         raise ServiceError(_("Choose the new liaison."), "liaison")
     _check_assignee(liaison, what=_("The new liaison"), field="liaison")
-    _check_assignee(backup_liaison, what=_("The backup"), field="liaison")
+    _check_assignee(backup_liaison, what=_("The backup"), field="backup")
     if backup_liaison is not None and backup_liaison.id == liaison.id:
-        raise ServiceError(_("The backup must be someone other than the liaison."), "liaison")
+        raise ServiceError(_("The backup must be someone other than the liaison."), "backup")
     if liaison.id == case.liaison_id and (backup_liaison.id if backup_liaison else None) == case.backup_liaison_id:
         raise ServiceError(_("Nothing would change. Choose a new liaison or a new backup."), "liaison")
     if not handover_note.strip():
-        raise ServiceError(_("Write a handover note for the new liaison."), "liaison")
+        raise ServiceError(_("Write a handover note for the new liaison."), "handover_note")
     previous = case.liaison
     case.liaison_id = liaison.id
     case.backup_liaison_id = backup_liaison.id if backup_liaison else None
