@@ -3,6 +3,7 @@ and services change the session and flush, never commit (the request, job or com
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,15 @@ def test_the_request_check_lets_the_rest_through(source):
 
 def test_the_commit_check_names_file_and_line():
     assert commit_calls("x = 1\ndb.session.commit()\n", "services/x.py") == ["services/x.py:2: db.session.commit()"]
+
+
+RAW_WRITE = re.compile(r"""text\(\s*[rbf]?["']\s*(?:INSERT|UPDATE|DELETE)\b""", re.IGNORECASE)
+
+
+def test_no_request_writes_through_raw_sql_text():
+    """The request boundary commits when the unit of work or an insert()/update()/delete() wrote something
+    (web/boundary.has_writes); a write spelled as text("UPDATE ...") would go unseen and be rolled back."""
+    found = [f"{path.relative_to(PORTAL.parent)}:{number}" for path in PORTAL.rglob("*.py")
+             for number, line in enumerate(path.read_text().splitlines(), start=1) if RAW_WRITE.search(line)]
+    assert found == []
+    assert RAW_WRITE.search('db.session.execute(text("UPDATE cases SET stage = :s"))')

@@ -46,7 +46,10 @@ WROTE_KEY = "portal_wrote"
 
 
 def has_writes(session: Session) -> bool:
-    """Whether the session's transaction holds changes: pending objects, or rows already flushed or updated."""
+    """Whether the session's transaction holds changes: pending objects, or rows already flushed or updated.
+
+    Writes are seen through the unit of work and insert()/update()/delete() statements; a write spelled as raw
+    text() would not be, so the portal has none (tests/test_architecture.py)."""
     return bool(session.new or session.dirty or session.deleted or session.info.get(WROTE_KEY))
 
 
