@@ -45,6 +45,20 @@ def _dev_secret_key() -> str:
     return path.read_text().strip()
 
 
+def _dev_key_file() -> str:
+    """A key file in instance/ for development, made on first use; production names its own (README: Keys)."""
+    from portal.crypto import new_key_line  # config is read before the app; the key format lives with the cipher
+
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "encryption.keys"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write("# Development keys: the first line writes, every line reads. Never used in production.\n")
+            handle.write(new_key_line("dev1") + "\n")
+    return str(path)
+
+
 class Config:
     """Shared settings; every value can be set through the environment."""
 
@@ -65,6 +79,9 @@ class Config:
     RATELIMIT_STORAGE_URI = _ratelimit_storage_uri()
     RATE_LIMITS: dict = {}  # override a named limit of portal/security.py, e.g. {"sign_in": "5 per minute"}
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    # Encryption at rest (portal/crypto.py): "id:key[,id:key]" or a file of such lines, outside the database.
+    ENCRYPTION_KEYS = os.environ.get("ENCRYPTION_KEYS")
+    ENCRYPTION_KEY_FILE = os.environ.get("ENCRYPTION_KEY_FILE")
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 110 * 1024 * 1024)
     INVITE_TTL_HOURS = _int("INVITE_TTL_HOURS", 72)
@@ -107,6 +124,8 @@ class DevelopmentConfig(Config):
     def __init__(self) -> None:
         if not self.SECRET_KEY:
             self.SECRET_KEY = _dev_secret_key()
+        if not (self.ENCRYPTION_KEYS or self.ENCRYPTION_KEY_FILE):
+            self.ENCRYPTION_KEY_FILE = _dev_key_file()
 
 
 class TestingConfig(Config):
@@ -115,6 +134,9 @@ class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105  (tests only)
+    # Tests run with encryption on, under a fixed key that protects nothing real.
+    ENCRYPTION_KEYS = "test1:dGVzdC1vbmx5LWtleS1wcm90ZWN0cy1ub3RoaW5nISE"  # noqa: S105  (tests only)
+    ENCRYPTION_KEY_FILE = None
     SQLALCHEMY_DATABASE_URI = _normalize_db_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
     SMS_BACKEND = "memory"
     SMS_DELIVERY = "none"
@@ -136,12 +158,16 @@ class ProductionConfig(Config):
 
     def __init__(self) -> None:
         missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
+        if not (os.environ.get("ENCRYPTION_KEYS") or os.environ.get("ENCRYPTION_KEY_FILE")):
+            missing.append("ENCRYPTION_KEYS (or ENCRYPTION_KEY_FILE)")
         if missing:
             raise RuntimeError(
                 "Production configuration refuses to start: set " + ", ".join(missing) + " in the environment."
             )
         if len(os.environ["SECRET_KEY"]) < 32:
             raise RuntimeError("Production configuration refuses to start: SECRET_KEY must be at least 32 characters.")
+        self.ENCRYPTION_KEYS = os.environ.get("ENCRYPTION_KEYS")
+        self.ENCRYPTION_KEY_FILE = os.environ.get("ENCRYPTION_KEY_FILE")
 
 
 CONFIGS = {

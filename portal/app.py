@@ -13,6 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from config import BASE_DIR, INSTANCE_DIR, Config, load_config
 
+from . import crypto
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, talisman
 from .web.boundary import PortalFlask, discard_session
 from .web.security import DatabaseIdConverter
@@ -94,6 +95,10 @@ def register_extensions(app: Flask) -> None:
         connect_args.setdefault("options", "-c jit=off")
         options["connect_args"] = connect_args
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    try:  # every encrypted column needs the keys: no app without them (config.py says where they come from)
+        app.extensions["keyring"] = crypto.keyring_from_config(app.config)
+    except crypto.KeyringError as exc:
+        raise RuntimeError(f"Encryption keys: {exc}.") from None
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

@@ -75,6 +75,17 @@ def register(app: Flask) -> None:
             raise click.ClickException(str(exc)) from None
         click.echo(f"Restored {backup_file}.")
 
+    @app.cli.command("new-encryption-key")
+    @click.option("--id", "key_id", default=None, help="The key's id (default: a random one).")
+    def new_encryption_key_command(key_id: str | None) -> None:
+        """Print a new encryption key as id:key. Put it first in ENCRYPTION_KEYS or the key file, then rotate-keys."""
+        from .crypto import KeyringError, new_key_line
+
+        try:
+            click.echo(new_key_line(key_id))
+        except KeyringError as exc:
+            raise click.ClickException(str(exc)) from None
+
     @app.cli.command("demo-totp")
     @click.argument("email")
     def demo_totp_command(email: str) -> None:

@@ -3,6 +3,7 @@ import pytest
 
 from config import ProductionConfig, _normalize_db_url, load_config
 from portal import create_app
+from portal.crypto import new_key_line
 
 
 def test_production_refuses_to_start_without_secret_key(monkeypatch):
@@ -22,6 +23,7 @@ def test_production_refuses_to_start_without_database_url(monkeypatch):
 def test_production_refuses_a_short_secret_key(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "short")
     monkeypatch.setenv("DATABASE_URL", "postgresql://db.example/portal")
+    monkeypatch.setenv("ENCRYPTION_KEYS", new_key_line("p1"))
     with pytest.raises(RuntimeError, match="at least 32"):
         ProductionConfig()
 
@@ -29,6 +31,7 @@ def test_production_refuses_a_short_secret_key(monkeypatch):
 def test_production_starts_with_its_secrets(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.db'}")
+    monkeypatch.setenv("ENCRYPTION_KEYS", new_key_line("p1"))
     config = ProductionConfig()
     assert config.SESSION_COOKIE_SECURE is True
 

@@ -1,11 +1,14 @@
 """Column types and helpers shared by every model module."""
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import CheckConstraint, DateTime, column
+from sqlalchemy import CheckConstraint, DateTime, Text, column
 from sqlalchemy.types import TypeDecorator
+
+from .. import crypto
 
 
 def utcnow() -> datetime:
@@ -60,3 +63,48 @@ def db_int(value) -> int | None:
         return None
     number = int(text)
     return number if 0 < number <= MAX_DB_INT else None
+
+
+class EncryptedText(TypeDecorator):
+    """Text encrypted at rest (portal/crypto.py): the database holds only ``enc1:<key id>:...`` values.
+
+    `context` names the column ("leads.details"): a value copied into another column will not open there. None
+    stays NULL; everything else, the empty string too, is encrypted. A column of this type cannot be searched,
+    sorted or compared in SQL: read the rows and look in Python.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, context: str) -> None:
+        super().__init__()
+        self.context = context
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise TypeError(f"{self.context} holds text, not {type(value).__name__}")
+        return crypto.keyring().encrypt_text(value, context=self.context)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return crypto.keyring().decrypt_text(value, context=self.context)
+
+
+class EncryptedJSON(EncryptedText):
+    """A JSON document (list or dict) encrypted at rest like EncryptedText."""
+
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return crypto.keyring().encrypt_text(json.dumps(value, ensure_ascii=False, separators=(",", ":")),
+                                             context=self.context)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return json.loads(crypto.keyring().decrypt_text(value, context=self.context))
