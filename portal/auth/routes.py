@@ -70,22 +70,19 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
-INVITE_PROBLEMS = {
-    "invalid": 404,
-    "used": 410,
-    "expired": 410,
-    "revoked": 410,
-}
+def _invite_unusable():
+    """One page and one status for an unknown, used, expired or revoked link: its state cannot be probed."""
+    return render_template("auth/invite_problem.html"), 404
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
 @rate_limit("invite")
 def accept_invite(token: str):
-    """Set a password from an invitation link."""
+    """Set a password from an invitation link (or link an existing family account, proven by its password)."""
     try:
         invitation = invitations.check_invitation(token)
-    except invitations.InvitationUnusable as exc:
-        return render_template("auth/invite_problem.html", reason=exc.reason), INVITE_PROBLEMS[exc.reason]
+    except invitations.InvitationUnusable:
+        return _invite_unusable()
     member = invitation.family_member
     form = AcceptInviteForm()
     if request.method == "GET" and member.email:
@@ -97,9 +94,13 @@ def accept_invite(token: str):
         else:
             try:
                 user = invitations.accept_invitation(token, email=form.email.data, password=form.password.data)
-            except invitations.InvitationUnusable as exc:
+            except invitations.InvitationUnusable:
                 db.session.rollback()
-                return render_template("auth/invite_problem.html", reason=exc.reason), INVITE_PROBLEMS[exc.reason]
+                return _invite_unusable()
+            except invitations.InvitationRefused as exc:
+                # No rollback: the failed attempt was counted towards the lockout and audited; the request's one
+                # commit keeps it, exactly as a wrong password on the sign-in page is kept.
+                show_error(form, exc)
             except ServiceError as exc:
                 db.session.rollback()
                 show_error(form, exc)
