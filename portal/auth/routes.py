@@ -1,15 +1,17 @@
 """Sign in, sign out, accept an invitation, choose a language."""
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from .. import audit
+from ..display import local_datetime
 from ..errors import ServiceError
 from ..extensions import db
-from ..services import accounts, invitations, mfa
+from ..services import accounts, invitations, lockout, mfa
 from ..web import sessions
 from ..web.errors import show_error
-from ..web.security import rate_limit
+from ..web.security import address_key, note_failure, rate_limit, too_many, too_many_failures
 from ..web.urls import safe_next
 from . import bp
 from .forms import AcceptInviteForm, EmptyForm, LanguageForm, LoginForm
@@ -43,16 +45,39 @@ def login():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
+        # Failures are throttled per address (and per address and email) before the account lockout is reached,
+        # so a stranger from one address cannot lock anyone out; a throttled attempt is not even tried.
+        keys = {"sign_in_failures": address_key("sign-in", accounts.normalize_email(form.email.data)),
+                "sign_in_failures_address": address_key("sign-in")}
+        if any(too_many_failures(name, key) for name, key in keys.items()):
+            return too_many()
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is None:
+            for name, key in keys.items():
+                note_failure(name, key)
             flash(_("That email and password do not match. Check them and try again."), "error")
             return render_template("auth/login.html", form=form), 200
         if user.is_staff:
             sessions.begin_second_factor(user, form.next.data)
+            _tell_of_lockout(user)
             return redirect(url_for("auth.mfa_verify" if mfa.is_enrolled(user) else "auth.mfa_setup"))
         sessions.complete_sign_in(user, second_factor=False)  # a new session at every sign-in
         return redirect(safe_next(form.next.data, home_for(user)))
     return render_template("auth/login.html", form=form)
+
+
+def _tell_of_lockout(user) -> None:
+    """A calm word, after the right password, when the account was locked since the owner last signed in."""
+    notice = lockout.notice_for(user)
+    if notice is None:
+        return
+    flash(ngettext(
+        "Since you last signed in, there was %(num)d failed attempt to sign in to your account, and it was locked "
+        "for a short time on %(when)s. If this was not you, please tell your administrator.",
+        "Since you last signed in, there were %(num)d failed attempts to sign in to your account, and it was locked "
+        "for a short time on %(when)s. If this was not you, please tell your administrator.",
+        notice.failures, when=local_datetime(notice.locked_at)), "info")
+    lockout.record_notice_shown(user, notice)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -13,6 +13,16 @@ one shared counter per client (across every route that uses the name), on POST u
 A route may count by something other than the client's address with key_func= (the tip pages never use the
 address: they count per tip link and per tip code), and count only some answers with deduct_when=.
 Operators can change a value with the RATE_LIMITS setting, e.g. {"sign_in": "5 per minute"}.
+
+Failure throttles (FAILURE_LIMITS) count failed attempts only, and are checked before the next attempt is tried:
+
+    if too_many_failures("sign_in_failures", key):   # answer too_many() without trying the password
+        ...
+    note_failure("sign_in_failures", key)            # after a wrong one
+
+They use moving windows, so one address can never pack more failures than the limit into any stretch of that
+length; the sign-in limit sits below the account lockout (services/lockout.py), so a stranger from one address can
+never lock a staff member out, only slow themselves down. Keys are keyed hashes (address_key), never addresses.
 """
 from __future__ import annotations
 
@@ -23,6 +33,8 @@ from collections.abc import Callable
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 from flask_limiter.errors import RateLimitExceeded
+from limits import parse_many
+from limits.strategies import MovingWindowRateLimiter
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -40,17 +52,63 @@ DEFAULT_LIMITS: dict[str, str] = {
     "tip_lookup": "5 per 15 minutes",  # wrong passphrases per tip code (right ones do not count)
     "webhook": "60 per minute",  # unsigned requests only: Twilio's own (signed) ones are never counted
 }
+# Failed attempts, counted by note_failure and checked by too_many_failures (moving windows).
+FAILURE_LIMITS: dict[str, str] = {
+    # per address and email typed: below the lockout's 5, so one address alone never locks an account
+    "sign_in_failures": "4 per 20 minutes",
+    "sign_in_failures_address": "30 per hour",  # per address, across emails: spraying many accounts
+    "tip_lookup_failures": "5 per 15 minutes",  # wrong passphrases per address and tip code: slows that guesser only
+}
 # Which view functions carry which named limit; tests read this to prove each limit is applied.
 LIMITED_VIEWS: dict[str, set[str]] = defaultdict(set)
 LIMITED_BLUEPRINTS: dict[str, set[str]] = defaultdict(set)  # a limit on every route of these blueprints
 
 
-def client_key() -> str:
-    """The rate-limit key for this client: a keyed hash of its address, so no counter store holds a raw IP
-    (anonymous tipsters stay unidentified even in Redis)."""
+def address_key(purpose: str = "", *parts: str) -> str:
+    """A keyed hash (HMAC-SHA256 under SECRET_KEY) of the client's address, the purpose and any parts: a counter
+    key that holds no raw IP (anonymous tipsters stay unidentified even in Redis) and cannot be reversed by trying
+    every address without the app's secret. A purpose keeps one area's counters unlinkable to another's."""
     secret = (current_app.config.get("SECRET_KEY") or "").encode()
-    address = (request.remote_addr or "unknown").encode()
-    return hmac.new(secret, address, hashlib.sha256).hexdigest()[:32]
+    address = request.remote_addr or "unknown"
+    message = address if not purpose else "\x1f".join((purpose, address, *parts))
+    return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def client_key() -> str:
+    """The rate-limit key for this client: a keyed hash of its address (address_key)."""
+    return address_key()
+
+
+def _failure_items(name: str):
+    value = (current_app.config.get("RATE_LIMITS") or {}).get(name, FAILURE_LIMITS[name])
+    return parse_many(value)
+
+
+def _failure_window():
+    if not (limiter.enabled and limiter.initialized):
+        return None
+    return MovingWindowRateLimiter(limiter.storage)
+
+
+def too_many_failures(name: str, key: str) -> bool:
+    """Whether the failures counted under this name and key reached the limit (then do not even try)."""
+    window = _failure_window()
+    return window is not None and not all(window.test(item, "failures", name, key) for item in _failure_items(name))
+
+
+def note_failure(name: str, key: str) -> None:
+    """Count one failed attempt under this name and key."""
+    window = _failure_window()
+    if window is not None:
+        for item in _failure_items(name):
+            window.hit(item, "failures", name, key)
+
+
+def too_many() -> Response:
+    """The answer to a throttled attempt: the same 429 page (and Retry-After) as every other limit."""
+    response = current_app.make_response((render_template("errors/429.html"), 429))
+    response.headers["Retry-After"] = "60"
+    return response
 
 
 def _limit_value(name: str):
@@ -132,8 +190,6 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def _too_many(_exc):
-        response = app.make_response((render_template("errors/429.html"), 429))
-        response.headers["Retry-After"] = "60"
-        return response
+        return too_many()
 
     logsafety.install(app)
