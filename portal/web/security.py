@@ -10,8 +10,9 @@ Rate limits, for the engineer writing a route that takes input from the outside:
 
 Names: sign_in, invite, mfa, password_change, lead_submission, tip_submission, tip_lookup, webhook. Each name is
 one shared counter per client (across every route that uses the name), on POST unless methods= says otherwise.
-A route may count by something other than the client's address with key_func= (the tip pages never use the
-address: they count per tip link and per tip code), and count only some answers with deduct_when=.
+A route may count by something other than the client's address with key_func= (tip submission counts per tip
+link; the tip look-up counts per address under its own purpose, see portal/tips/routes.py), and count only some
+answers with deduct_when=.
 Operators can change a value with the RATE_LIMITS setting, e.g. {"sign_in": "5 per minute"}.
 
 Failure throttles (FAILURE_LIMITS) count failed attempts only, and are checked before the next attempt is tried:
@@ -49,7 +50,7 @@ DEFAULT_LIMITS: dict[str, str] = {
     "password_change": "5 per minute;20 per hour",
     "lead_submission": "10 per minute;60 per hour",  # per signed-in family member
     "tip_submission": "5 per minute;20 per hour",  # per tip link (never per address: tipsters stay unidentified)
-    "tip_lookup": "5 per 15 minutes",  # wrong passphrases per tip code (right ones do not count)
+    "tip_lookup": "10 per minute;30 per 15 minutes",  # tip look-ups per address (a keyed hash), across codes
     "webhook": "60 per minute",  # unsigned requests only: Twilio's own (signed) ones are never counted
 }
 # Failed attempts, counted by note_failure and checked by too_many_failures (moving windows).
