@@ -41,6 +41,7 @@ from werkzeug.routing import IntegerConverter
 
 from ..extensions import limiter
 from ..models.types import MAX_DB_INT
+from .urls import REDIRECT_FIELD
 
 # Each value allows a person who mistypes a few times, and stops a script.
 DEFAULT_LIMITS: dict[str, str] = {
@@ -159,13 +160,20 @@ class DatabaseIdConverter(IntegerConverter):
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
+def _checked(items) -> list[str]:
+    # A redirect target is never stored, and safe_next answers any control character in it (NUL too) with the
+    # safe default: bad input gets a safe redirect there, not this 400.
+    return [part for key, value in items for part in (key, value) if key != REDIRECT_FIELD]
+
+
 def refuse_nul_bytes() -> None:
-    """before_request: 400 for a NUL character in the address, query or form. No person types one, and
-    PostgreSQL cannot store one (it would otherwise surface as a server error deep inside a save)."""
-    parts = [request.path, *(item for pair in request.args.items(multi=True) for item in pair)]
+    """before_request: 400 for a NUL character in the address, query or form (but for a redirect target, which
+    safe_next handles). No person types one, and PostgreSQL cannot store one (it would otherwise surface as a
+    server error deep inside a save)."""
+    parts = [request.path, *_checked(request.args.items(multi=True))]
     if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.mimetype in (
             "application/x-www-form-urlencoded", "multipart/form-data"):
-        parts += [item for pair in request.form.items(multi=True) for item in pair]
+        parts += _checked(request.form.items(multi=True))
     if any("\x00" in part for part in parts):
         abort(400)
 
