@@ -252,6 +252,28 @@ def test_invite_acceptance_is_rate_limited(limited_app, db):
     assert codes[-1] == 429 and 429 not in codes[:10]
 
 
+def test_wrong_passwords_through_an_invite_share_the_sign_in_throttle(limited_app, db):
+    family, _member, _case = factories.make_family()
+    with limited_app.app_context():
+        from portal.services import invitations
+
+        fresh = db.session.merge(factories.make_family_member(case=factories.make_case()))
+        _inv, token = invitations.create_invitation(fresh, created_by=None, send_text=False)
+        db.session.commit()
+    stranger = _from(limited_app, STRANGER)
+
+    def through_invite(password):
+        page = stranger.get(f"/invite/{token}").get_data(as_text=True)
+        return stranger.post(f"/invite/{token}", data={"csrf_token": csrf_from(page), "email": family.email,
+                                                       "password": password, "confirm": password}).status_code
+
+    assert [through_invite(f"a wrong password {i}") for i in range(3)] == [200] * 3
+    assert login(stranger, family.email, WRONG).status_code == 200  # the fourth, on the sign-in page
+    assert through_invite("a wrong password 5") == 429  # the same few tries across both pages
+    assert not is_locked(_fresh(db, family))
+    assert login(_from(limited_app, OWNER), family.email).headers["Location"] == "/my"
+
+
 def test_second_factor_is_rate_limited_and_operators_can_tune_limits(limited_app):
     user = factories.make_user(role="liaison")
     client = limited_app.test_client()

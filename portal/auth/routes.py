@@ -32,6 +32,22 @@ def index():
     return redirect(url_for("auth.login"))
 
 
+def _failure_keys(email: str) -> dict[str, str]:
+    """The failure-throttle keys of a password typed for this email here: the sign-in page and an invite link
+    share them, so one address gets the same few tries across both."""
+    return {"sign_in_failures": address_key("sign-in", accounts.normalize_email(email or "")),
+            "sign_in_failures_address": address_key("sign-in")}
+
+
+def _throttled(keys: dict[str, str]) -> bool:
+    return any(too_many_failures(name, key) for name, key in keys.items())
+
+
+def _count_failure(keys: dict[str, str]) -> None:
+    for name, key in keys.items():
+        note_failure(name, key)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @rate_limit("sign_in")
 def login():
@@ -47,14 +63,12 @@ def login():
     if form.validate_on_submit():
         # Failures are throttled per address (and per address and email) before the account lockout is reached,
         # so a stranger from one address cannot lock anyone out; a throttled attempt is not even tried.
-        keys = {"sign_in_failures": address_key("sign-in", accounts.normalize_email(form.email.data)),
-                "sign_in_failures_address": address_key("sign-in")}
-        if any(too_many_failures(name, key) for name, key in keys.items()):
+        keys = _failure_keys(form.email.data)
+        if _throttled(keys):
             return too_many()
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is None:
-            for name, key in keys.items():
-                note_failure(name, key)
+            _count_failure(keys)
             flash(_("That email and password do not match. Check them and try again."), "error")
             return render_template("auth/login.html", form=form), 200
         if user.is_staff:
@@ -116,6 +130,8 @@ def accept_invite(token: str):
         problem = accounts.password_problem(form.password.data)
         if problem:
             form.password.errors.append(problem)
+        elif _throttled(keys := _failure_keys(form.email.data)):
+            return too_many()
         else:
             try:
                 user = invitations.accept_invitation(token, email=form.email.data, password=form.password.data)
@@ -125,6 +141,7 @@ def accept_invite(token: str):
             except invitations.InvitationRefused as exc:
                 # No rollback: the failed attempt was counted towards the lockout and audited; the request's one
                 # commit keeps it, exactly as a wrong password on the sign-in page is kept.
+                _count_failure(keys)
                 show_error(form, exc)
             except ServiceError as exc:
                 db.session.rollback()
