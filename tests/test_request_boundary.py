@@ -45,8 +45,9 @@ def test_a_reschedule_that_loses_the_race_leaves_the_old_call_booked(app, client
     assert db.session.scalar(select(func.count()).select_from(Appointment)) == 2
 
 
-def test_a_refused_invitation_stays_unused_although_the_service_claimed_it_first(client, db):
-    """accept_invitation marks the link used (an UPDATE), then refuses a wrong password for an existing account."""
+def test_a_refused_invitation_stays_unused_and_its_counted_failure_is_saved(client, db):
+    """accept_invitation refuses a wrong password for an existing account before it claims the link; the
+    request's one commit keeps the counted failure (the lockout) and nothing else."""
     user, _member, _case = factories.make_family()
     member = factories.make_family_member(case=factories.make_case())
     invitation, token = create_invitation(member, created_by=None)
@@ -55,10 +56,12 @@ def test_a_refused_invitation_stays_unused_although_the_service_claimed_it_first
     refused = client.post(f"/invite/{token}", data={"csrf_token": csrf_from(page), "email": user.email,
                                                     "password": "not the password at all",
                                                     "confirm": "not the password at all"})
-    assert refused.status_code == 200 and "already exists" in refused.get_data(as_text=True)
+    assert refused.status_code == 200
+    assert "This email and password cannot be used with this link." in refused.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Invitation, invitation.id).used_at is None
     assert db.session.get(type(member), member.id).user_id is None
+    assert db.session.get(type(user), user.id).failed_logins == 1
 
 
 def test_a_view_that_raises_after_writing_saves_nothing(app, client, db, monkeypatch):

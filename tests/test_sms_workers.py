@@ -106,7 +106,8 @@ def test_flask_worker_prints_texts_on_the_console_in_development(app, db, huey_s
         db.session.commit()  # after commit: a huey task in instance/huey.db, which the consumer runs
         wait_for(lambda: "Hello from the development console" in log.read_text(), timeout=30,
                  what="the text on the worker's console")
-        assert f"--- text #{message.id} to +13125550123 ---" in log.read_text()
+        assert f"--- text #{message.id} to +1•••••0123 ---" in log.read_text()  # masked on the console
+        assert "+13125550123" not in log.read_text()
         wait_for(lambda: _count(db, Notification.status == "sent") == 1, timeout=10, what="status sent")
     finally:
         stop_consumer(worker)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -138,31 +139,105 @@ def test_a_wrong_passphrase_is_refused(app, db, link):
     assert failed.outcome == "failed" and failed.ip is None
 
 
-def test_wrong_passphrases_are_rate_limited_per_tip_code_without_using_the_address(app, db, link):
+@pytest.fixture
+def limited(app):
+    """The app with rate limits on (memory storage), sharing the suite's database; limits off again after."""
     from portal import create_app
 
-    path, _case = link
-    code, passphrase = _codes(_send_tip(_tipster(app), path)[0].get_data(as_text=True))
     limited = create_app("testing", {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-                                     "UPLOAD_DIR": app.config["UPLOAD_DIR"], "RATELIMIT_ENABLED": True})
+                                     "UPLOAD_DIR": app.config["UPLOAD_DIR"], "RATELIMIT_ENABLED": True,
+                                     "RATELIMIT_STORAGE_URI": "memory://"})
     limited.test_client_class = IsolatedClient
     try:
-        tipster = _tipster(limited)
-        assert tipster.post("/tip", data={"code": code, "passphrase": passphrase}).status_code == 200
-        statuses = [tipster.post("/tip", data={"code": code, "passphrase": f"WRONG{i}"}).status_code
-                    for i in range(5)]
-        assert statuses == [422] * 5
-        blocked = tipster.post("/tip", data={"code": code, "passphrase": passphrase})
-        assert blocked.status_code == 429 and "Set-Cookie" not in blocked.headers
-        assert "too many tries" in blocked.get_data(as_text=True)
-        # Another tip's code is not blocked: the limit follows the code, not the visitor's address.
-        assert tipster.post("/tip", data={"code": "T-2222-2222", "passphrase": "x"}).status_code == 422
-        keys = " ".join(str(k) for k in getattr(limiter.storage, "storage", {}))
-        assert keys and TIPSTER_IP not in keys
+        yield limited
     finally:
         limiter.enabled = False
         with limited.app_context():
             _db.engine.dispose()
+
+
+def _from(app, address):
+    client = app.test_client()
+    client.environ_base.update({"REMOTE_ADDR": address, "HTTP_USER_AGENT": TIPSTER_UA})
+    return client
+
+
+STRANGER_IP = "198.51.100.23"
+
+
+def _counter_keys() -> str:
+    storage = limiter.storage
+    return " ".join(str(k) for k in (*getattr(storage, "storage", {}), *getattr(storage, "events", {})))
+
+
+def test_the_right_tipster_still_gets_in_after_a_strangers_twenty_wrong_guesses(app, limited, db, link):
+    path, _case = link
+    code, passphrase = _codes(_send_tip(_tipster(app), path)[0].get_data(as_text=True))
+    stranger = _from(limited, STRANGER_IP)
+    statuses = [stranger.post("/tip", data={"code": code, "passphrase": f"WRONG{i}"}).status_code for i in range(20)]
+    assert statuses[:5] == [422] * 5 and set(statuses[5:]) == {429}  # slowed: no more tries from there
+    assert stranger.post("/tip", data={"code": code, "passphrase": passphrase}).status_code == 429
+    tipster = _tipster(limited)
+    page = tipster.post("/tip", data={"code": code, "passphrase": passphrase})
+    assert page.status_code == 200 and "Set-Cookie" not in page.headers
+    assert f"Your tip {code}" in page.get_data(as_text=True)
+    keys = _counter_keys()
+    assert keys and STRANGER_IP not in keys and TIPSTER_IP not in keys
+
+
+def test_a_tipster_who_mistypes_is_slowed_then_let_in(app, limited, db, link):
+    import time_machine
+
+    from portal.models import utcnow
+
+    path, _case = link
+    code, passphrase = _codes(_send_tip(_tipster(app), path)[0].get_data(as_text=True))
+    with time_machine.travel(utcnow(), tick=False) as traveller:
+        tipster = _tipster(limited)
+        assert [tipster.post("/tip", data={"code": code, "passphrase": f"typo{i}"}).status_code
+                for i in range(5)] == [422] * 5
+        blocked = tipster.post("/tip", data={"code": code, "passphrase": passphrase})
+        assert blocked.status_code == 429 and "Set-Cookie" not in blocked.headers
+        assert "too many tries" in blocked.get_data(as_text=True)
+        traveller.shift(timedelta(minutes=16))
+        assert tipster.post("/tip", data={"code": code, "passphrase": passphrase}).status_code == 200
+
+
+def test_two_hundred_look_ups_over_two_hundred_codes_from_one_address_are_throttled(limited, db, caplog):
+    caplog.set_level(logging.DEBUG)
+    guesser = _from(limited, STRANGER_IP)
+    statuses, answers = [], []
+    for i in range(200):
+        answer = guesser.post("/tip", data={"code": f"T-{i:04d}-ZZZZ", "passphrase": "any passphrase at all"})
+        statuses.append(answer.status_code)
+        answers.append(answer)
+    assert statuses[:10] == [422] * 10 and set(statuses[10:]) == {429}  # 10 argon2 checks, not 200
+    for answer in answers[10:]:
+        assert "Set-Cookie" not in answer.headers
+    assert "too many tries" in answers[-1].get_data(as_text=True)
+    assert "tip" in answers[-1].get_data(as_text=True).lower()
+    # Another address has its own count; neither address is in the counter store.
+    assert _from(limited, "192.0.2.44").post("/tip", data={"code": "T-2222-2222", "passphrase": "x"}) \
+        .status_code == 422
+    keys = _counter_keys()
+    assert "tip_lookup" in keys and STRANGER_IP not in keys and "192.0.2.44" not in keys
+    assert "exceeded" in caplog.text and STRANGER_IP not in caplog.text  # the limiter logs only the keyed hash
+
+
+def test_tip_look_up_keys_are_keyed_hashes_of_the_address(limited):
+    from portal.web.security import address_key
+
+    with limited.test_request_context("/tip", environ_base={"REMOTE_ADDR": STRANGER_IP}):
+        key = address_key("tips")
+        assert STRANGER_IP not in key and len(key) == 32
+        assert key != address_key("tips", "T-1111-1111") != address_key("sign-in")  # one key per purpose
+        assert key != hashlib.sha256(STRANGER_IP.encode()).hexdigest()[:32]  # keyed: not a plain hash
+        secret = limited.config["SECRET_KEY"]
+        limited.config["SECRET_KEY"] = "another secret"
+        try:
+            assert address_key("tips") != key  # without the app's secret, the key cannot be rebuilt
+        finally:
+            limited.config["SECRET_KEY"] = secret
 
 
 def test_the_same_tip_form_sent_twice_makes_one_tip_with_the_same_codes(app, db, link):

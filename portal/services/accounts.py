@@ -72,12 +72,15 @@ def verify_password(user: User, password: str) -> bool:
         return False
 
 
-def authenticate(email: str, password: str) -> User | None:
+def authenticate(email: str, password: str, *, role: str | None = None, via: str = "login") -> User | None:
     """The active, unlocked user with this email and password, or None; audits success and failure alike.
 
-    A wrong password counts towards the lockout. For staff this is only the first step: the failure count is
-    cleared once the second factor is right too (services/mfa.py), so a known password cannot be used to guess
-    TOTP codes without limit.
+    A wrong password counts towards the lockout, wherever it is typed (via: "login", "invite"). With role, an
+    account of another role is refused without counting or checking its password (the invite page takes family
+    accounts only, and must not become a way to lock staff out).
+
+    For staff this is only the first step: the failure count is cleared once the second factor is right too
+    (services/mfa.py), so a known password cannot be used to guess TOTP codes without limit.
     """
     user = find_user_by_email(email)
     ok = False
@@ -91,12 +94,16 @@ def authenticate(email: str, password: str) -> User | None:
         reason = "unknown_email"
     elif not user.is_active:
         reason = "inactive"
+    elif role is not None and user.role != role:
+        reason = "role"
     elif lockout.is_locked(user):
         reason = "locked"
     elif not user.password_hash or not ok:
         reason = "password"
+    details = {"via": via} if via != "login" else {}
     if reason is not None:
-        audit.record("auth.login", ("users", user.id if user else None), outcome="failed", actor=user, reason=reason)
+        audit.record("auth.login", ("users", user.id if user else None), outcome="failed", actor=user, reason=reason,
+                     **details)
         if reason == "password":
             lockout.note_failure(user, reason="password")
         return None
@@ -107,7 +114,7 @@ def authenticate(email: str, password: str) -> User | None:
     else:
         user.last_login_at = utcnow()
         lockout.clear_failures(user)
-        audit.record("auth.login", user, actor=user)
+        audit.record("auth.login", user, actor=user, **details)
     return user
 
 

@@ -18,11 +18,24 @@ from .notifications.outbox import portal_link, queue_family_sms
 
 
 class InvitationUnusable(ServiceError):
-    """The link cannot be used; reason ('invalid', 'used', 'expired' or 'revoked') picks the page that says why."""
+    """The link cannot be used. reason ('invalid', 'used', 'expired' or 'revoked') is for the audit and tests only:
+    the visitor sees one page and one status whatever it is, so a token's state cannot be probed."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(str(_l("This link cannot be used")))
         self.reason = reason
+
+
+class InvitationRefused(ServiceError):
+    """The email belongs to an account that this password does not open here (wrong, locked, staff, inactive).
+
+    One message for every such case, which never says whether the account exists. The failed attempt is already
+    counted and audited in the session: the caller must keep (commit) it, not roll it back."""
+
+    def __init__(self) -> None:
+        super().__init__(str(_l(
+            "This email and password cannot be used with this link. If you already have an account, type its "
+            "password. If not, use another email address.")), "email")
 
 
 def token_hash(token: str) -> str:
@@ -71,8 +84,19 @@ def check_invitation(token: str) -> Invitation:
 
 
 def accept_invitation(token: str, *, email: str, password: str) -> User:
-    """Use the invitation: create (or link) the family member's account and mark the link used."""
+    """Use the invitation: create (or link) the family member's account and mark the link used.
+
+    An email that already has an account goes through the counted sign-in path (accounts.authenticate): a locked
+    account is refused, every wrong password counts towards the lockout as on the sign-in page, and a staff
+    account is refused without its password being tried. Each refusal raises InvitationRefused, before the link
+    is claimed, so the link stays usable and the counted failure can be committed."""
     invitation = check_invitation(token)
+    user = accounts.find_user_by_email(email)
+    if user is not None:
+        # The same person may already have an account from another case; they prove it with that password.
+        user = accounts.authenticate(email, password, role="family", via="invite")
+        if user is None:
+            raise InvitationRefused()
     # Mark used first, guarded by used_at IS NULL, so two simultaneous submissions cannot both succeed.
     claimed = db.session.execute(
         update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
@@ -81,14 +105,7 @@ def accept_invitation(token: str, *, email: str, password: str) -> User:
     if not claimed:
         raise InvitationUnusable("used")
     member = invitation.family_member
-    user = accounts.find_user_by_email(email)
-    if user is not None:
-        # The same person may already have an account from another case; they prove it with that password.
-        if user.role != "family" or not accounts.verify_password(user, password):
-            raise ServiceError(str(_l(
-                "An account with this email address already exists. Enter its password, or use another email.")),
-                "email")
-    else:
+    if user is None:
         user = accounts.create_user(email=email, name=member.name, role="family", password=password,
                                     language=member.language, phone=member.phone, actor=None)
     member.user_id = user.id

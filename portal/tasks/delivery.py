@@ -14,6 +14,7 @@ import logging
 import math
 import secrets
 import time
+import traceback
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -158,6 +159,15 @@ def _record_failure(session: Session, item: Claimed, token: datetime, exc: SmsEr
              values["status"])
 
 
+def _where(exc: BaseException) -> str:
+    """file:line of the innermost frame that raised (the portal's or a library's), for a log line."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "?"
+    last = frames[-1]
+    return f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno}"
+
+
 def _send_batch(session: Session, batch: list[Claimed], token: datetime, result: DrainResult, *,
                 deadline: float, agency_tz: str) -> None:
     opted_out = consent.opted_out_numbers(session, {i.recipient for i in batch})
@@ -184,7 +194,10 @@ def _send_batch(session: Session, batch: list[Claimed], token: datetime, result:
             sent = client_for(item.channel).send(to=item.recipient, body=item.body, outbox_id=item.id)
         except Exception as exc:
             if not isinstance(exc, SmsError):
-                log.exception("text delivery crashed: outbox_id=%s", item.id)
+                # Type and place only: an exception's own message (and so a traceback) may repeat the number
+                # or the body it was handed, which must never reach a log line.
+                log.error("text delivery crashed: outbox_id=%s error=%s at=%s", item.id, type(exc).__name__,
+                          _where(exc))
                 exc = SmsError("unexpected error", code="error")
             _record_failure(session, item, token, exc, result)
             if exc.code == policy.OPTED_OUT_CODE:

@@ -1,7 +1,15 @@
 """Leave a tip through a family's link; check it later with a tip code and passphrase; answer staff questions.
 
-Nothing here may identify the tipster: no IP address or browser name is stored, logged or used as a rate-limit key,
-no cookie is set (no session, no flash, no Flask-WTF token), and audit events are written with ip=None.
+Nothing here may identify the tipster: no IP address or browser name is stored or logged, no cookie is set (no
+session, no flash, no Flask-WTF token), and audit events are written with ip=None.
+
+Rate limits: tip submission counts per tip link. Checking a tip (each look-up costs an argon2 check, ~70 ms and
+19 MiB) counts per address, across codes, and wrong passphrases count per address and code. The address itself is
+never the key: the key is a keyed hash of it (HMAC-SHA256 under the app's SECRET_KEY, with a "tips" purpose so it
+matches no other area's counter; web/security.address_key), which lives only in the counter store (memory or
+Redis) and expires with the window. Without the secret nobody can tell from a key which address it was, even by
+trying every address. A wrong passphrase therefore slows only whoever types it, from where they are: the holder of
+the right passphrase, from their own address, is never refused because a stranger guessed at their code.
 """
 import hashlib
 import logging
@@ -22,7 +30,7 @@ from ..models.types import db_int
 from ..services import leads as lead_service
 from ..web.boundary import undo_if_not_saved
 from ..web.errors import show_error
-from ..web.security import rate_limit
+from ..web.security import address_key, note_failure, rate_limit, too_many_failures
 from . import bp
 from .forms import LookupForm, TipAnswerForm, TipForm
 
@@ -63,13 +71,12 @@ def _link_key() -> str:
     return "tip-link:" + hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
-def _code_key() -> str:
-    code = lead_service.normalize_code(request.form.get("code", ""))
-    return "tip-code:" + hashlib.sha256(code.encode()).hexdigest()[:32]
+def _address_key() -> str:
+    return "tip-lookup:" + address_key("tips")
 
 
-def _refused(response) -> bool:
-    return response.status_code == 422
+def _guess_key(code: str) -> str:
+    return address_key("tips", lead_service.normalize_code(code))
 
 
 @bp.route("/t/<token>", methods=["GET", "POST"])
@@ -145,7 +152,7 @@ def _status_page(lead: Lead, status: int = 200, answer_form=None, notice=None):
 
 
 @bp.route("/tip", methods=["GET", "POST"])
-@rate_limit("tip_lookup", key_func=_code_key, deduct_when=_refused)
+@rate_limit("tip_lookup", key_func=_address_key)
 def check_tip():
     """Type the tip code and passphrase to see the tip's status and questions from staff."""
     form = LookupForm()
@@ -156,8 +163,12 @@ def check_tip():
         valid = form.validate()
     if not valid:
         return _render("tips/lookup.html", 422, form=form)
+    guess_key = _guess_key(form.code.data)
+    if too_many_failures("tip_lookup_failures", guess_key):
+        abort(429)  # this address guessed wrong at this code too often: not even tried (the tip error page)
     lead = lead_service.find_tip(form.code.data, form.passphrase.data)
     if lead is None:
+        note_failure("tip_lookup_failures", guess_key)
         with force_locale(_lang()):
             form.passphrase.errors.append(_("The tip code or the passphrase is not right. Check them and try again."))
         return _render("tips/lookup.html", 422, form=form)

@@ -10,9 +10,20 @@ Rate limits, for the engineer writing a route that takes input from the outside:
 
 Names: sign_in, invite, mfa, password_change, lead_submission, tip_submission, tip_lookup, webhook. Each name is
 one shared counter per client (across every route that uses the name), on POST unless methods= says otherwise.
-A route may count by something other than the client's address with key_func= (the tip pages never use the
-address: they count per tip link and per tip code), and count only some answers with deduct_when=.
+A route may count by something other than the client's address with key_func= (tip submission counts per tip
+link; the tip look-up counts per address under its own purpose, see portal/tips/routes.py), and count only some
+answers with deduct_when=.
 Operators can change a value with the RATE_LIMITS setting, e.g. {"sign_in": "5 per minute"}.
+
+Failure throttles (FAILURE_LIMITS) count failed attempts only, and are checked before the next attempt is tried:
+
+    if too_many_failures("sign_in_failures", key):   # answer too_many() without trying the password
+        ...
+    note_failure("sign_in_failures", key)            # after a wrong one
+
+They use moving windows, so one address can never pack more failures than the limit into any stretch of that
+length; the sign-in limit sits below the account lockout (services/lockout.py), so a stranger from one address can
+never lock a staff member out, only slow themselves down. Keys are keyed hashes (address_key), never addresses.
 """
 from __future__ import annotations
 
@@ -23,11 +34,14 @@ from collections.abc import Callable
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 from flask_limiter.errors import RateLimitExceeded
+from limits import parse_many
+from limits.strategies import MovingWindowRateLimiter
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from ..extensions import limiter
 from ..models.types import MAX_DB_INT
+from .urls import REDIRECT_FIELD
 
 # Each value allows a person who mistypes a few times, and stops a script.
 DEFAULT_LIMITS: dict[str, str] = {
@@ -37,20 +51,66 @@ DEFAULT_LIMITS: dict[str, str] = {
     "password_change": "5 per minute;20 per hour",
     "lead_submission": "10 per minute;60 per hour",  # per signed-in family member
     "tip_submission": "5 per minute;20 per hour",  # per tip link (never per address: tipsters stay unidentified)
-    "tip_lookup": "5 per 15 minutes",  # wrong passphrases per tip code (right ones do not count)
+    "tip_lookup": "10 per minute;30 per 15 minutes",  # tip look-ups per address (a keyed hash), across codes
     "webhook": "60 per minute",  # unsigned requests only: Twilio's own (signed) ones are never counted
+}
+# Failed attempts, counted by note_failure and checked by too_many_failures (moving windows).
+FAILURE_LIMITS: dict[str, str] = {
+    # per address and email typed: below the lockout's 5, so one address alone never locks an account
+    "sign_in_failures": "4 per 20 minutes",
+    "sign_in_failures_address": "30 per hour",  # per address, across emails: spraying many accounts
+    "tip_lookup_failures": "5 per 15 minutes",  # wrong passphrases per address and tip code: slows that guesser only
 }
 # Which view functions carry which named limit; tests read this to prove each limit is applied.
 LIMITED_VIEWS: dict[str, set[str]] = defaultdict(set)
 LIMITED_BLUEPRINTS: dict[str, set[str]] = defaultdict(set)  # a limit on every route of these blueprints
 
 
-def client_key() -> str:
-    """The rate-limit key for this client: a keyed hash of its address, so no counter store holds a raw IP
-    (anonymous tipsters stay unidentified even in Redis)."""
+def address_key(purpose: str = "", *parts: str) -> str:
+    """A keyed hash (HMAC-SHA256 under SECRET_KEY) of the client's address, the purpose and any parts: a counter
+    key that holds no raw IP (anonymous tipsters stay unidentified even in Redis) and cannot be reversed by trying
+    every address without the app's secret. A purpose keeps one area's counters unlinkable to another's."""
     secret = (current_app.config.get("SECRET_KEY") or "").encode()
-    address = (request.remote_addr or "unknown").encode()
-    return hmac.new(secret, address, hashlib.sha256).hexdigest()[:32]
+    address = request.remote_addr or "unknown"
+    message = address if not purpose else "\x1f".join((purpose, address, *parts))
+    return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def client_key() -> str:
+    """The rate-limit key for this client: a keyed hash of its address (address_key)."""
+    return address_key()
+
+
+def _failure_items(name: str):
+    value = (current_app.config.get("RATE_LIMITS") or {}).get(name, FAILURE_LIMITS[name])
+    return parse_many(value)
+
+
+def _failure_window():
+    if not (limiter.enabled and limiter.initialized):
+        return None
+    return MovingWindowRateLimiter(limiter.storage)
+
+
+def too_many_failures(name: str, key: str) -> bool:
+    """Whether the failures counted under this name and key reached the limit (then do not even try)."""
+    window = _failure_window()
+    return window is not None and not all(window.test(item, "failures", name, key) for item in _failure_items(name))
+
+
+def note_failure(name: str, key: str) -> None:
+    """Count one failed attempt under this name and key."""
+    window = _failure_window()
+    if window is not None:
+        for item in _failure_items(name):
+            window.hit(item, "failures", name, key)
+
+
+def too_many() -> Response:
+    """The answer to a throttled attempt: the same 429 page (and Retry-After) as every other limit."""
+    response = current_app.make_response((render_template("errors/429.html"), 429))
+    response.headers["Retry-After"] = "60"
+    return response
 
 
 def _limit_value(name: str):
@@ -100,13 +160,20 @@ class DatabaseIdConverter(IntegerConverter):
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
+def _checked(items) -> list[str]:
+    # A redirect target is never stored, and safe_next answers any control character in it (NUL too) with the
+    # safe default: bad input gets a safe redirect there, not this 400.
+    return [part for key, value in items for part in (key, value) if key != REDIRECT_FIELD]
+
+
 def refuse_nul_bytes() -> None:
-    """before_request: 400 for a NUL character in the address, query or form. No person types one, and
-    PostgreSQL cannot store one (it would otherwise surface as a server error deep inside a save)."""
-    parts = [request.path, *(item for pair in request.args.items(multi=True) for item in pair)]
+    """before_request: 400 for a NUL character in the address, query or form (but for a redirect target, which
+    safe_next handles). No person types one, and PostgreSQL cannot store one (it would otherwise surface as a
+    server error deep inside a save)."""
+    parts = [request.path, *_checked(request.args.items(multi=True))]
     if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.mimetype in (
             "application/x-www-form-urlencoded", "multipart/form-data"):
-        parts += [item for pair in request.form.items(multi=True) for item in pair]
+        parts += _checked(request.form.items(multi=True))
     if any("\x00" in part for part in parts):
         abort(400)
 
@@ -132,8 +199,6 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def _too_many(_exc):
-        response = app.make_response((render_template("errors/429.html"), 429))
-        response.headers["Retry-After"] = "60"
-        return response
+        return too_many()
 
     logsafety.install(app)

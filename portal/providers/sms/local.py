@@ -2,15 +2,41 @@
 from __future__ import annotations
 
 import itertools
+import re
 import sys
 import threading
 from dataclasses import dataclass, field
 
 from .base import SendResult, SmsError
 
+LINK_MARK = "[link]"
+TOKEN_MARK = "[token]"  # noqa: S105  (a placeholder, not a secret)
+_LINK = re.compile(r"(?i)\b(?:https?://|www\.)\S+")
+# A bare token (an invite or one-time code pasted without its link): 20 or more URL-safe characters in a row.
+_TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{20,}(?![A-Za-z0-9_-])")
+
+
+def masked_number(number: str) -> str:
+    """A phone number with all but its country code and last four digits hidden: +13125550123 -> +1•••••0123.
+
+    Enough to tell two texts apart on a console; not enough to call anyone. The mask has a fixed length."""
+    number = (number or "").strip()
+    if len(number) < 8:
+        return "•••••"
+    head = number[:2] if number.startswith("+") else ""
+    return f"{head}•••••{number[-4:]}"
+
+
+def redacted_body(body: str) -> str:
+    """A text's body with every link and bare token replaced by a placeholder (they open accounts and tips)."""
+    return _TOKEN.sub(TOKEN_MARK, _LINK.sub(LINK_MARK, body or ""))
+
 
 class ConsoleSmsClient:
-    """Development: prints each text to the console instead of sending it."""
+    """Development: prints each text to the console instead of sending it.
+
+    Consoles end up in logs and screen shares, so it shows a masked number and the body without its links or
+    tokens (an invite link signs someone in)."""
 
     _ids = itertools.count(1)
 
@@ -18,9 +44,10 @@ class ConsoleSmsClient:
         self.stream = stream or sys.stdout
 
     def send(self, *, to: str, body: str, outbox_id: int) -> SendResult:
-        """Print the text (development only: this shows the number and body on purpose)."""
+        """Print the text, its number masked and its links removed."""
         sid = f"CONSOLE{next(self._ids):08d}"
-        self.stream.write(f"\n--- text #{outbox_id} to {to} ---\n{body}\n--- end of text ---\n")
+        self.stream.write(f"\n--- text #{outbox_id} to {masked_number(to)} ---\n{redacted_body(body)}\n"
+                          "--- end of text ---\n")
         self.stream.flush()
         return SendResult(provider_sid=sid)
 
