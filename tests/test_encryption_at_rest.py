@@ -105,3 +105,24 @@ def test_the_backup_file_holds_no_marker_and_no_totp_secret(app, client, tmp_pat
         done = subprocess.run(["pg_restore", "--data-only", "--file", "-", str(second)],  # noqa: S603, S607
                               capture_output=True, check=True)
         assert MARKER.encode() in done.stdout
+
+
+@pytest.mark.parametrize("condition", [
+    lambda: Lead.details == "a tip",
+    lambda: Lead.details != "a tip",
+    lambda: Lead.details.ilike("%tip%"),
+    lambda: Lead.details.contains("tip"),
+    lambda: CaseMessage.body.in_(["a", "b"]),
+    lambda: Notification.body.startswith("There is"),
+    lambda: User.totp_secret == "JBSWY3DPEHPK3PXP",
+    lambda: Lead.supplier > "a",
+])
+def test_an_encrypted_column_refuses_to_be_searched_in_sql(condition):
+    """Each value has its own nonce: a condition on the stored text would silently match nothing. It fails loudly."""
+    with pytest.raises(TypeError, match="is encrypted: it cannot be compared, searched or sorted in SQL"):
+        condition()
+
+
+def test_an_encrypted_column_still_tests_for_null(db):
+    assert db.session.scalar(select(LeadQuestion.id).where(LeadQuestion.answer.is_(None))) is None
+    assert db.session.scalar(select(LeadQuestion.id).where(LeadQuestion.answer.is_not(None))) is None
