@@ -120,6 +120,11 @@ def register(app: Flask) -> None:
                 count = result.stale if dry_run else result.rotated
                 click.echo(f"  {result.context:<32} {count:>9,} {verb}")
         total = sum(r.stale if dry_run else r.rotated for r in results)
+        if not dry_run:  # the audit keeps that keys were rotated, and how much: ids and counts, no value
+            from . import audit
+
+            audit.record("keys.rotate", None, actor=None, key_id=keyring.current_id, values=total)
+            db.session.commit()
         if dry_run:
             click.echo(f"Dry run: {total:,} values in {len(results)} encrypted columns are not under key "
                        f"{keyring.current_id!r}; nothing changed.")

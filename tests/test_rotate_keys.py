@@ -6,7 +6,7 @@ from sqlalchemy import select, text
 
 from portal.crypto import Keyring, is_encrypted, key_id_of, new_key_line
 from portal.extensions import db
-from portal.models import CaseMessage, Lead, LeadQuestion, Notification, User
+from portal.models import AuditEvent, CaseMessage, Lead, LeadQuestion, Notification, User
 from portal.models.types import encrypted_columns
 from tests.encryption_world import MARKER, build_world, raw_rows
 
@@ -59,6 +59,9 @@ def test_rotate_keys_moves_everything_to_the_new_key_and_the_app_then_needs_only
 
     again = _rotate(app)
     assert again.exit_code == 0 and "Re-encrypted 0 values" in again.output
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "keys.rotate")
+                                .order_by(AuditEvent.id)).all()
+    assert [(e.details["key_id"], e.details["values"]) for e in events] == [("new1", stored), ("new1", 0)]
 
     # The old key can go: the app reads everything with the new key alone.
     monkeypatch.setitem(app.extensions, "keyring", Keyring.from_spec(new_line))
