@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import CheckConstraint, DateTime, MetaData, Text, column
 from sqlalchemy.sql import ColumnElement, operators
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.types import TypeDecorator
 
 from .. import crypto
@@ -85,7 +86,8 @@ class EncryptedText(TypeDecorator):
             # IS [NOT] NULL works; so does a comparison with another column, which SQLAlchemy itself makes when
             # it matches columns (and which never encrypts a Python value into a condition that cannot hold).
             if op in (operators.is_, operators.is_not) or (
-                    op in (operators.eq, operators.ne) and all(isinstance(o, ColumnElement) for o in other)):
+                    op in (operators.eq, operators.ne)
+                    and all(isinstance(o, ColumnElement) and not isinstance(o, BindParameter) for o in other)):
                 return super().operate(op, *other, **kwargs)
             raise TypeError(f"{self.type.context} is encrypted: it cannot be compared, searched or sorted in SQL")
 
