@@ -17,6 +17,9 @@ DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
 # this TOTP secret and are enrolled, so that once staff MFA lands the sign-in step computes the code with pyotp.
 PASSWORD = "bench portal password 2026"  # noqa: S105  (benchmark database only)
 TOTP_SECRET = "BENCHTOTPSECRETFORLOADTESTS23456"  # noqa: S105  (base32; benchmark database only)
+# The keys the bench database is encrypted under (portal/crypto.py): the seed writes with them, the portal reads.
+ENCRYPTION_KEYS = os.environ.get("BENCH_ENCRYPTION_KEYS",
+                                 "bench1:YmVuY2gta2V5LWZvci1maWN0aW9uYWwtZGF0YS1vayE")  # noqa: S105 (bench only)
 KNOWN_STAFF = {
     "liaison": "liaison1@bench.example",  # a typical caseload
     "liaison_busy": "liaison2@bench.example",  # the heaviest caseload
@@ -133,6 +136,8 @@ def env_for_app(database_url: str, **extra: str) -> dict[str, str]:
         "PORTAL_CONFIG": "production",
         "DATABASE_URL": sqlalchemy_url(database_url),
         "SECRET_KEY": env.get("BENCH_SECRET_KEY", "bench-secret-key-0123456789abcdef-not-for-production"),
+        "ENCRYPTION_KEYS": ENCRYPTION_KEYS,
+        "ENCRYPTION_KEY_FILE": "",
         "SESSION_COOKIE_SECURE": "false",  # plain HTTP on loopback; the proxy header below stands in for TLS
         "SMS_BACKEND": env.get("BENCH_SMS_BACKEND", "console"),
         "PYTHONPATH": str(ROOT),

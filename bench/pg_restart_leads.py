@@ -104,12 +104,17 @@ def found_keys(url: str) -> Counter:
     """How many leads hold each bench marker (a marker in two leads would be a lead saved twice)."""
     from sqlalchemy import create_engine, text
 
+    from portal import create_app
+
     engine = create_engine(url)
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT details FROM leads")).scalars().all()
     engine.dispose()
+    # Lead details are encrypted at rest; the development keys (instance/encryption.keys) are the server's too.
+    keyring = create_app("development", {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"}).extensions["keyring"]
     counts: Counter = Counter()
-    for details in rows:
+    for stored in rows:
+        details = keyring.decrypt_text(stored, context="leads.details") if stored else ""
         marker = next((w for w in (details or "").split() if w.startswith(MARK)), None)
         if marker:
             counts[marker] += 1

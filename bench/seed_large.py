@@ -22,6 +22,7 @@ from . import seed_extra as extra  # noqa: E402
 from . import seed_rows as rows  # noqa: E402
 from .common import (  # noqa: E402
     DEFAULT_DATABASE_URL,
+    ENCRYPTION_KEYS,
     KNOWN_FAMILY,
     KNOWN_STAFF,
     PASSWORD,
@@ -78,9 +79,43 @@ COLUMNS = {
 
 def upgrade_schema(database_url: str) -> None:
     """`flask db upgrade` on the target: the app's migrations create and own every table and index."""
-    env = {"PORTAL_CONFIG": "development", "DATABASE_URL": sqlalchemy_url(database_url), "PATH": "/usr/bin:/bin"}
+    env = {"PORTAL_CONFIG": "development", "DATABASE_URL": sqlalchemy_url(database_url), "PATH": "/usr/bin:/bin",
+           "ENCRYPTION_KEYS": ENCRYPTION_KEYS}
     subprocess.run([sys.executable, "-m", "flask", "--app", "portal", "db", "upgrade"], cwd=ROOT, env=env,
                    check=True)
+
+
+_COPY_ESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+
+
+def copy_unescape(field: str) -> str:
+    """A COPY text-format field back to its value (the inverse of common.esc)."""
+    if "\\" not in field:
+        return field
+    out, chars = [], iter(field)
+    for ch in chars:
+        out.append(_COPY_ESCAPES.get(next(chars, ""), "") if ch == "\\" else ch)
+    return "".join(out)
+
+
+def encrypting(table: str, lines, keyring):
+    """The COPY lines with every encrypted column (the models' EncryptedText columns) encrypted as the portal would:
+    the database never holds lead text, message bodies or TOTP secrets in the clear, seeded or not."""
+    from portal.extensions import db
+    from portal.models.types import encrypted_columns
+
+    columns = COLUMNS[table].split()
+    targets = [(columns.index(col), kind.context) for name, col, kind in encrypted_columns(db.metadata)
+               if name == table and col in columns]
+    if not targets:
+        yield from lines
+        return
+    for line in lines:
+        fields = line.rstrip("\n").split("\t")
+        for index, context in targets:
+            if fields[index] != "\\N":
+                fields[index] = keyring.encrypt_text(copy_unescape(fields[index]), context=context)
+        yield "\t".join(fields) + "\n"
 
 
 def counts_for(scale: float) -> dict[str, int]:
@@ -103,8 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     import psycopg
     from sqlalchemy.dialects import postgresql
 
+    from portal.crypto import Keyring
     from portal.models.last_contact import latest_contact_sql
     from portal.services.accounts import hash_password
+
+    keyring = Keyring.from_spec(ENCRYPTION_KEYS)
 
     n = counts_for(args.scale)
     timings: list[tuple[str, int, float]] = []
@@ -168,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         conn.commit()
         for table, lines, total in plan:
             t0 = time.monotonic()
-            written = copy_rows(conn, table, COLUMNS[table].split(), lines, total)
+            written = copy_rows(conn, table, COLUMNS[table].split(), encrypting(table, lines, keyring), total)
             conn.commit()
             timings.append((table, written, time.monotonic() - t0))
         t0 = time.monotonic()

@@ -55,10 +55,12 @@ def get_metadata():
 
 def render_item(type_, obj, autogen_context):
     """Write our UTCDateTime as a plain timezone-aware DateTime, so revisions never import the app."""
-    from portal.models.types import UTCDateTime
+    from portal.models.types import EncryptedText, UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, EncryptedText):  # the database holds the enc1:... text
+        return "sa.Text()"
     return False
 
 

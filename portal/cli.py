@@ -1,4 +1,4 @@
-"""Flask commands: seed-demo, create-user, backup, restore, demo-totp, worker."""
+"""Flask commands: seed-demo, create-user, backup, restore, new-encryption-key, rotate-keys, demo-totp, worker."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -85,6 +85,52 @@ def register(app: Flask) -> None:
             click.echo(new_key_line(key_id))
         except KeyringError as exc:
             raise click.ClickException(str(exc)) from None
+
+    @app.cli.command("rotate-keys")
+    @click.option("--dry-run", is_flag=True, help="Only count the values not yet under the current key.")
+    @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000),
+                  help="Rows re-encrypted and committed at a time.")
+    def rotate_keys_command(dry_run: bool, batch_size: int) -> None:
+        """Re-encrypt every stored value under the first (current) key; safe to run again after an interruption."""
+        from tqdm import tqdm
+
+        from .crypto import KeyringError
+        from .tasks.rotation import rotate_keys
+
+        keyring = app.extensions["keyring"]
+        bar = None
+
+        def start(total: int) -> None:
+            nonlocal bar
+            if total and not dry_run:
+                bar = tqdm(total=total, unit=" values", desc=f"re-encrypting under {keyring.current_id}")
+
+        try:
+            results = rotate_keys(keyring, batch_size=batch_size, dry_run=dry_run, on_total=start,
+                                  progress=lambda n: bar.update(n) if bar is not None else None)
+        except KeyringError as exc:
+            raise click.ClickException(f"{exc}. Values re-encrypted so far are committed; add the missing key to "
+                                       "the keys (after the current one) and run rotate-keys again.") from None
+        finally:
+            if bar is not None:
+                bar.close()
+        for result in results:
+            if result.stale:
+                verb = "to re-encrypt" if dry_run else "re-encrypted"
+                count = result.stale if dry_run else result.rotated
+                click.echo(f"  {result.context:<32} {count:>9,} {verb}")
+        total = sum(r.stale if dry_run else r.rotated for r in results)
+        if not dry_run:  # the audit keeps that keys were rotated, and how much: ids and counts, no value
+            from . import audit
+
+            audit.record("keys.rotate", None, actor=None, key_id=keyring.current_id, values=total)
+            db.session.commit()
+        if dry_run:
+            click.echo(f"Dry run: {total:,} values in {len(results)} encrypted columns are not under key "
+                       f"{keyring.current_id!r}; nothing changed.")
+        else:
+            click.echo(f"Re-encrypted {total:,} values under key {keyring.current_id!r} ({len(results)} encrypted "
+                       "columns checked). Every value is now under the current key: older keys can be removed.")
 
     @app.cli.command("demo-totp")
     @click.argument("email")

@@ -19,6 +19,7 @@ def production_app(app, monkeypatch, **overrides):
     """
     monkeypatch.setenv("SECRET_KEY", PRODUCTION_SECRET)
     monkeypatch.setenv("DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])
+    monkeypatch.setenv("ENCRYPTION_KEYS", app.config["ENCRYPTION_KEYS"])  # production refuses to start without keys
     saved_talisman = dict(vars(talisman))
     saved_limiter = limiter.enabled
     try:

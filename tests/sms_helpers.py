@@ -80,6 +80,7 @@ def consumer_env(app, fake: FakeTwilio, instance_dir: Path, **extra) -> dict:
         "SMS_BACKEND": "twilio", "SMS_DELIVERY": "worker", "PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"],
         "HUEY_SQLITE_PATH": str(instance_dir / "huey.db"), "LOG_LEVEL": "WARNING", "RATELIMIT_ENABLED": "false",
         "AGENCY_NAME": app.config["AGENCY_NAME"], "PYTHONUNBUFFERED": "1",
+        "ENCRYPTION_KEYS": app.config["ENCRYPTION_KEYS"],  # the suite's keys: the worker reads what the tests wrote
     })
     for key, value in twilio_settings(fake, TWILIO_TIMEOUT=5).items():
         if value is not None:

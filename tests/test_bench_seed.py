@@ -10,8 +10,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench import seed_large
-from bench.common import KNOWN_FAMILY, KNOWN_STAFF, PASSWORD, TOTP_SECRET
+from bench.common import ENCRYPTION_KEYS, KNOWN_FAMILY, KNOWN_STAFF, PASSWORD, TOTP_SECRET
 from bench.explain_flags import seq_scans
+from portal.crypto import Keyring, is_encrypted
+from portal.extensions import db
+from portal.models.types import encrypted_columns
 from portal.services.accounts import verify_password
 
 SCALE = 0.005  # 500 cases, 1,250 family members, 10,000 contacts, 5,000 texts
@@ -90,16 +93,38 @@ def test_seed_creates_known_accounts_that_can_sign_in(seeded):
     by_email = {r.email: r for r in rows}
     assert set(KNOWN_STAFF.values()) <= set(by_email)
     assert set(KNOWN_FAMILY) <= set(by_email)
+    keyring = Keyring.from_spec(ENCRYPTION_KEYS)  # the portal started on the bench database reads with these
     for email in KNOWN_STAFF.values():
         staff = by_email[email]
         assert verify_password(staff, PASSWORD)
-        assert staff.totp_secret == TOTP_SECRET and staff.mfa_enrolled_at is not None
-        assert pyotp.TOTP(staff.totp_secret).verify(pyotp.TOTP(TOTP_SECRET).now())
+        assert is_encrypted(staff.totp_secret) and staff.mfa_enrolled_at is not None
+        secret = keyring.decrypt_text(staff.totp_secret, context="users.totp_secret")
+        assert secret == TOTP_SECRET
+        assert pyotp.TOTP(secret).verify(pyotp.TOTP(TOTP_SECRET).now())
     for email in KNOWN_FAMILY:
         assert by_email[email].role == "family" and verify_password(by_email[email], PASSWORD)
     liaison_cases = _scalar(engine, "SELECT count(*) FROM cases c JOIN users u ON u.id = c.liaison_id "
                                     "WHERE u.email = :e", e=KNOWN_STAFF["liaison"])
     assert liaison_cases > 0
+
+
+def test_seed_writes_every_encrypted_column_encrypted_and_readable_with_the_bench_keys(seeded):
+    engine, _url = seeded
+    keyring = Keyring.from_spec(ENCRYPTION_KEYS)
+    columns = encrypted_columns(db.metadata)
+    assert {(table, col) for table, col, _type in columns} >= {("leads", "details"), ("leads", "people"),
+                                                               ("notifications", "body"), ("users", "totp_secret")}
+    with engine.connect() as conn:
+        for table, col, kind in columns:
+            values = conn.execute(text(f"SELECT {col} FROM {table} WHERE {col} IS NOT NULL LIMIT 50")).scalars().all()  # noqa: S608
+            assert values, f"the seed writes {table}.{col}"
+            assert all(is_encrypted(v) for v in values), f"{table}.{col} holds plain text"
+            for value in values[:5]:
+                keyring.decrypt_text(value, context=kind.context)  # opens, in its own column
+            plain = conn.execute(text(f"SELECT count(*) FROM {table} WHERE {col} NOT LIKE 'enc1:%'")).scalar()  # noqa: S608
+            assert plain == 0, f"{table}.{col}: {plain} rows in the clear"
+    lead = keyring.decrypt_text(_scalar(engine, "SELECT people FROM leads ORDER BY id LIMIT 1"), context="leads.people")
+    assert lead.startswith("[")  # the JSON list of people, as EncryptedJSON reads it
 
 
 def test_seed_refuses_a_database_that_already_has_cases(seeded):

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, one_of, utcnow
+from .types import EncryptedText, UTCDateTime, one_of, utcnow
 
 if TYPE_CHECKING:  # for the relationship annotations only
     from .cases import FamilyMember
@@ -35,7 +35,7 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped on sign-out and password change so that every copy of an older session cookie stops working.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText("users.totp_secret"))  # encrypted at rest
     mfa_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -4,11 +4,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, one_of, utcnow
+from .types import EncryptedJSON, EncryptedText, UTCDateTime, one_of, utcnow
 
 if TYPE_CHECKING:  # for the relationship annotations only
     from .accounts import User
@@ -53,12 +53,13 @@ class Lead(db.Model):
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     tip_link_id: Mapped[int | None] = mapped_column(ForeignKey("tip_links.id"))
     is_anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Guided fields for overdose deaths.
-    people: Mapped[list] = mapped_column(JSON, default=list)  # [{name, phone, social, relation, knows}]
-    last_48_hours: Mapped[str] = mapped_column(Text, default="")
-    supplier: Mapped[str] = mapped_column(Text, default="")
-    phone_and_accounts: Mapped[str] = mapped_column(Text, default="")
-    details: Mapped[str] = mapped_column(Text, default="")
+    # Guided fields for overdose deaths, encrypted at rest (what a tipster or a family wrote can get someone hurt).
+    # A tipster's contact details, if they give any, are in these too: there is no separate contact column.
+    people: Mapped[list] = mapped_column(EncryptedJSON("leads.people"), default=list)  # [{name, phone, social, ...}]
+    last_48_hours: Mapped[str] = mapped_column(EncryptedText("leads.last_48_hours"), default="")
+    supplier: Mapped[str] = mapped_column(EncryptedText("leads.supplier"), default="")
+    phone_and_accounts: Mapped[str] = mapped_column(EncryptedText("leads.phone_and_accounts"), default="")
+    details: Mapped[str] = mapped_column(EncryptedText("leads.details"), default="")
     status: Mapped[str] = mapped_column(String(16), default="new", index=True)
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -105,7 +106,7 @@ class LeadNote(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(EncryptedText("lead_notes.body"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     author: Mapped[User | None] = relationship("User")
@@ -119,8 +120,8 @@ class LeadQuestion(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
     asked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    question: Mapped[str] = mapped_column(Text)
+    question: Mapped[str] = mapped_column(EncryptedText("lead_questions.question"))
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    answer: Mapped[str | None] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(EncryptedText("lead_questions.answer"))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .accounts import LANGUAGES
-from .types import UTCDateTime, one_of, utcnow
+from .types import EncryptedText, UTCDateTime, one_of, utcnow
 
 if TYPE_CHECKING:  # for the relationship annotations only
     from .accounts import User
@@ -42,7 +42,8 @@ class Notification(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(8), default="sms", server_default="sms")
     recipient: Mapped[str] = mapped_column(String(320))  # E.164 phone for sms, an address for email
-    body: Mapped[str] = mapped_column(Text)
+    # Encrypted at rest; an invite link's token is redacted from it once the text is sent (tasks/delivery.py).
+    body: Mapped[str] = mapped_column(EncryptedText("notifications.body"))
     language: Mapped[str] = mapped_column(String(5), default="en")
     kind: Mapped[str] = mapped_column(String(40))
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -78,7 +79,7 @@ class InboundSms(db.Model):
     message_sid: Mapped[str] = mapped_column(String(64), unique=True)
     from_number: Mapped[str] = mapped_column(String(20), index=True)
     to_number: Mapped[str] = mapped_column(String(20))
-    body: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(EncryptedText("inbound_sms.body"), default="")
     handling: Mapped[str] = mapped_column(String(16), default="unmatched")  # INBOUND_HANDLINGS
     family_member_id: Mapped[int | None] = mapped_column(ForeignKey("family_members.id"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
@@ -106,7 +107,7 @@ class CaseMessage(db.Model):
     family_member_id: Mapped[int | None] = mapped_column(ForeignKey("family_members.id"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     channel: Mapped[str] = mapped_column(String(10), default="portal")  # MESSAGE_CHANNELS
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(EncryptedText("case_messages.body"))
     inbound_sms_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_sms.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

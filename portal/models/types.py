@@ -5,7 +5,9 @@ import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import CheckConstraint, DateTime, Text, column
+from sqlalchemy import CheckConstraint, DateTime, MetaData, Text, column
+from sqlalchemy.sql import ColumnElement, operators
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.types import TypeDecorator
 
 from .. import crypto
@@ -76,6 +78,22 @@ class EncryptedText(TypeDecorator):
     impl = Text
     cache_ok = True
 
+    class comparator_factory(Text.Comparator):  # noqa: N801  (the name SQLAlchemy looks for)
+        """Refuses every SQL comparison but IS [NOT] NULL: each value has its own nonce, so `col == "x"`, LIKE or
+        IN would match nothing, silently. Failing loudly sends the caller to filter in Python instead."""
+
+        def operate(self, op, *other, **kwargs):
+            # IS [NOT] NULL works; so does a comparison with another column, which SQLAlchemy itself makes when
+            # it matches columns (and which never encrypts a Python value into a condition that cannot hold).
+            if op in (operators.is_, operators.is_not) or (
+                    op in (operators.eq, operators.ne)
+                    and all(isinstance(o, ColumnElement) and not isinstance(o, BindParameter) for o in other)):
+                return super().operate(op, *other, **kwargs)
+            raise TypeError(f"{self.type.context} is encrypted: it cannot be compared, searched or sorted in SQL")
+
+        def reverse_operate(self, op, other, **kwargs):
+            raise TypeError(f"{self.type.context} is encrypted: it cannot be compared, searched or sorted in SQL")
+
     def __init__(self, context: str) -> None:
         super().__init__()
         self.context = context
@@ -108,3 +126,10 @@ class EncryptedJSON(EncryptedText):
         if value is None:
             return None
         return json.loads(crypto.keyring().decrypt_text(value, context=self.context))
+
+
+def encrypted_columns(metadata: MetaData) -> list[tuple[str, str, EncryptedText]]:
+    """(table, column, type) of every encrypted column in the models: rotate-keys and the tests find them here, so a
+    column added later is covered without being listed anywhere."""
+    return sorted(((table.name, col.name, col.type) for table in metadata.sorted_tables for col in table.columns
+                   if isinstance(col.type, EncryptedText)), key=lambda item: (item[0], item[1]))

@@ -27,6 +27,7 @@ from ..models import Agency, FamilyMember, Notification, utcnow
 from ..providers.sms import SmsError
 from ..services.notifications import consent, policy
 from ..services.notifications.history import add_sent_outreach
+from ..services.notifications.redaction import redact_one_time_links
 from ..services.notifications.states import CLAIMABLE
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,12 @@ def release(session: Session, items: list[Claimed], token: datetime, *, at: date
     return count
 
 
+def _redacted(item: Claimed) -> dict:
+    """The body without its one-time link tokens, for a text that is done with them (sent, or never to be sent)."""
+    body = redact_one_time_links(item.body)
+    return {"body": body} if body != item.body else {}
+
+
 def _record_sent(session: Session, item: Claimed, token: datetime, provider_sid: str) -> None:
     now = utcnow()
     # Normally the text is still ours. If the claim was lost it may be queued again: we did send it, so say so.
@@ -126,14 +133,15 @@ def _record_sent(session: Session, item: Claimed, token: datetime, provider_sid:
                or_(table.c.status.in_(CLAIMABLE),
                    and_(table.c.status == "sending", table.c.claimed_at == token)))
         .values(status="sent", provider_sid=provider_sid, sent_at=now, attempts=item.attempts + 1,
-                error_code=None, claimed_at=None, next_attempt_at=None)
+                error_code=None, claimed_at=None, next_attempt_at=None, **_redacted(item))
     ).rowcount
     if moved:
         add_sent_outreach(session, outbox_id=item.id, case_id=item.case_id, family_member_id=item.family_member_id,
                           at=now)
     else:  # a status callback got here first and already moved it on (and logged the outreach)
         session.execute(update(table).where(table.c.id == item.id)
-                        .values(attempts=table.c.attempts + 1, sent_at=func.coalesce(table.c.sent_at, now)))
+                        .values(attempts=table.c.attempts + 1, sent_at=func.coalesce(table.c.sent_at, now),
+                                **_redacted(item)))
     session.commit()
 
 
@@ -152,6 +160,8 @@ def _record_failure(session: Session, item: Claimed, token: datetime, exc: SmsEr
     else:
         values["status"] = "queued"
         values["next_attempt_at"] = now + policy.retry_delay(attempts)
+    if values["status"] != "queued":  # never to be sent: its one-time link has no more use here
+        values.update(_redacted(item))
     _finish(session, item, token, **values)
     counter = {"blocked": "blocked", "failed": "failed", "queued": "retrying"}[values["status"]]
     setattr(result, counter, getattr(result, counter) + 1)
@@ -179,7 +189,7 @@ def _send_batch(session: Session, batch: list[Claimed], token: datetime, result:
             result.released += release(session, batch[index:], token, at=utcnow())
             return
         if item.recipient in opted_out and item.kind != policy.OPT_OUT_CONFIRMATION:
-            result.blocked += _finish(session, item, token, status="blocked", claimed_at=None)
+            result.blocked += _finish(session, item, token, status="blocked", claimed_at=None, **_redacted(item))
             continue
         now = utcnow()
         if not item.urgent:

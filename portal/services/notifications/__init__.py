@@ -7,6 +7,7 @@ consent.py   opt-out and opt-in by number, numbers that may be wrong
 inbound.py   texts people send us: keywords, replies into the conversation, the unmatched inbox
 history.py   what notifications leave in the contact history
 policy.py    the texting rules in numbers: daytime window, quiet hours, retries, provider error codes
+redaction.py one-time link tokens out of a text's stored body once it is sent (or never will be)
 
 Delivery (claim, send through the channel's provider client, record every outcome, the every-minute sweep) is a
 job with its own database session: portal/tasks/delivery.py.

@@ -1,0 +1,156 @@
+"""0008_field_encryption: existing rows come out encrypted (nothing readable in the raw tables), the same underneath,
+readable by the app; the downgrade gives back the rows exactly; a re-run after an interruption encrypts nothing
+twice; the demo database survives the round trip."""
+from __future__ import annotations
+
+import pytest
+from flask import current_app
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import select, text
+
+from portal.crypto import is_encrypted, key_id_of
+from portal.extensions import db
+from portal.models.types import encrypted_columns
+from tests.test_migrations import (  # noqa: F401  (fixtures)
+    BEFORE_NOTIFICATIONS,
+    T0,
+    _old_rows,
+    _raw_snapshot,
+    _snapshot,
+    _tables,
+    empty_database_url,
+    migrated_app,
+)
+
+BEFORE = "0007_check_constraints"
+ENCRYPTED = "0008_field_encryption"
+MARK = "Zq7marker"
+TOTP = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def _rows_with_markers() -> dict[str, list[dict]]:
+    """The old rows, every encrypted column holding a marker, plus lead notes and questions (0005 schema)."""
+    rows = _old_rows()
+    rows["users"][0]["totp_secret"] = TOTP
+    lead = rows["leads"][0]
+    lead.update(people=[{"name": f"Ghost {MARK}", "phone": "", "social": "", "relation": "", "knows": "ñ 🙂"}],
+                last_48_hours=f"48h {MARK}", supplier=f"supplier {MARK}", phone_and_accounts=f"phone {MARK}",
+                details=f"details {MARK}")
+    rows["leads"][1]["details"] = f"tip {MARK}"
+    for row in rows["sms_outbox"]:
+        row["body"] = f"text {row['id']} {MARK}"
+    for row in rows["inbound_sms"]:
+        row["body"] = f"{row['body']} {MARK}" if row["handling"] != "keyword" else row["body"]
+    for row in rows["case_messages"]:
+        row["body"] = f"{row['body']} {MARK}"
+    rows["lead_notes"] = [{"id": 1, "lead_id": 1, "author_id": 1, "body": f"note {MARK}", "created_at": T0}]
+    rows["lead_questions"] = [
+        {"id": 1, "lead_id": 2, "asked_by_id": 1, "question": f"question {MARK}", "asked_at": T0,
+         "answer": f"answer {MARK}", "answered_at": T0},
+        {"id": 2, "lead_id": 2, "asked_by_id": 1, "question": f"unanswered {MARK}", "asked_at": T0, "answer": None},
+    ]
+    return rows
+
+
+def _load_old_database() -> list[str]:
+    """A database at 0007 holding the rows in the clear; returns the table names."""
+    upgrade(revision=BEFORE_NOTIFICATIONS)
+    rows = _rows_with_markers()
+    with db.engine.begin() as conn:
+        tables = _tables(conn)
+        for name, table_rows in rows.items():
+            for row in table_rows:
+                conn.execute(tables[name].insert().values(**row))
+    upgrade(revision=BEFORE)
+    with db.engine.connect() as conn:
+        return sorted(t for t in _tables(conn) if t != "alembic_version")
+
+
+def _all_text(snapshot) -> str:
+    """Every value of every row, as text, one per line (what a copied database file shows)."""
+    return "\n".join(str(value) for rows in snapshot.values() for row in rows for value in row.values())
+
+
+def _encrypted_values(snapshot) -> list[tuple[str, str, object]]:
+    columns = {(t, c) for t, c, _kind in encrypted_columns(db.metadata)}
+    return [(table, column, value) for table, rows in snapshot.items() for row in rows
+            for column, value in row.items() if (table, column) in columns and value is not None]
+
+
+@pytest.mark.usefixtures("migrated_app")
+def test_the_upgrade_encrypts_every_existing_value_and_the_downgrade_gives_the_rows_back():
+    names = _load_old_database()
+    before = _raw_snapshot(names)
+    assert MARK in _all_text(before)
+
+    upgrade(revision=ENCRYPTED)
+
+    raw = _raw_snapshot(names)
+    assert MARK not in _all_text(raw) and TOTP not in _all_text(raw), "a value is still readable in the raw tables"
+    values = _encrypted_values(raw)
+    assert len(values) >= 20 and all(is_encrypted(v) for _t, _c, v in values)
+    assert {key_id_of(v) for _t, _c, v in values} == {current_app.extensions["keyring"].current_id}
+    assert {(t, c) for t, c, _v in values} == {(t, c) for t, c, _k in encrypted_columns(db.metadata)}
+    assert _snapshot(names) == before, "a value changed underneath"
+    # The app reads them through its models.
+    from portal.models import Lead, LeadQuestion, User
+
+    lead = db.session.get(Lead, 1)
+    assert lead.people[0]["name"] == f"Ghost {MARK}" and lead.people[0]["knows"] == "ñ 🙂"
+    assert lead.details == f"details {MARK}"
+    assert db.session.get(User, 1).totp_secret == TOTP
+    assert db.session.get(LeadQuestion, 2).answer is None
+    db.session.remove()
+
+    downgrade(revision=BEFORE)
+
+    assert _raw_snapshot(names) == before, "the downgrade did not give the rows back exactly"
+
+
+@pytest.mark.usefixtures("migrated_app")
+def test_a_rerun_after_an_interrupted_upgrade_encrypts_nothing_twice():
+    """SQLite runs a migration without a transaction around it: an interrupted upgrade leaves some values
+    encrypted and the revision at 0007. Upgrading again finishes the job and leaves those values as they are."""
+    names = _load_old_database()
+    before = _raw_snapshot(names)
+    keyring = current_app.extensions["keyring"]
+    early = keyring.encrypt_text("text 1 " + MARK, context="notifications.body")
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE notifications SET body = :b WHERE id = 1"), {"b": early})
+
+    upgrade(revision=ENCRYPTED)
+
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT body FROM notifications WHERE id = 1")).scalar() == early
+    assert _snapshot(names) == before
+
+
+@pytest.mark.usefixtures("migrated_app")
+def test_the_demo_database_goes_down_to_plain_text_and_back_up_encrypted():
+    from portal.demo import seed_demo
+    from portal.models import FamilyMember
+    from portal.services.notifications.outbox import queue_family_sms
+
+    upgrade()
+    created, _logins = seed_demo()
+    assert created
+    members = db.session.scalars(select(FamilyMember).where(FamilyMember.phone.is_not(None))
+                                 .order_by(FamilyMember.id)).all()
+    for member in members[:3]:
+        queue_family_sms(member, "update", kind="update", urgent=member is members[0])
+    db.session.commit()
+    db.session.remove()
+    with db.engine.connect() as conn:
+        names = sorted(t for t in _tables(conn) if t != "alembic_version")
+    at_head = _snapshot(names)
+    demo_texts = [v for _t, _c, v in _encrypted_values(at_head) if isinstance(v, str) and len(v) > 12]
+    assert len(demo_texts) >= 5
+    assert not any(text_ in _all_text(_raw_snapshot(names)) for text_ in demo_texts)
+
+    downgrade(revision=BEFORE)  # the demo database as the release before encryption held it
+    plain = _all_text(_raw_snapshot(names))
+    assert all(text_ in plain for text_ in demo_texts)
+
+    upgrade()
+    assert not any(text_ in _all_text(_raw_snapshot(names)) for text_ in demo_texts)
+    assert _snapshot(names) == at_head  # every row of every table, value for value
