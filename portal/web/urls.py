@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from ..logsafety import TIP_PATH_PREFIXES
+
 
 def safe_next(target: str | None, default: str) -> str:
     """target if it is a local path (no scheme, no host, no //), else default."""
@@ -18,7 +20,8 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
-TIP_PAGE_PREFIXES = ("/t/", "/tip")  # the anonymous tip link and the check page (blueprint tips)
+# The anonymous tip link and the check page (blueprint tips); kept with the log scrubbing, which needs them too.
+TIP_PAGE_PREFIXES = TIP_PATH_PREFIXES
 
 
 def is_tip_page(path: str, blueprint: str | None) -> bool:
