@@ -100,6 +100,9 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ("en", "es")
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # Where "Leave this page quickly" goes (sign-in, family and tip pages): a neutral site, opened in place of the
+    # portal's page so that Back does not return to it.
+    QUICK_EXIT_URL = os.environ.get("QUICK_EXIT_URL", "https://www.google.com/")
     # Texts through Twilio and the background worker (README: "Texts (Twilio)").
     TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID")
     TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN")

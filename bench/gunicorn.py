@@ -32,6 +32,7 @@ class Gunicorn:
         self.proc: subprocess.Popen | None = None
         self.cmd = [str(VENV_BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
                     "--worker-class", "sync", "--timeout", "60", "--graceful-timeout", "5", "--chdir", str(ROOT),
+                    "--logger-class", "portal.web.access_log.RedactingLogger",  # as the README's production
                     "bench.wsgi:app"]
 
     def __enter__(self) -> Gunicorn:

@@ -243,8 +243,11 @@ def register_blueprints(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     """Plain error pages; a 500 shows a reference id and logs the trace under it, never to the user."""
+    from .tips.routes import error_page as tip_error_page
 
     def render_error(code: int):
+        if is_tip_page(request.path, request.blueprint):  # an unknown address under /t/ or /tip: the tipster's page
+            return tip_error_page(code)
         return render_template(f"errors/{code}.html"), code
 
     for code in (400, 403, 404, 405, 413, 429):
@@ -268,6 +271,8 @@ def register_errorhandlers(app: Flask) -> None:
         original = getattr(exc, "original_exception", exc)
         if isinstance(original, (OperationalError, PoolTimeoutError)):
             return database_unavailable(original)
+        if is_tip_page(request.path, request.blueprint):
+            return tip_error_page(500, exc)
         ref = uuid.uuid4().hex[:12]
         log.error("unhandled error ref=%s", ref, exc_info=original)
         discard_session()
@@ -295,8 +300,9 @@ def register_request_hooks(app: Flask) -> None:
     def _no_store_when_signed_in(response):
         # From the session, not current_user: after the commit the user row would be reloaded, and a database
         # that just went away would turn a saved lead's receipt into an error page (found by pg_restart_leads).
+        # The tip pages get theirs (and no-referrer) in PortalFlask.process_response, after every hook.
         signed_in = "_user_id" in session or "mfa_pending" in session
-        if signed_in or is_tip_page(request.path, request.blueprint):
+        if signed_in:
             response.headers["Cache-Control"] = "no-store"
             response.headers["Pragma"] = "no-cache"
         return response

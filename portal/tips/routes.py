@@ -21,6 +21,7 @@ from flask import abort, current_app, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.exceptions import HTTPException
 
 from .. import uploads
 from ..errors import ServiceError
@@ -41,7 +42,10 @@ ACCESS_AGE = 3600  # after the passphrase, answering questions works for an hour
 
 def _lang() -> str:
     """The tip pages' language: chosen with ?lang= or a form field, else the browser's; kept in no cookie."""
-    chosen = request.values.get("lang")
+    try:
+        chosen = request.values.get("lang")
+    except HTTPException:  # a body too big to read (the 413 page itself): the address's ?lang= only
+        chosen = request.args.get("lang")
     if chosen in ("en", "es"):
         return chosen
     return request.accept_languages.best_match(("en", "es")) or "en"
@@ -199,16 +203,18 @@ def answer_tip_question():
     return _status_page(lead, notice=notice)
 
 
-def _error(template_status: int):
-    def handler(exc):
-        if template_status == 500:
-            db.session.rollback()
-            ref = uuid.uuid4().hex[:12]
-            log.error("unhandled error on a tip page ref=%s", ref, exc_info=getattr(exc, "original_exception", exc))
-            return _render("tips/error.html", 500, code=500, ref=ref)
-        return _render("tips/error.html", template_status, code=template_status)
-    return handler
+def error_page(code: int, exc=None):
+    """The tipster's error page for a status: for this blueprint's errors, and for any unknown address under the
+    tip prefixes (the app's handlers send those here), so no tip address shows the signed-in site's pages."""
+    if code == 500:
+        db.session.rollback()
+        ref = uuid.uuid4().hex[:12]
+        log.error("unhandled error on a tip page ref=%s", ref, exc_info=getattr(exc, "original_exception", exc))
+        return _render("tips/error.html", 500, code=500, ref=ref)
+    return _render("tips/error.html", code, code=code)
 
 
-for _code in (400, 403, 404, 405, 413, 429, 500):
-    bp.register_error_handler(_code, _error(_code))
+for _code in (400, 403, 404, 413, 429, 500):
+    bp.register_error_handler(_code, lambda exc, code=_code: error_page(code, exc))
+# A wrong method answers like an unknown address, as everywhere in the portal (app.register_errorhandlers).
+bp.register_error_handler(405, lambda exc: error_page(404, exc))

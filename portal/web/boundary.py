@@ -41,6 +41,28 @@ class PortalFlask(Flask):
             raise
         return rv
 
+    def process_response(self, response):
+        """After every hook and the session's save: the tip pages' own headers, whatever answered (an error too)."""
+        response = super().process_response(response)
+        if is_tip_page(request.path, request.blueprint):
+            tip_page_headers(response)
+        return response
+
+
+def tip_page_headers(response) -> None:
+    """An anonymous tip page's answer: no cookie, no Referer to the next site, nothing kept in a cache.
+
+    The session interface already writes no cookie there (sessions.PortalSessionInterface). Should anything else
+    ever set one, it is taken off here, by name only, and logged as the bug it is."""
+    cookies = response.headers.getlist("Set-Cookie")
+    if cookies:
+        names = sorted({cookie.split("=", 1)[0].strip() for cookie in cookies})
+        log.error("a cookie was set on an anonymous tip page and removed: %s", ", ".join(names))
+        del response.headers["Set-Cookie"]
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+
 
 WROTE_KEY = "portal_wrote"
 

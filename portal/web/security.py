@@ -192,6 +192,7 @@ def register(app: Flask) -> None:
     app.before_request(refuse_nul_bytes)
     app.before_request(remember_client_address)
     app.before_request(sessions.enforce)
+    app.session_interface = sessions.PortalSessionInterface()  # the tip pages neither read nor write a session
     # Runs before Flask-SQLAlchemy's own teardown (teardowns run in reverse order): closing a session whose
     # connection died (a database restart) must not turn a finished answer into a bare 500 from the server.
     app.teardown_appcontext(close_session_quietly)

@@ -3,18 +3,44 @@ absolute, and server-side revocation (User.session_version, checked by the user 
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, request, session, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from ..extensions import db
 from ..models import User, utcnow
 from ..services import lockout
+from .urls import is_tip_page
 
 PENDING_KEY = "mfa_pending"
 PENDING_SECONDS = 10 * 60  # time to type the code after the password
 # While the second factor is pending, these are the only endpoints a request may reach.
 PENDING_ALLOWED = frozenset({"auth.mfa_verify", "auth.mfa_setup", "auth.mfa_recovery", "auth.mfa_cancel",
                              "auth.set_language", "static"})
+
+
+class TipPageSession(SecureCookieSession):
+    """The session of an anonymous tip page: starts empty, whatever cookie came, and is never saved."""
+
+
+class PortalSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, except on the anonymous tip pages (any address under /t/ or /tip, known or
+    not): there no session cookie is read, so nobody is signed in and nothing is refreshed, and none is written,
+    not even to delete one. Whatever a tip page's code, a hook or an extension puts in the session (a flash, a
+    CSRF token, Flask-Login's marks) is dropped, so a tipster's browser never gets a cookie from the portal and a
+    staff member's cookie is left exactly as it was."""
+
+    def open_session(self, app, request):
+        """An empty, unsaved session on a tip page (matched by path: routing has not run yet); else the cookie's."""
+        if is_tip_page(request.path, None):
+            return TipPageSession()
+        return super().open_session(app, request)
+
+    def save_session(self, app, session, response) -> None:
+        """Nothing on a tip page; else Flask's own save."""
+        if isinstance(session, TipPageSession) or is_tip_page(request.path, request.blueprint):
+            return
+        super().save_session(app, session, response)
 
 
 def _now() -> int:
@@ -83,8 +109,8 @@ def expiry_reason() -> str | None:
 
 def enforce():
     """before_request: end expired sessions and keep a half-signed-in staff member on the second-factor pages."""
-    if request.endpoint == "static":
-        return None
+    if request.endpoint == "static" or is_tip_page(request.path, request.blueprint):
+        return None  # a tip page reads no session: nobody is signed in there, and nothing may be written
     if current_user.is_authenticated:
         reason = expiry_reason()
         if reason is None:

@@ -9,6 +9,8 @@ REDIRECT_FIELD = "next"  # the form field and query argument that carry a redire
 def _has_control(text: str) -> bool:
     return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
 
+from ..logsafety import TIP_PATH_PREFIXES
+
 
 def safe_next(target: str | None, default: str) -> str:
     """target if it is a local path (no scheme, no host, no //), else default: bad input, never an error.
@@ -31,7 +33,8 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
-TIP_PAGE_PREFIXES = ("/t/", "/tip")  # the anonymous tip link and the check page (blueprint tips)
+# The anonymous tip link and the check page (blueprint tips); kept with the log scrubbing, which needs them too.
+TIP_PAGE_PREFIXES = TIP_PATH_PREFIXES
 
 
 def is_tip_page(path: str, blueprint: str | None) -> bool:
