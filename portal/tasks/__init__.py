@@ -22,7 +22,7 @@ from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
 from ..extensions import db
 from ..services import digest, reminders
-from . import delivery
+from . import delivery, redaction
 from .delivery import deliver_message  # noqa: F401  (part of this module's interface)
 
 log = logging.getLogger(__name__)
@@ -102,6 +102,16 @@ def appointment_reminders() -> None:
     """Every minute: queue the 24-hour and 1-hour appointment reminders that have come due."""
     reminders.queue_due_reminders()
     db.session.commit()  # the job's one commit hands the reminders to delivery
+
+
+@periodic_app_task(crontab(minute="*"))
+def redact_provider_copies() -> None:
+    """Every minute: blank the body Twilio keeps of texts that reached a final status and of texts we stored."""
+    try:
+        with huey.lock_task("redact-provider-copies"):  # two consumers at the same minute: one redacts
+            redaction.redact_provider_copies()
+    except TaskLockedException:
+        return
 
 
 @periodic_app_task(crontab(minute="0"))
