@@ -234,7 +234,8 @@ def check_periods(values: dict) -> None:
 def tip_thread_open(lead: Lead, questions: list[LeadQuestion], *, now: datetime | None = None) -> bool:
     """Whether an anonymous tip's code still takes answers: its last activity (the tip, a question, an answer) is
     more recent than the agency's idle limit (no limit: always open)."""
-    days = get_agency().tip_thread_idle_days
+    # Read only (a tip page never creates the agency row); no row yet means no limit set.
+    days = db.session.scalar(select(Agency.tip_thread_idle_days).order_by(Agency.id).limit(1))
     if days is None:
         return True
     times = [lead.created_at, *(q.asked_at for q in questions), *(q.answered_at for q in questions if q.answered_at)]
