@@ -202,3 +202,26 @@ def test_an_open_case_is_never_purged(app, db):
     assert purge_due() == []
     db.session.expire_all()
     assert _counts(db, case.id)["leads"] == 2
+
+
+def test_the_retention_job_runs_daily_and_the_redaction_job_every_minute_as_a_worker_would(app, db, monkeypatch):
+    import threading
+    from datetime import datetime
+
+    schedules = tasks.huey._registry._periodic_tasks
+    assert tasks.purge_expired_contents.task_class in schedules
+    daily = tasks.purge_expired_contents.task_class()
+    assert [(h, m) for h in range(24) for m in range(60) if daily.validate_datetime(datetime(2026, 3, 3, h, m))] \
+        == [(8, 30)]
+    minutely = tasks.redact_provider_copies.task_class()
+    assert tasks.redact_provider_copies.task_class in schedules
+    assert all(minutely.validate_datetime(datetime(2026, 3, 3, 9, minute)) for minute in (0, 1, 37, 59))
+    case = _closed_case(db)
+    _fill(db, app, case)
+    _policy(db, retention_message_days=0)
+    monkeypatch.setitem(tasks._state, "app", app)
+    runner = threading.Thread(target=tasks.purge_expired_contents.call_local)  # a huey thread: no app context
+    runner.start()
+    runner.join()
+    db.session.expire_all()
+    assert _counts(db, case.id)["messages"] == 0 and _counts(db, case.id)["leads"] == 2
