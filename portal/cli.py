@@ -125,6 +125,9 @@ def register(app: Flask) -> None:
         now = utcnow()
         plans = retention.plan(now)
         click.echo(retention_report(plans, heading="Would purge" if dry_run else "Purging"))
+        held = retention.held_closed_cases()
+        if held:
+            click.echo(f"Kept on legal hold: {held} closed case(s).")
         if dry_run:
             db.session.rollback()  # the plan may have made the agency row: a dry run leaves no trace
             click.echo("Dry run: nothing was purged.")

@@ -111,7 +111,7 @@ def test_a_zero_day_policy_purges_a_closed_demo_case_writes_one_audit_event_and_
     assert dry.exit_code == 0, dry.output
     assert "OD-2025-0120: leads 1, tips 1, lead notes 1, lead questions 2, files 1, messages" in dry.output
     assert held.case_number not in dry.output and MARKER not in dry.output
-    assert "nothing was purged" in dry.output
+    assert "nothing was purged" in dry.output and "Kept on legal hold: 1 closed case(s)." in dry.output
     db.session.expire_all()
     assert _everything(db) == before  # the dry run changed nothing
     assert purged["file"].exists()

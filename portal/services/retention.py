@@ -154,6 +154,12 @@ def plan(now: datetime | None = None) -> list[CasePurge]:
     return plans
 
 
+def held_closed_cases() -> int:
+    """How many closed cases are on legal hold (kept whatever the periods say), for the report."""
+    return db.session.scalar(select(func.count()).select_from(Case)
+                             .where(Case.closed_at.is_not(None), Case.held_at.is_not(None))) or 0
+
+
 def purge_case(case_id: int, *, now: datetime | None = None) -> CasePurge | None:
     """Purge what is due of one case now (read afresh: a hold set meanwhile wins); one audit event with counts.
 
