@@ -211,7 +211,7 @@ def set_legal_hold(case: Case, *, reason: str, by: User) -> None:
         raise ServiceError(_("Say why the case is on hold (for example, a court order or a pending appeal)."),
                            "reason")
     if len(reason) > HOLD_REASON_MAX:
-        raise ServiceError(_("Keep the reason under %(n)d characters.", n=HOLD_REASON_MAX), "reason")
+        raise ServiceError(_("Write the reason in %(n)d characters or fewer.", n=HOLD_REASON_MAX), "reason")
     if case.held_at is not None:
         raise ServiceError(_("This case is already on legal hold."), "reason")
     case.held_at, case.held_by_id, case.hold_reason = utcnow(), by.id, reason
