@@ -234,7 +234,8 @@ ROUTES: list[Route] = [
     # Legal hold: supervisors and admins only (a liaison gets 404, like a page that does not exist).
     Route("staff.set_legal_hold", lambda w: f"/staff/cases/{w.case_a.id}/hold", POST=supervisors_only(STAFF_CASE),
           data=lambda w, u: {"hold-reason": "Court order in a related case."}),
-    Route("staff.lift_legal_hold", lambda w: f"/staff/cases/{w.case_a.id}/hold/lift",
+    Route("staff.legal_holds", lambda w: "/staff/holds", GET=supervisors_only(200)),
+    Route("staff.lift_legal_hold", lambda w: f"/staff/cases/{w.held_case.id}/hold/lift",
           POST=supervisors_only(STAFF_CASE), data=NO_DATA),
 
     # staff: lead triage

@@ -126,3 +126,18 @@ def test_an_idle_tip_thread_shows_its_status_but_takes_no_more_answers(app, db, 
         assert "This conversation is closed" in html and 'name="answer"' not in html
     db.session.expire_all()
     assert db.session.get(LeadQuestion, question.id).answer is None
+
+
+def test_supervisors_see_every_case_on_legal_hold_and_can_lift_it_there(client, db, login_as):
+    login_as("supervisor")
+    held = factories.make_case(stage="closed", number="HOLD-0001")
+    free = factories.make_case(stage="closed", number="FREE-0001")
+    holder = factories.make_user(role="admin", name="Dana Holder")
+    held.held_at, held.held_by_id, held.hold_reason = utcnow(), holder.id, REASON
+    db.session.commit()
+    assert "Cases on legal hold" in client.get("/staff/cases").get_data(as_text=True)
+    page = client.get("/staff/holds").get_data(as_text=True)
+    assert "HOLD-0001" in page and REASON in page and "Dana Holder" in page and free.case_number not in page
+    lifted = post_form(client, f"/staff/cases/{held.id}/hold/lift", token_page="/staff/holds")
+    assert lifted.status_code == 302
+    assert "No case is on legal hold." in client.get("/staff/holds").get_data(as_text=True)

@@ -2,9 +2,13 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from .. import access, audit
+from ..auth.forms import EmptyForm
 from ..errors import ServiceError
+from ..extensions import db
+from ..models import Case
 from ..services import cases as cm
 from ..services import retention
 from ..web.errors import flash_error, show_error
@@ -128,6 +132,15 @@ def reassign(case_id: int):
     if access.can_view_case(current_user, case):
         return redirect(url_for("staff.case", case_id=case.id))
     return redirect(url_for("staff.dashboard"))
+
+
+@bp.route("/holds")
+def legal_holds():
+    """Every case on legal hold (supervisors and admins), oldest hold first, each with a button to lift it."""
+    access.require_supervisor(current_user)
+    held = db.session.scalars(access.cases_visible_to(current_user).where(Case.held_at.is_not(None))
+                              .options(joinedload(Case.held_by)).order_by(Case.held_at, Case.id)).all()
+    return render_template("staff/legal_holds.html", cases=held, button_form=EmptyForm())
 
 
 @bp.route("/cases/<int:case_id>/hold", methods=["POST"])
