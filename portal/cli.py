@@ -1,4 +1,5 @@
-"""Flask commands: seed-demo, create-user, backup, restore, new-encryption-key, rotate-keys, demo-totp, worker."""
+"""Flask commands: seed-demo, create-user, backup, restore, new-encryption-key, rotate-keys, demo-totp, worker,
+retention."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,6 +8,20 @@ import click
 from flask import Flask
 
 from .extensions import db
+
+
+def retention_report(plans, *, heading: str) -> str:
+    """Counts per case and kind (never contents), one line per case, for the retention command."""
+    from .services.retention import COUNTED
+
+    if not plans:
+        return "Nothing is due for purging."
+    lines = [f"{heading} (counts per case; cases on legal hold are left out):"]
+    for plan in plans:
+        parts = ", ".join(f"{kind.replace('_', ' ')} {plan.counts[kind]}" for kind in COUNTED if plan.counts.get(kind))
+        lines.append(f"  {plan.case_number}: {parts}")
+    lines.append(f"  total: {sum(p.total for p in plans)} records in {len(plans)} case(s)")
+    return "\n".join(lines)
 
 
 def register(app: Flask) -> None:
@@ -146,6 +161,28 @@ def register(app: Flask) -> None:
         if user is None or not user.totp_secret:
             raise click.ClickException("Sign in once with the password first: the setup page creates the key.")
         click.echo(pyotp.TOTP(user.totp_secret).now())
+    @app.cli.command("retention")
+    @click.option("--dry-run", is_flag=True, help="Only report what would be purged; change nothing.")
+    def retention_command(dry_run: bool) -> None:
+        """Purge the contents of closed cases whose retention period ran out (cases on legal hold never)."""
+        from .models import utcnow
+        from .services import retention
+        from .tasks.retention import purge_due
+
+        now = utcnow()
+        plans = retention.plan(now)
+        click.echo(retention_report(plans, heading="Would purge" if dry_run else "Purging"))
+        held = retention.held_closed_cases()
+        if held:
+            click.echo(f"Kept on legal hold: {held} closed case(s).")
+        if dry_run:
+            db.session.rollback()  # the plan may have made the agency row: a dry run leaves no trace
+            click.echo("Dry run: nothing was purged.")
+            return
+        done = purge_due(plans, now=now)
+        click.echo(f"Purged {sum(p.total for p in done)} records from {len(done)} case(s); "
+                   f"each case has one retention.purge audit event.")
+
     @app.cli.command("worker")
     @click.option("--workers", "-w", default=4, show_default=True, help="Threads in this consumer.")
     @click.option("--no-periodic", is_flag=True, help="Do not run the every-minute sweep and reminders here.")

@@ -241,6 +241,20 @@ def discard(files: list[StoredFile]) -> None:
             log.warning("could not remove an unused attachment file")
 
 
+def delete_attachment_files(attachment) -> None:
+    """Remove every file stored for an attachment (the cleaned copy; its row is the caller's to delete).
+
+    An OSError (the file is there but cannot be removed) is raised: a purge must not drop the row and leave the
+    file behind."""
+    try:
+        path_for(attachment.stored_name).unlink(missing_ok=True)
+    except ValueError:  # not one of our names: nothing of ours to remove
+        log.warning("attachment id=%s has no stored name of ours; no file removed", attachment.id)
+    except OSError:
+        log.warning("could not remove the file of attachment id=%s", attachment.id)
+        raise
+
+
 def send_attachment(attachment):
     """The file as a download: never shown inline, never sniffed, never cached; 404 if missing. Check access first."""
     try:

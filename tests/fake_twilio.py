@@ -1,13 +1,18 @@
 """A fake Twilio: a real HTTP server on 127.0.0.1 speaking enough of the Messages API for the real SDK.
 
 It records every text it accepts, can fail on demand (HTTP 500/503/429, a dropped connection, a timeout, an
-error code such as 21211 or 21610), and sends signed status callbacks to the URL each text named.
+error code such as 21211 or 21610), and sends signed status callbacks to the URL each text named. It also
+delivers texts to the portal (signed, with media if asked), and like Twilio's REST API it redacts a message's
+body (POST Body="" to /Messages/{Sid}.json) and deletes a message's media (DELETE .../Media/{Sid}.json), 404
+for a message or media it does not have.
 
     with FakeTwilio() as fake:            # fake.url goes into TWILIO_API_BASE_URL
         ...                               # fake.messages: what was accepted; fake.requests: every attempt
         fake.fail(status=503)             # every request answers 503 until fake.recover()
         fake.fail(mode="drop", times=3)   # the next 3 requests lose their connection
         fake.send_status(fake.messages[0], "delivered")
+        fake.send_text(portal_url, from_="+13125550101", body="hi")   # an inbound text, kept in fake.messages
+        fake.bodies_kept()                # every body Twilio still holds
 """
 from __future__ import annotations
 
@@ -26,7 +31,9 @@ from twilio.request_validator import RequestValidator
 
 ACCOUNT_SID = "AC" + "f" * 32
 AUTH_TOKEN = "fake-twilio-auth-token"  # noqa: S105  (a test value)
+TWILIO_NUMBER = "+13125550000"
 ERROR_MESSAGES = {
+    30400: "Parameters are not valid",
     21211: "The 'To' number is not a valid phone number.",
     21610: "Attempt to send to unsubscribed recipient",
     21614: "'To' number is not a valid mobile number",
@@ -46,6 +53,10 @@ class Received:
     status_callback: str | None
     user_agent: str
     at: float = field(default_factory=time.monotonic)
+    direction: str = "outbound-api"
+    status: str = "queued"
+    media: dict[str, str] = field(default_factory=dict)  # media sid -> content type, as Twilio keeps them
+    redacted: bool = False  # whether the body was blanked through the API
 
     @property
     def outbox_id(self) -> int | None:
@@ -130,6 +141,36 @@ class FakeTwilio:
                 counts[message.outbox_id] = counts.get(message.outbox_id, 0) + 1
         return counts
 
+    def find(self, sid: str) -> Received | None:
+        """The message (sent or received) with this sid."""
+        with self._lock:
+            return next((m for m in self.messages if m.sid == sid), None)
+
+    def bodies_kept(self) -> list[str]:
+        """Every non-empty body the fake still holds, outbound and inbound."""
+        with self._lock:
+            return [m.body for m in self.messages if m.body]
+
+    def send_text(self, url: str, *, from_: str, body: str, to: str = TWILIO_NUMBER,
+                  media: list[str] | None = None, token: str | None = None) -> tuple[Received, requests.Response]:
+        """A text (with media files of these content types, if any) arrives at Twilio and is POSTed, signed, to
+        the portal's inbound webhook at url, as Twilio does; Twilio keeps the message and its media."""
+        sid = "SM" + uuid.uuid4().hex
+        record = Received(sid=sid, to=to, body=body, sender=from_, messaging_service_sid=None, status_callback=None,
+                          user_agent="", direction="inbound", status="received",
+                          media={"ME" + uuid.uuid4().hex: kind for kind in media or []})
+        with self._lock:
+            self.messages.append(record)
+        params = {"MessageSid": sid, "SmsSid": sid, "SmsMessageSid": sid, "AccountSid": self.account_sid,
+                  "From": from_, "To": to, "Body": body, "NumMedia": str(len(record.media)), "NumSegments": "1",
+                  "SmsStatus": "received", "ApiVersion": "2010-04-01"}
+        for index, (media_sid, kind) in enumerate(record.media.items()):
+            params[f"MediaUrl{index}"] = (f"{self.url}/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}"
+                                          f"/Media/{media_sid}")
+            params[f"MediaContentType{index}"] = kind
+        signature = RequestValidator(token or self.auth_token).compute_signature(url, params)
+        return record, requests.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=10)
+
     def send_status(self, message: Received, status: str, *, error_code: int | None = None,
                     token: str | None = None, url: str | None = None) -> requests.Response:
         """POST a signed status callback for a text to the URL the portal gave, as Twilio does."""
@@ -140,6 +181,7 @@ class FakeTwilio:
             params["From"] = message.sender
         if error_code:
             params["ErrorCode"] = str(error_code)
+        message.status = status
         signature = RequestValidator(token or self.auth_token).compute_signature(url, params)
         return requests.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=10)
 
@@ -162,15 +204,47 @@ class FakeTwilio:
                           status_callback=form.get("StatusCallback"), user_agent=user_agent)
         with self._lock:
             self.messages.append(record)
+        return self._resource(record)
+
+    def _resource(self, record: Received) -> dict:
+        """A message as the Messages API answers it (JSON)."""
         now = formatdate(usegmt=True)
+        uri = f"/2010-04-01/Accounts/{self.account_sid}/Messages/{record.sid}"
         return {
-            "sid": sid, "account_sid": self.account_sid, "to": record.to, "from": record.sender,
-            "messaging_service_sid": record.messaging_service_sid, "body": record.body, "status": "queued",
-            "num_segments": "1", "num_media": "0", "direction": "outbound-api", "api_version": "2010-04-01",
-            "price": None, "price_unit": "USD", "error_code": None, "error_message": None,
-            "date_created": now, "date_updated": now, "date_sent": None,
-            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json", "subresource_uris": {},
+            "sid": record.sid, "account_sid": self.account_sid, "to": record.to, "from": record.sender,
+            "messaging_service_sid": record.messaging_service_sid, "body": record.body, "status": record.status,
+            "num_segments": "1", "num_media": str(len(record.media)), "direction": record.direction,
+            "api_version": "2010-04-01", "price": None, "price_unit": "USD", "error_code": None,
+            "error_message": None, "date_created": now, "date_updated": now, "date_sent": None,
+            "uri": f"{uri}.json", "subresource_uris": {"media": f"{uri}/Media.json"},
         }
+
+    def _update(self, sid: str, form: dict[str, str]) -> tuple[int, dict]:
+        """POST /Messages/{Sid}.json: Body="" redacts the body (anything else in Body is refused, as by Twilio)."""
+        record = self.find(sid)
+        if record is None:
+            return 404, _error_payload(404, 20404, "The requested resource was not found")
+        if "Body" not in form and "Status" not in form or form.get("Body"):
+            return 400, _error_payload(400, 30400, ERROR_MESSAGES[30400])
+        if "Body" in form:
+            with self._lock:
+                record.body = ""
+                record.redacted = True
+        return 200, self._resource(record)
+
+    def _delete_media(self, sid: str, media_sid: str) -> int:
+        """DELETE /Messages/{Sid}/Media/{MediaSid}.json: 204, or 404 for a message or media it does not have."""
+        record = self.find(sid)
+        with self._lock:
+            if record is None or media_sid not in record.media:
+                return 404
+            del record.media[media_sid]
+        return 204
+
+
+def _error_payload(status: int, code: int | None, message: str) -> dict:
+    return {"code": code, "message": message, "status": status,
+            "more_info": f"https://www.twilio.com/docs/errors/{code}"}
 
 
 def _handler_for(fake: FakeTwilio):
@@ -191,18 +265,70 @@ def _handler_for(fake: FakeTwilio):
             fake.requests.append((time.monotonic(), status))
 
         def _error(self, status: int, code: int | None, message: str) -> None:
-            self._answer(status, {"code": code, "message": message, "status": status,
-                                  "more_info": f"https://www.twilio.com/docs/errors/{code}"})
+            self._answer(status, _error_payload(status, code, message))
+
+        def _authorized(self) -> bool:
+            credentials = base64.b64encode(f"{fake.account_sid}:{fake.auth_token}".encode()).decode()
+            if self.headers.get("Authorization") != f"Basic {credentials}":
+                self._error(401, 20003, "Authenticate")
+                return False
+            return True
+
+        def _failed(self) -> bool:
+            """Answer with the next failure asked for, if any (every API call counts)."""
+            failure = fake._next_failure()
+            if failure is None:
+                return False
+            if failure.mode == "drop":
+                fake.requests.append((time.monotonic(), 0))
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return True
+            if failure.mode == "timeout":
+                time.sleep(fake.timeout_seconds)
+                self._error(503, None, "Service Unavailable (too late)")
+                return True
+            status = failure.status or 500
+            self._error(status, failure.code or (20429 if status == 429 else None),
+                        ERROR_MESSAGES.get(failure.code or 0, "Server error"))
+            return True
+
+        def _message_path(self) -> list[str] | None:
+            """The parts after /Messages/ (e.g. [sid] or [sid, "Media", media_sid]) of a message URL."""
+            prefix = f"/2010-04-01/Accounts/{fake.account_sid}/Messages/"
+            path = urlsplit(self.path).path
+            if not path.startswith(prefix) or not path.endswith(".json"):
+                return None
+            return path[len(prefix):-len(".json")].split("/")
+
+        def do_DELETE(self) -> None:  # noqa: N802  (http.server's name)
+            parts = self._message_path()
+            if not parts or len(parts) != 3 or parts[1] != "Media":
+                return self._error(404, 20404, "The requested resource was not found")
+            if not self._authorized() or self._failed():
+                return None
+            if fake._delete_media(parts[0], parts[2]) == 404:
+                return self._error(404, 20404, "The requested resource was not found")
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            fake.requests.append((time.monotonic(), 204))
+            return None
 
         def do_POST(self) -> None:  # noqa: N802  (http.server's name)
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length).decode()
             expected = f"/2010-04-01/Accounts/{fake.account_sid}/Messages.json"
-            if urlsplit(self.path).path != expected:
+            parts = self._message_path()
+            if urlsplit(self.path).path != expected and (not parts or len(parts) != 1):
                 return self._error(404, 20404, "The requested resource was not found")
-            credentials = base64.b64encode(f"{fake.account_sid}:{fake.auth_token}".encode()).decode()
-            if self.headers.get("Authorization") != f"Basic {credentials}":
-                return self._error(401, 20003, "Authenticate")
+            if not self._authorized():
+                return None
+            if urlsplit(self.path).path != expected:  # POST /Messages/{Sid}.json: update (redact) a message
+                if self._failed():
+                    return None
+                form = {key: values[0] for key, values in parse_qs(raw, keep_blank_values=True).items()}
+                return self._answer(*fake._update(parts[0], form))
             failure = fake._next_failure()
             if failure is not None:
                 if failure.mode == "drop":

@@ -236,6 +236,12 @@ ROUTES: list[Route] = [
     Route("staff.reassign", lambda w: f"/staff/cases/{w.case_a.id}/reassign", POST=case_a_staff(STAFF_CASE),
           data=lambda w, u: {"handover-liaison": str(w.liaison.id), "handover-backup": str(w.reset_target.id),
                              "handover-handover_note": "Covering while I am away.", "handover-family_message": ""}),
+    # Legal hold: supervisors and admins only (a liaison gets 404, like a page that does not exist).
+    Route("staff.set_legal_hold", lambda w: f"/staff/cases/{w.case_a.id}/hold", POST=supervisors_only(STAFF_CASE),
+          data=lambda w, u: {"hold-reason": "Court order in a related case."}),
+    Route("staff.legal_holds", lambda w: "/staff/holds", GET=supervisors_only(200)),
+    Route("staff.lift_legal_hold", lambda w: f"/staff/cases/{w.held_case.id}/hold/lift",
+          POST=supervisors_only(STAFF_CASE), data=NO_DATA),
 
     # staff: lead triage
     Route("staff.lead_queue", lambda w: "/staff/leads", GET=staff_only(200)),

@@ -144,6 +144,7 @@ class World:
     reset_target: User  # a staff member an admin may reset
     locked_user: User
     recovery_code: str = ""
+    held_case: object = None  # a closed case on legal hold, with no liaison (supervisors and admins see it)
 
     def user_for(self, role: str):
         """The account a role signs in with (None for anonymous visitors and tipsters)."""
@@ -187,6 +188,9 @@ def build_world() -> World:
     locked = factories.make_user(role="liaison", name="Locked Out")
     locked.locked_at = utcnow()
     get_agency()  # the agency row, with the configured defaults
+    held_case = factories.make_case(stage="closed", decedent="Held Case")
+    held_case.closed_at = held_case.held_at = utcnow()
+    held_case.hold_reason = "Court order in a related case."
     db.session.commit()
     tip_question = ffac.make_question(lead=tip_lead, question="What colour was the car?", asked_by=liaison)
     lead_a = ffac.make_lead(case=case_a, member=member_a, details="Ask the cousin about that night.")
@@ -210,7 +214,8 @@ def build_world() -> World:
         exception_a=exception_a, outreach_a=outreach_a,
         unmatched_text=factories.make_inbound_sms(body="Who is this? I knew him."), resource=sf.make_resource(),
         account=factories.make_user(role="liaison", name="Staff Account"),
-        reset_target=factories.make_user(role="liaison"), locked_user=locked, recovery_code=codes[0])
+        reset_target=factories.make_user(role="liaison"), locked_user=locked, recovery_code=codes[0],
+        held_case=held_case)
 
 
 def totp(user, *, next_code: bool = False) -> str:

@@ -92,6 +92,14 @@ class Agency(db.Model):
     lead_review_hours: Mapped[int] = mapped_column(Integer, default=72)
     message_reply_business_days: Mapped[int] = mapped_column(Integer, default=1)
     callback_confirm_business_days: Mapped[int] = mapped_column(Integer, default=1)
+    # Retention (services/retention.py): days after a case is closed that each kind is kept; None keeps it forever.
+    retention_lead_days: Mapped[int | None] = mapped_column(Integer)
+    retention_tip_days: Mapped[int | None] = mapped_column(Integer)
+    retention_file_days: Mapped[int | None] = mapped_column(Integer)
+    retention_message_days: Mapped[int | None] = mapped_column(Integer)
+    retention_text_days: Mapped[int | None] = mapped_column(Integer)
+    # Days an anonymous tip thread may sit idle before its code stops taking answers; None: it never closes.
+    tip_thread_idle_days: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 

@@ -41,9 +41,14 @@ class Case(db.Model):
     # case, and the latest one naming no family member. The contact flags read them instead of outreach.
     last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_family_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A legal hold (set and lifted by a supervisor or admin): retention never purges a held case.
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    held_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    hold_reason: Mapped[str | None] = mapped_column(Text)
 
     liaison: Mapped[User | None] = relationship("User", foreign_keys=[liaison_id])
     backup_liaison: Mapped[User | None] = relationship("User", foreign_keys=[backup_liaison_id])
+    held_by: Mapped[User | None] = relationship("User", foreign_keys=[held_by_id])
     family_members: Mapped[list[FamilyMember]] = relationship("FamilyMember", back_populates="case",
                                                               order_by="FamilyMember.id")
 
@@ -54,6 +59,10 @@ class Case(db.Model):
     @property
     def is_closed(self) -> bool:
         return self.closed_at is not None
+
+    @property
+    def is_held(self) -> bool:
+        return self.held_at is not None
 
     def __repr__(self) -> str:
         return f"<Case {self.case_number}>"

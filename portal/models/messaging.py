@@ -22,6 +22,8 @@ NOTIFICATION_CHANNELS = ("sms", "email")
 INBOUND_HANDLINGS = ("keyword", "conversation", "unmatched")
 MESSAGE_SENDERS = ("family", "staff")
 MESSAGE_CHANNELS = ("portal", "sms")
+# A row whose copy at the provider may still hold its body (nothing redacted, no error that stopped trying).
+UNREDACTED = "provider_redacted_at IS NULL AND redact_error IS NULL"
 
 
 class Notification(db.Model):
@@ -34,6 +36,9 @@ class Notification(db.Model):
         Index("ix_notifications_failed_family_member_id", "family_member_id", "updated_at",
               postgresql_where=text("status IN ('undelivered', 'failed')"),
               sqlite_where=text("status IN ('undelivered', 'failed')")),
+        # Texts whose body Twilio still holds: the redaction job reads only these (tasks/redaction.py).
+        Index("ix_notifications_provider_unredacted", "id", postgresql_where=text(UNREDACTED),
+              sqlite_where=text(UNREDACTED)),
         one_of("channel", NOTIFICATION_CHANNELS),
         one_of("status", OUTBOX_STATUSES),
         one_of("language", LANGUAGES),
@@ -59,6 +64,9 @@ class Notification(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Twilio keeps nothing: when its copy's body was blanked, or the error code that made us stop trying.
+    provider_redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    redact_error: Mapped[str | None] = mapped_column(String(16))
 
     case: Mapped[Case | None] = relationship("Case")
     family_member: Mapped[FamilyMember | None] = relationship("FamilyMember")
@@ -72,6 +80,8 @@ class InboundSms(db.Model):
         # The unmatched inbox, newest first, without reading every text ever received.
         Index("ix_inbound_sms_unmatched_received_at", "received_at", postgresql_where=text("handling = 'unmatched'"),
               sqlite_where=text("handling = 'unmatched'")),
+        Index("ix_inbound_sms_provider_unredacted", "id", postgresql_where=text(UNREDACTED),
+              sqlite_where=text(UNREDACTED)),
         one_of("handling", INBOUND_HANDLINGS),
     )
 
@@ -86,6 +96,8 @@ class InboundSms(db.Model):
     linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     linked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    provider_redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    redact_error: Mapped[str | None] = mapped_column(String(16))
 
 
 class CaseMessage(db.Model):

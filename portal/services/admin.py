@@ -13,6 +13,7 @@ from ..models import LANGUAGES, STAFF_ROLES, Agency, Resource, User
 from . import accounts
 from .agency import forget_agency
 from .cases import normalize_phone
+from .retention import check_periods
 
 # Contact-policy settings and the values an admin may choose for them.
 POLICY_LIMITS = {
@@ -83,7 +84,8 @@ def update_staff_details(account: User, *, name: str, phone: str | None, daily_d
 
 
 def update_agency(agency: Agency, *, by: User | None, **values) -> list[str]:
-    """Change the agency's name, time zone, contact details and contact-policy values; returns changed fields."""
+    """Change the agency's name, time zone, contact details, contact-policy values and retention periods (None:
+    keep forever); returns changed fields."""
     tz = values.get("timezone", agency.timezone)
     try:
         ZoneInfo(tz)
@@ -95,6 +97,7 @@ def update_agency(agency: Agency, *, by: User | None, **values) -> list[str]:
     if int(values.get("first_contact_warning_hours", agency.first_contact_warning_hours)) > \
             int(values.get("first_contact_hours", agency.first_contact_hours)):
         raise ServiceError(_("The warning must come before the deadline."), "first_contact_warning_hours")
+    check_periods(values)
     if values.get("phone"):
         values["phone"] = normalize_phone(values["phone"])
     changed = []

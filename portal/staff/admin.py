@@ -11,6 +11,7 @@ from ..models import STAFF_ROLES, Resource, User
 from ..services import admin as admin_service
 from ..services.admin import POLICY_LIMITS
 from ..services.agency import get_agency
+from ..services.retention import RETENTION_SETTINGS
 from ..web.errors import flash_error, show_error
 from . import bp
 from .forms_admin import AgencyForm, ResourceForm, RoleForm, StaffAccountForm, StaffDetailsForm
@@ -108,12 +109,13 @@ def admin_user_active(user_id: int):
 
 @bp.route("/admin/agency", methods=["GET", "POST"])
 def admin_agency():
-    """The agency's name, time zone, contact details and contact policy."""
+    """The agency's name, time zone, contact details, contact policy and retention periods."""
     access.require_admin(current_user)
     agency = get_agency()
     form = AgencyForm(obj=agency)
     if form.validate_on_submit():
-        values = {name: getattr(form, name).data for name in ("name", "timezone", "email", "address", *POLICY_LIMITS)}
+        values = {name: getattr(form, name).data
+                  for name in ("name", "timezone", "email", "address", *POLICY_LIMITS, *RETENTION_SETTINGS)}
         values["phone"] = form.phone.data or None
         values["email"], values["address"] = values["email"] or None, values["address"] or None
         try:

@@ -1,14 +1,19 @@
-"""Case management routes: open a case, change its stage (with a preview), hand it over, close it."""
+"""Case management routes: open a case, change its stage (with a preview), hand it over, close it, hold it."""
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from .. import access, audit
+from ..auth.forms import EmptyForm
 from ..errors import ServiceError
+from ..extensions import db
+from ..models import Case
 from ..services import cases as cm
-from ..web.errors import show_error
+from ..services import retention
+from ..web.errors import flash_error, show_error
 from . import bp
-from .forms import CloseCaseForm, OpenCaseForm, ReassignForm, StageChangeForm
+from .forms import CloseCaseForm, LegalHoldForm, OpenCaseForm, ReassignForm, StageChangeForm
 from .routes import _reassign_form, _stage_form, case_page, staff_user_or_404
 
 
@@ -127,3 +132,43 @@ def reassign(case_id: int):
     if access.can_view_case(current_user, case):
         return redirect(url_for("staff.case", case_id=case.id))
     return redirect(url_for("staff.dashboard"))
+
+
+@bp.route("/holds")
+def legal_holds():
+    """Every case on legal hold (supervisors and admins), oldest hold first, each with a button to lift it."""
+    access.require_supervisor(current_user)
+    held = db.session.scalars(access.cases_visible_to(current_user).where(Case.held_at.is_not(None))
+                              .options(joinedload(Case.held_by)).order_by(Case.held_at, Case.id)).all()
+    return render_template("staff/legal_holds.html", cases=held, button_form=EmptyForm())
+
+
+@bp.route("/cases/<int:case_id>/hold", methods=["POST"])
+def set_legal_hold(case_id: int):
+    """Put the case on legal hold (supervisors and admins): nothing of it is purged until the hold is lifted."""
+    case = access.get_case_or_404(current_user, case_id)
+    access.require_supervisor(current_user)
+    form = LegalHoldForm(prefix="hold")
+    if not form.validate_on_submit():
+        return case_page(case, hold_form=form, status=422)
+    try:
+        retention.set_legal_hold(case, reason=form.reason.data, by=current_user)
+    except ServiceError as exc:
+        show_error(form, exc)
+        return case_page(case, hold_form=form, status=422)
+    flash(_("The case is on legal hold. Nothing of it will be purged until the hold is lifted."), "success")
+    return redirect(url_for("staff.case", case_id=case.id, _anchor="hold-heading"))
+
+
+@bp.route("/cases/<int:case_id>/hold/lift", methods=["POST"])
+def lift_legal_hold(case_id: int):
+    """Lift the case's legal hold (supervisors and admins): retention applies to it again."""
+    case = access.get_case_or_404(current_user, case_id)
+    access.require_supervisor(current_user)
+    try:
+        retention.lift_legal_hold(case, by=current_user)
+    except ServiceError as exc:
+        flash_error(exc)
+    else:
+        flash(_("The legal hold is lifted. The agency's retention periods apply to this case again."), "success")
+    return redirect(url_for("staff.case", case_id=case.id, _anchor="hold-heading"))

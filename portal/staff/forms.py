@@ -86,6 +86,15 @@ class CloseCaseForm(FlaskForm):
                                         Length(max=5000)], filters=[strip_filter])
 
 
+class LegalHoldForm(FlaskForm):
+    """Put a case on legal hold, with the reason (retention never purges a held case)."""
+
+    reason = TextAreaField(_l("Why the case is on hold"),
+                           validators=[DataRequired(_l("Say why the case is on hold (for example, a court order or "
+                                                       "a pending appeal).")), Length(max=500)],
+                           filters=[strip_filter])
+
+
 class ReassignForm(FlaskForm):
     """Hand a case to another liaison."""
 

@@ -45,6 +45,11 @@ def _policy(label, low, high):
                                            NumberRange(low, high, _l("Choose a number from %(min)s to %(max)s."))])
 
 
+def _days(label):
+    return IntegerField(label, validators=[Optional(), NumberRange(
+        0, 36500, _l("Choose a number of days from %(min)s to %(max)s, or leave it blank."))])
+
+
 class AgencyForm(FlaskForm):
     """The agency's name, time zone, contact details and contact policy."""
 
@@ -63,6 +68,12 @@ class AgencyForm(FlaskForm):
     lead_review_hours = _policy(_l("Review a new lead within (hours)"), 1, 720)
     message_reply_business_days = _policy(_l("Answer a family message within (business days)"), 1, 10)
     callback_confirm_business_days = _policy(_l("Confirm a callback request within (business days)"), 1, 10)
+    retention_lead_days = _days(_l("Keep family leads, with their notes and questions (days after closing)"))
+    retention_tip_days = _days(_l("Keep anonymous tips, with their notes and questions (days after closing)"))
+    retention_file_days = _days(_l("Keep files attached to leads and tips (days after closing)"))
+    retention_message_days = _days(_l("Keep portal messages with the family (days after closing)"))
+    retention_text_days = _days(_l("Keep texts sent and received (days after closing)"))
+    tip_thread_idle_days = _days(_l("Close an anonymous tip's conversation after it is idle for (days)"))
 
 
 class ResourceForm(FlaskForm):

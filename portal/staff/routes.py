@@ -19,7 +19,15 @@ from ..services.cases import assignable_staff, update_family_member
 from ..services.notifications.outbox import why_no_text
 from ..web.errors import show_error
 from . import bp
-from .forms import CloseCaseForm, EditFamilyMemberForm, FamilyMemberForm, ReassignForm, StageChangeForm, UpdateForm
+from .forms import (
+    CloseCaseForm,
+    EditFamilyMemberForm,
+    FamilyMemberForm,
+    LegalHoldForm,
+    ReassignForm,
+    StageChangeForm,
+    UpdateForm,
+)
 
 PAGE_SIZE = 50
 # The home page reads and shows one bounded page, for a liaison and for a supervisor's whole agency: 25 flags
@@ -134,6 +142,7 @@ def case_page(case: Case, *, status: int = 200, **forms):
         stage_form=_stage_form(case, forms.get("stage_form")),
         close_form=forms.get("close_form") or CloseCaseForm(prefix="close"),
         reassign_form=_reassign_form(case, forms.get("reassign_form")),
+        hold_form=forms.get("hold_form") or LegalHoldForm(prefix="hold"),
         button_form=EmptyForm(),
     ), status
 

@@ -1,4 +1,5 @@
-"""Background jobs on huey: deliver texts after commit, sweep retries and queue reminders every minute, digests.
+"""Background jobs on huey: deliver texts after commit, sweep retries and queue reminders every minute, digests,
+redacting Twilio's copies (every minute) and the daily retention purge.
 
 Storage: Redis when REDIS_URL is set (any number of consumers, on any number of machines), otherwise a SQLite
 file in the instance directory. `flask worker` starts a consumer; `make run` starts one beside the web server.
@@ -22,7 +23,7 @@ from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
 from ..extensions import db
 from ..services import digest, reminders
-from . import delivery
+from . import delivery, redaction, retention
 from .delivery import deliver_message  # noqa: F401  (part of this module's interface)
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,16 @@ def appointment_reminders() -> None:
     db.session.commit()  # the job's one commit hands the reminders to delivery
 
 
+@periodic_app_task(crontab(minute="*"))
+def redact_provider_copies() -> None:
+    """Every minute: blank the body Twilio keeps of texts that reached a final status and of texts we stored."""
+    try:
+        with huey.lock_task("redact-provider-copies"):  # two consumers at the same minute: one redacts
+            redaction.redact_provider_copies()
+    except TaskLockedException:
+        return
+
+
 @periodic_app_task(crontab(minute="0"))
 def daily_digest() -> None:
     """Every hour: at 07:00 agency time, text each staff member who asked for it their count of flags, once a day."""
@@ -116,6 +127,16 @@ def daily_digest() -> None:
     if counts is not None:
         log.info("daily digest: %(texted)d texted, %(nothing_due)d with nothing due, %(no_phone)d without a phone",
                  counts)
+
+
+@periodic_app_task(crontab(minute="30", hour="8"))
+def purge_expired_contents() -> None:
+    """Once a day (08:30 UTC, night in the Americas): purge what the agency's retention periods say is due."""
+    try:
+        with huey.lock_task("retention"):  # two consumers at the same minute: one purges
+            retention.purge_due()
+    except TaskLockedException:
+        return
 
 
 def dispatch_outbox(ids: list[int]) -> None:

@@ -29,6 +29,7 @@ from ..extensions import db
 from ..models import Lead, LeadQuestion
 from ..models.types import db_int
 from ..services import leads as lead_service
+from ..services import retention
 from ..web.boundary import undo_if_not_saved
 from ..web.errors import show_error
 from ..web.security import address_key, note_failure, rate_limit, too_many_failures
@@ -146,6 +147,9 @@ def _status_page(lead: Lead, status: int = 200, answer_form=None, notice=None):
     access = _serializer("access").dumps({"lead": lead.id})
     questions = lead_service.questions_for(lead)
     forms = {}
+    if not retention.tip_thread_open(lead, questions):  # idle too long: the code shows the status, takes no answer
+        return _render("tips/status.html", status, lead=lead, questions=questions, forms=forms, notice=notice,
+                       closed=True)
     for question in questions:
         form = answer_form if answer_form is not None and answer_form.question_id.data == question.id \
             else TipAnswerForm(formdata=None)
@@ -193,6 +197,8 @@ def answer_tip_question():
     question = db.session.get(LeadQuestion, question_id) if question_id else None
     if lead is None or not lead.is_anonymous or question is None or question.lead_id != lead.id:
         abort(404)
+    if not retention.tip_thread_open(lead, lead_service.questions_for(lead)):
+        return _status_page(lead, 422)  # the thread closed while the page was open: the page now says so
     with force_locale(_lang()):
         valid = form.validate()
     if not valid:

@@ -23,8 +23,18 @@ class SendResult:
 
 
 class SmsClient(Protocol):
-    """Anything that can hand one text to a provider."""
+    """Anything that can hand one text to a provider, and make the provider forget what it kept of one."""
 
     def send(self, *, to: str, body: str, outbox_id: int) -> SendResult:
         """Send one text; raise SmsError when it could not be handed over."""
+        ...
+
+    def redact_body(self, *, provider_sid: str) -> bool:
+        """Blank the body the provider keeps of a text in a final state (sent or received); False when the
+        provider has no such message (nothing left to redact); SmsError when it could not be done now."""
+        ...
+
+    def delete_media(self, *, provider_sid: str, media_sid: str) -> bool:
+        """Delete one media file (an MMS picture) the provider keeps of a message, once we stored our own copy;
+        False when the provider has no such media; SmsError when it could not be done now."""
         ...

@@ -51,12 +51,22 @@ class ConsoleSmsClient:
         self.stream.flush()
         return SendResult(provider_sid=sid)
 
+    def redact_body(self, *, provider_sid: str) -> bool:
+        """Nothing is kept anywhere but the console: nothing to redact."""
+        return True
+
+    def delete_media(self, *, provider_sid: str, media_sid: str) -> bool:
+        """Nothing is kept anywhere but the console: nothing to delete."""
+        return True
+
 
 @dataclass
 class MemorySmsClient:
     """Tests: keeps every text in a list; can be told to fail."""
 
     sent: list[dict] = field(default_factory=list)
+    redacted: list[str] = field(default_factory=list)  # provider sids whose body was blanked
+    deleted_media: list[tuple[str, str]] = field(default_factory=list)  # (message sid, media sid)
     fail_with: SmsError | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -68,8 +78,29 @@ class MemorySmsClient:
             self.sent.append({"to": to, "body": body, "outbox_id": outbox_id})
             return SendResult(provider_sid=f"MEM{len(self.sent):010d}")
 
+    def redact_body(self, *, provider_sid: str) -> bool:
+        """Blank the kept body of a text this client sent; note the sid (any sid, as received texts have ours)."""
+        if self.fail_with is not None:
+            raise self.fail_with
+        with self._lock:
+            for index, text in enumerate(self.sent):
+                if f"MEM{index + 1:010d}" == provider_sid:
+                    text["body"] = ""
+            self.redacted.append(provider_sid)
+            return True
+
+    def delete_media(self, *, provider_sid: str, media_sid: str) -> bool:
+        """Note the media as deleted."""
+        if self.fail_with is not None:
+            raise self.fail_with
+        with self._lock:
+            self.deleted_media.append((provider_sid, media_sid))
+            return True
+
     def clear(self) -> None:
         """Forget every recorded text, and send again (a failure set with fail_with is over)."""
         with self._lock:
             self.sent.clear()
+            self.redacted.clear()
+            self.deleted_media.clear()
             self.fail_with = None

@@ -116,3 +116,33 @@ class TwilioSmsClient:
             raise SmsError("Twilio could not be reached", code="network") from None
         log.info("twilio accepted text outbox_id=%s duration_ms=%d", outbox_id, (time.monotonic() - started) * 1000)
         return SendResult(provider_sid=message.sid, status="sent")
+
+    def redact_body(self, *, provider_sid: str) -> bool:
+        """Blank Twilio's copy of a text's body (POST Body="" to the message: Twilio's documented redaction)."""
+        return self._call("redact", provider_sid, lambda client: client.messages(provider_sid).update(body=""))
+
+    def delete_media(self, *, provider_sid: str, media_sid: str) -> bool:
+        """Delete one media file of a message at Twilio (DELETE .../Messages/{sid}/Media/{media_sid})."""
+        return self._call("delete media", provider_sid,
+                          lambda client: client.messages(provider_sid).media(media_sid).delete())
+
+    def _call(self, what: str, provider_sid: str, request) -> bool:
+        """Run one request on a message; False for 404 (Twilio has no such thing), SmsError for the rest."""
+        client = self._client(self.settings)
+        started = time.monotonic()
+        try:
+            request(client)
+        except (TwilioRestException, TwilioServiceException) as exc:
+            if int(getattr(exc, "status", 0) or 0) == 404:
+                log.info("twilio %s: nothing there sid=%s", what, provider_sid)
+                return False
+            error = error_from_twilio(exc)
+            log.warning("twilio refused %s sid=%s code=%s retryable=%s", what, provider_sid, error.code,
+                        error.retryable)
+            raise error from None
+        except requests.Timeout:
+            raise SmsError("Twilio did not answer in time", code="timeout") from None
+        except requests.RequestException:
+            raise SmsError("Twilio could not be reached", code="network") from None
+        log.info("twilio %s done sid=%s duration_ms=%d", what, provider_sid, (time.monotonic() - started) * 1000)
+        return True

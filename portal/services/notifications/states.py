@@ -34,6 +34,7 @@ CLAIMABLE = WAITING  # what a consumer may claim when it is due
 NOT_YET_SENT = ("queued", "deferred", "sending")  # a status callback here means it was sent after all
 FAILED = ("undelivered", "failed")  # the recipient did not get it
 GOT_THROUGH = ("sent", "delivered")  # handed over, or confirmed delivered
+FINAL_AT_PROVIDER = ("delivered", "undelivered", "failed")  # the provider is done with it: its copy can be redacted
 
 
 def may_move(old: str, new: str) -> bool:
