@@ -11,7 +11,7 @@ from ..contact_rules import CADENCE_DAYS, CADENCES  # noqa: F401  (the vocabular
 from ..extensions import db
 from .accounts import LANGUAGES
 from .stages import STAGE_KEYS, STAGES_BY_KEY, Stage
-from .types import UTCDateTime, one_of, utcnow
+from .types import EncryptedText, UTCDateTime, one_of, utcnow
 
 if TYPE_CHECKING:  # for the relationship annotations only
     from .accounts import User
@@ -44,7 +44,8 @@ class Case(db.Model):
     # A legal hold (set and lifted by a supervisor or admin): retention never purges a held case.
     held_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     held_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    hold_reason: Mapped[str | None] = mapped_column(Text)
+    # The reason for a hold may name a suspect or a prosecutor: encrypted like the leads.
+    hold_reason: Mapped[str | None] = mapped_column(EncryptedText("cases.hold_reason"))
 
     liaison: Mapped[User | None] = relationship("User", foreign_keys=[liaison_id])
     backup_liaison: Mapped[User | None] = relationship("User", foreign_keys=[backup_liaison_id])
