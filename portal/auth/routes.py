@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from .. import audit
 from ..errors import ServiceError
 from ..extensions import db
-from ..services import accounts, invitations, mfa
+from ..services import accounts, invitations
 from ..web import sessions
 from ..web.errors import show_error
 from ..web.security import rate_limit
@@ -49,7 +49,7 @@ def login():
             return render_template("auth/login.html", form=form), 200
         if user.is_staff:
             sessions.begin_second_factor(user, form.next.data)
-            return redirect(url_for("auth.mfa_verify" if mfa.is_enrolled(user) else "auth.mfa_setup"))
+            return redirect(sessions.second_step_url(user))  # a passkey first, if they have one
         sessions.complete_sign_in(user, second_factor=False)  # a new session at every sign-in
         return redirect(safe_next(form.next.data, home_for(user)))
     return render_template("auth/login.html", form=form)

@@ -92,6 +92,8 @@ class Agency(db.Model):
     lead_review_hours: Mapped[int] = mapped_column(Integer, default=72)
     message_reply_business_days: Mapped[int] = mapped_column(Integer, default=1)
     callback_confirm_business_days: Mapped[int] = mapped_column(Integer, default=1)
+    # Staff must sign in with a passkey: TOTP alone no longer completes a sign-in (recovery codes still do).
+    require_passkeys: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 

@@ -63,6 +63,7 @@ class AgencyForm(FlaskForm):
     lead_review_hours = _policy(_l("Review a new lead within (hours)"), 1, 720)
     message_reply_business_days = _policy(_l("Answer a family message within (business days)"), 1, 10)
     callback_confirm_business_days = _policy(_l("Confirm a callback request within (business days)"), 1, 10)
+    require_passkeys = BooleanField(_l("Staff must sign in with a passkey"))
 
 
 class ResourceForm(FlaskForm):
