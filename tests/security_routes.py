@@ -135,12 +135,6 @@ ROUTES: list[Route] = [
           data=lambda w, u: {"code": w.recovery_code}),
     Route("auth.mfa_cancel", lambda w: "/mfa/cancel", POST=_table(None, **HOME, **{PENDING: LOGIN, ENROLLING: LOGIN}),
           data=NO_DATA, actor=PENDING),
-    Route("auth.account", lambda w: "/account", GET=signed_in(200)),
-    Route("auth.change_password", lambda w: "/account/password", GET=signed_in(200), POST=signed_in(Go("/account")),
-          data=lambda w, u: {"current": factories.PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
-          ends_session=True),
-    Route("auth.regenerate_recovery_codes", lambda w: "/account/recovery-codes", POST=staff_only(200),
-          data=lambda w, u: {"codes-code": totp(u, next_code=True)}),
     # Passkeys. The half-signed-in staff of the World have none (and the agency does not require them), so the
     # second-step rows send them on to their own step (MFA: /mfa, or /mfa/setup until the enrolling one has
     # enrolled in an earlier row); tests/test_security_passkeys.py signs in with real keys.
@@ -161,8 +155,16 @@ ROUTES: list[Route] = [
           data=lambda w, u: {"name": "Desk key", "credential": {}}),  # 422: no live challenge in this session
     Route("auth.passkey_rename", lambda w: f"/account/passkeys/{w.passkey.id}", GET=_table(404, liaison=200),
           POST=_table(404, liaison=Go("/account")), data=lambda w, u: {"name": "Work laptop"}),
+    # Removing signs the owner out elsewhere (ends_session): it comes before the password change, which the
+    # ends_session rows run after.
     Route("auth.passkey_remove", lambda w: f"/account/passkeys/{w.passkey.id}/remove", GET=_table(404, liaison=200),
-          POST=_table(404, liaison=Go("/account")), data=NO_DATA),
+          POST=_table(404, liaison=Go("/account")), data=NO_DATA, ends_session=True),
+    Route("auth.account", lambda w: "/account", GET=signed_in(200)),
+    Route("auth.change_password", lambda w: "/account/password", GET=signed_in(200), POST=signed_in(Go("/account")),
+          data=lambda w, u: {"current": factories.PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+          ends_session=True),
+    Route("auth.regenerate_recovery_codes", lambda w: "/account/recovery-codes", POST=staff_only(200),
+          data=lambda w, u: {"codes-code": totp(u, next_code=True)}),
 
     # --- family side (family.*): only family members; family B and every staff member get 404 for case A's pages --
     Route("family.home", lambda w: "/my", GET=family_a_only(MY_CASE, family_b=MY_CASE)),

@@ -331,6 +331,8 @@ def test_remove_a_passkey_after_confirming_then_it_no_longer_signs_in(app, clien
     user = factories.make_user(role="liaison")
     passkey, key = make_passkey(user)
     ident = passkey.id
+    elsewhere = app.test_client()  # signed in on another computer, perhaps with the lost key
+    sign_in(elsewhere, user)
     sign_in(client, user)
     url = f"/account/passkeys/{ident}/remove"
     confirm = client.get(url).get_data(as_text=True)
@@ -339,6 +341,9 @@ def test_remove_a_passkey_after_confirming_then_it_no_longer_signs_in(app, clien
     response = post_form(client, url, token_page=url)
     assert response.status_code == 302 and _fresh(db, Passkey, ident) is None
     assert [e.target_id for e in _actions(db, "passkey.remove")] == [str(ident)]
+    here = client.get("/staff/")  # this browser goes on...
+    assert here.status_code == 200 and "signed out everywhere else" in here.get_data(as_text=True)
+    assert elsewhere.get("/staff/").headers["Location"].startswith("/login")  # ...the other one is signed out
     other = app.test_client()
     assert login(other, user.email).headers["Location"] == "/mfa"  # back to the app code
     assert other.get("/mfa/passkey").headers["Location"] == "/mfa"

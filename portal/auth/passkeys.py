@@ -218,8 +218,10 @@ def passkey_remove(passkey_id: int):
             passkeys.remove_passkey(passkey, by=current_user)
         except ServiceError as exc:
             flash_error(exc)
-        else:
-            flash(_("The passkey is removed. It no longer signs you in."), "success")
+        else:  # every other session ended with it; this browser goes on in a new one
+            sessions.complete_sign_in(current_user._get_current_object(), second_factor=True, keep_start=True)
+            flash(_("The passkey is removed. It no longer signs you in, and you are signed out everywhere else."),
+                  "success")
         return redirect(url_for("auth.account"))
     return render_template("auth/passkey_remove.html", form=form, passkey=passkey,
                            problem=passkeys.remove_problem(passkey))

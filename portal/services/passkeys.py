@@ -233,10 +233,16 @@ def remove_problem(passkey: Passkey) -> str | None:
 
 
 def remove_passkey(passkey: Passkey, *, by: User) -> None:
-    """Remove a passkey (it stops working at once), unless remove_problem() says no; audited."""
+    """Remove a passkey (it stops working at once), unless remove_problem() says no; audited.
+
+    A lost or stolen key may already have signed someone in: every session of the owner ends (the route starts
+    this browser's again).
+    """
     problem = remove_problem(passkey)
     if problem:
         raise ServiceError(problem)
+    owner = db.session.get(User, passkey.user_id)
+    owner.session_version = (owner.session_version or 0) + 1
     audit.record("passkey.remove", passkey, actor=by)
     db.session.delete(passkey)
     db.session.flush()
