@@ -42,11 +42,15 @@ def browser_context_args(browser_context_args, localhost):
 def open_desk(new_context, localhost):
     """open_desk(passkeys=True): a desk browser on localhost, with a virtual authenticator unless passkeys=False."""
 
-    def _open(*, passkeys: bool = True, webauthn: bool = True):
+    def _open(*, passkeys: bool = True, webauthn: bool = True, cancels: bool = False):
         ctx = new_context(viewport=steps.DESK, locale="en-US")
         ctx.set_default_timeout(15_000)
         if not webauthn:  # an old browser: no WebAuthn at all
             ctx.add_init_script("delete window.PublicKeyCredential;")
+        if cancels:  # the person closes the browser's passkey dialog (what the browser then reports)
+            ctx.add_init_script("navigator.credentials.get = () => "
+                                "Promise.reject(new DOMException('The operation either timed out or was not "
+                                "allowed.', 'NotAllowedError'));")
         page = steps.watch(ctx.new_page())
         if passkeys:
             cdp = ctx.new_cdp_session(page)
@@ -143,3 +147,19 @@ def test_a_browser_without_passkeys_is_told_so_and_offered_the_other_ways(open_d
     steps.check_page(page, "passkey-unsupported")
     page.get_by_role("link", name="Use a code from my authenticator app instead").click()
     expect(page.locator("h1")).to_have_text("Enter your code")
+
+
+def test_a_person_who_cancels_is_told_what_happened_in_spanish_too(open_desk):
+    from ..webauthn_helpers import make_passkey
+
+    liaison = factories.make_user(role="liaison", language="es")
+    make_passkey(liaison)
+    page = open_desk(passkeys=False, cancels=True)
+    _password_step(page, liaison)
+    steps.switch_language(page, "es")
+    expect(page.locator("h1")).to_have_text(steps.es("Use your passkey"))
+    page.get_by_role("button", name=steps.es("Use my passkey")).click()
+    cancelled = "The passkey was not used: it was cancelled, or it took too long. Try again when you are ready."
+    expect(page.get_by_role("alert")).to_have_text(steps.es(cancelled))
+    expect(page.get_by_role("button", name=steps.es("Use my passkey"))).to_be_enabled()
+    steps.check_page(page, "passkey-cancelled-es")
