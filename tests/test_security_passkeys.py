@@ -411,6 +411,8 @@ def test_an_admin_reset_removes_passkeys_too(client, db):
     user = factories.make_user(role="liaison")
     make_passkey(user)
     sign_in(client, factories.make_user(role="admin"))
+    page = client.get("/staff/security").get_data(as_text=True)
+    assert "1 passkey." in page and "A reset removes their passkeys too." in page
     post_form(client, f"/staff/security/users/{user.id}/reset-mfa", token_page="/staff/security")
     assert db.session.scalar(select(func.count()).select_from(Passkey)) == 0
     assert _actions(db, "user.mfa_reset")[-1].details == {"passkeys": 1}

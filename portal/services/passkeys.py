@@ -316,6 +316,12 @@ def sign_in_with_new_passkey(user: User, passkey: Passkey) -> None:
     audit.record("auth.login", user, actor=user, method="passkey_enrol", passkey=passkey.id)
 
 
+def passkey_counts() -> dict[int, int]:
+    """{user id: how many passkeys}, for the admin's sign-in security page."""
+    rows = db.session.execute(select(Passkey.user_id, func.count()).group_by(Passkey.user_id))
+    return {user_id: count for user_id, count in rows}
+
+
 def staff_without_passkey() -> int:
     """How many active staff members have no passkey (the admin sees it beside the setting)."""
     return db.session.scalar(select(func.count()).select_from(User).where(
