@@ -527,5 +527,6 @@ def test_the_pages_speak_spanish(client, db):
     with client.session_transaction() as session:
         session["lang"] = "es"
     page = client.get("/mfa/passkey").get_data(as_text=True)
-    assert "Use su llave de acceso" in page or "llave de acceso" in page
+    assert "Use su llave de acceso" in page and "Usar mi llave de acceso" in page
+    assert "Este navegador no puede usar llaves de acceso" in page  # the script's words, in the page's language
     assert "This browser cannot use passkeys" not in page
