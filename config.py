@@ -72,6 +72,11 @@ class Config:
     AGENCY_TIMEZONE = os.environ.get("AGENCY_TIMEZONE", "America/Chicago")
     DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "US")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # Passkeys (WebAuthn) are bound to a host name and an origin, both taken from PUBLIC_BASE_URL unless set here.
+    # Browsers refuse an IP address as the RP ID: to try passkeys in development, open http://localhost:5000 and
+    # set PUBLIC_BASE_URL to it.
+    WEBAUTHN_RP_ID = os.environ.get("WEBAUTHN_RP_ID", "")
+    WEBAUTHN_ORIGIN = os.environ.get("WEBAUTHN_ORIGIN", "")
     SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")
     # inline: deliver right after the request commits (development); none: leave rows queued for a worker.
     SMS_DELIVERY = os.environ.get("SMS_DELIVERY", "inline")

@@ -207,6 +207,7 @@ def register_blueprints(app: Flask) -> None:
     # Each area's __init__ defines its bp and nothing else; importing its view modules attaches their routes
     # (staff.routes first: the staff before_request check and shared helpers).
     import portal.auth.mfa  # noqa: F401
+    import portal.auth.passkeys  # noqa: F401
     import portal.auth.password  # noqa: F401
     import portal.auth.routes  # noqa: F401
     import portal.family.booking  # noqa: F401

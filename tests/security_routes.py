@@ -10,7 +10,9 @@ Adding a route: one Route(...) in ROUTES, in its area's section. Give
   - one expectation dict per method, usually from a preset: staff_only(200), case_a_staff(200), family_a_only(200),
     supervisors_only(200), admin_only(200), signed_in(200), everyone(200); override single roles with keywords;
   - data (POST): a valid form body, data(w, user) -> dict (the CSRF test sends it without the token, the matrix
-    with it); ends_session=True when the POST signs the client out (the matrix runs those last).
+    with it); ends_session=True when the POST signs the client out (the matrix runs those last); json=True when
+    the body is JSON, posted with the token in the X-CSRFToken header (the fuzz test leaves those rows out:
+    tests/test_security_passkeys.py sends them malformed JSON).
 Rows run in this order for each role, on one World per role: a row that changes a record (moves a call, deletes
 a window) comes after the rows that need the record as it was.
 Expectations: an int is the status code; Go("/path") is a redirect whose target starts with that path
@@ -69,6 +71,7 @@ class Route:
     data: Callable[[World, object], dict] | None = None
     ends_session: bool = False
     csrf_exempt: str | None = None  # SIGNED_BY_TWILIO or NO_COOKIE, nothing else
+    json: bool = False  # the POST body is JSON (static/js/passkeys.js), the CSRF token in the X-CSRFToken header
     actor: str | None = None  # the role the CSRF and fuzz tests act as (default: see acting_role)
 
     def expectations(self) -> dict[str, dict]:
@@ -137,6 +140,30 @@ ROUTES: list[Route] = [
           data=lambda w, u: {"code": w.recovery_code}),
     Route("auth.mfa_cancel", lambda w: "/mfa/cancel", POST=_table(None, **HOME, **{PENDING: LOGIN, ENROLLING: LOGIN}),
           data=NO_DATA, actor=PENDING),
+    # Passkeys. The half-signed-in staff of the World have none (and the agency does not require them), so the
+    # second-step rows send them on to their own step (MFA: /mfa, or /mfa/setup until the enrolling one has
+    # enrolled in an earlier row); tests/test_security_passkeys.py signs in with real keys.
+    Route("auth.passkey_sign_in", lambda w: "/mfa/passkey", GET=_table(None, **HOME),
+          POST=_table(None, **HOME), json=True, actor=PENDING,
+          data=lambda w, u: {"credential": {}}),
+    Route("auth.passkey_sign_in_options", lambda w: "/mfa/passkey/options",
+          POST=_table(None, **HOME), json=True, actor=PENDING, data=NO_DATA),
+    Route("auth.passkey_setup", lambda w: "/mfa/passkey/setup", GET=_table(None, **HOME),
+          POST=_table(None, **HOME), json=True, actor=ENROLLING,
+          data=lambda w, u: {"name": "Desk key", "credential": {}}),
+    Route("auth.passkey_setup_options", lambda w: "/mfa/passkey/setup/options",
+          POST=_table(None, **HOME), json=True, actor=ENROLLING, data=NO_DATA),
+    # Staff add passkeys from their account page (families: 404); each staff member sees only their own.
+    Route("auth.passkey_register_options", lambda w: "/account/passkeys/options", POST=staff_only(200), json=True,
+          data=NO_DATA),
+    Route("auth.passkey_register", lambda w: "/account/passkeys", POST=staff_only(422), json=True,
+          data=lambda w, u: {"name": "Desk key", "credential": {}}),  # 422: no live challenge in this session
+    Route("auth.passkey_rename", lambda w: f"/account/passkeys/{w.passkey.id}", GET=_table(404, liaison=200),
+          POST=_table(404, liaison=Go("/account")), data=lambda w, u: {"name": "Work laptop"}),
+    # Removing signs the owner out elsewhere (ends_session): it comes before the password change, which the
+    # ends_session rows run after.
+    Route("auth.passkey_remove", lambda w: f"/account/passkeys/{w.passkey.id}/remove", GET=_table(404, liaison=200),
+          POST=_table(404, liaison=Go("/account")), data=NO_DATA, ends_session=True),
     Route("auth.account", lambda w: "/account", GET=signed_in(200)),
     Route("auth.change_password", lambda w: "/account/password", GET=signed_in(200), POST=signed_in(Go("/account")),
           data=lambda w, u: {"current": factories.PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},

@@ -26,6 +26,7 @@ from portal.services.agency import get_agency
 from . import factories
 from . import family_factories as ffac
 from . import staff_factories as sf
+from .webauthn_helpers import make_passkey
 
 # The eight roles of the issue, and two more: staff who typed the password but not yet the code, with an
 # authenticator (PENDING) and without one yet (ENROLLING). Both must reach nothing but the second-factor pages.
@@ -145,6 +146,7 @@ class World:
     locked_user: User
     recovery_code: str = ""
     held_case: object = None  # a closed case on legal hold, with no liaison (supervisors and admins see it)
+    passkey: object = None  # the liaison's own passkey (other staff may not rename or remove it: 404)
 
     def user_for(self, role: str):
         """The account a role signs in with (None for anonymous visitors and tipsters)."""
@@ -203,7 +205,7 @@ def build_world() -> World:
     window_a = ffac.make_window(liaison=liaison, weekday=0, start=clock(6, 0), end=clock(7, 0))
     exception_a = sf.make_exception(liaison=liaison, day=date.today() + timedelta(days=200))
     outreach_a = factories.make_outreach(case=case_a, member=member_a, staff=liaison, notes="First call.")
-    return World(
+    world = World(
         liaison=liaison, other_liaison=other, supervisor=factories.make_user(role="supervisor"),
         admin=factories.make_user(role="admin"), pending_staff=pending,
         enrolling_staff=factories.make_user(role="supervisor", mfa=False), family_a=user_a, member_a=member_a,
@@ -216,6 +218,8 @@ def build_world() -> World:
         account=factories.make_user(role="liaison", name="Staff Account"),
         reset_target=factories.make_user(role="liaison"), locked_user=locked, recovery_code=codes[0],
         held_case=held_case)
+    world.passkey, _authenticator = make_passkey(liaison)
+    return world
 
 
 def totp(user, *, next_code: bool = False) -> str:

@@ -7,6 +7,7 @@ from werkzeug.routing import IntegerConverter
 from . import factories, family_factories, staff_factories
 from .conftest import csrf_from, sign_in
 from .security_helpers import comparable_answer
+from .webauthn_helpers import make_passkey
 
 # For every id a URL can take: how to get the id of family B's record of that kind.
 # A new route with a new id name fails test_every_id_argument_is_covered until it is added here.
@@ -25,6 +26,7 @@ OTHER_FAMILY_IDS = {
     "exception_id": lambda b: staff_factories.make_exception(liaison=b["case"].liaison).id,
     "resource_id": lambda b: staff_factories.make_resource().id,
     "inbound_id": lambda b: b["inbound"].id,
+    "passkey_id": lambda b: make_passkey(b["case"].liaison)[0].id,  # a staff member's: never a family's to open
 }
 
 

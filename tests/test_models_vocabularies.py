@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from portal import models
 from portal.extensions import db as _db
 from portal.models import Notification
+from portal.models.security import CHALLENGE_PURPOSES
 
 from . import factories
 from .family_factories import make_appointment, make_lead
@@ -40,6 +41,7 @@ VOCABULARIES = {
     ("inbound_sms", "handling"): models.INBOUND_HANDLINGS,
     ("case_messages", "sender"): models.MESSAGE_SENDERS,
     ("case_messages", "channel"): models.MESSAGE_CHANNELS,
+    ("webauthn_challenges", "purpose"): CHALLENGE_PURPOSES,
 }
 
 

@@ -64,3 +64,11 @@ class ChangePasswordForm(FlaskForm):
     confirm = PasswordField(_l("Type the new password again"),
                             validators=[DataRequired(_l("Type the new password again.")),
                                         EqualTo("password", _l("The two passwords are not the same."))])
+
+
+class PasskeyNameForm(FlaskForm):
+    """The name a staff member gives a passkey, to tell their keys apart."""
+
+    name = StringField(_l("Name of the passkey"),
+                       validators=[DataRequired(_l("Give the passkey a name, such as \"YubiKey on keychain\".")),
+                                   max_length(80)], filters=[strip_filter])

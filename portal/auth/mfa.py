@@ -3,7 +3,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..services import mfa
+from ..services import mfa, passkeys
 from ..web import sessions
 from ..web.security import rate_limit
 from ..web.urls import safe_next
@@ -61,15 +61,22 @@ def mfa_verify():
     user, restart = _pending_or_restart()
     if restart:
         return restart
-    if not mfa.is_enrolled(user):
-        return redirect(url_for("auth.mfa_setup"))
+    required = passkeys.passkeys_required()
+    # With passkeys required, a code alone finishes nothing: it only lets someone without a passkey enrol one.
+    if not mfa.is_enrolled(user) or (required and (mfa.has_passkey(user) or sessions.second_factor_passed())):
+        return redirect(sessions.second_step_url(user))
     form = MfaCodeForm()
+    context = {"cancel_form": EmptyForm(), "has_passkey": mfa.has_passkey(user), "then_passkey": required}
     if form.validate_on_submit():
-        if mfa.verify_second_factor(user, form.code.data):
+        if required:
+            if mfa.verify_second_factor(user, form.code.data, purpose="passkey_enrolment"):
+                sessions.mark_second_factor_passed("totp")
+                return redirect(url_for("auth.passkey_setup"))
+        elif mfa.verify_second_factor(user, form.code.data):
             return _finish(user)
         return _failed(form, _("That code is not right. Wait for a new code and try again."), "auth/mfa_verify.html",
-                       cancel_form=EmptyForm())
-    return render_template("auth/mfa_verify.html", form=form, cancel_form=EmptyForm()), _status(form)
+                       **context)
+    return render_template("auth/mfa_verify.html", form=form, **context), _status(form)
 
 
 @bp.route("/mfa/setup", methods=["GET", "POST"])
@@ -79,8 +86,8 @@ def mfa_setup():
     user, restart = _pending_or_restart()
     if restart:
         return restart
-    if mfa.is_enrolled(user):
-        return redirect(url_for("auth.mfa_verify"))
+    if passkeys.second_step(user) != "totp_setup":
+        return redirect(sessions.second_step_url(user))
     secret = mfa.ensure_secret(user)
     context = {"qr": mfa.qr_data_uri(mfa.provisioning_uri(user)), "secret": mfa.grouped_secret(secret),
                "cancel_form": EmptyForm()}
@@ -107,10 +114,14 @@ def mfa_recovery():
             left = mfa.remaining_recovery_codes(user)
             flash(_("You used a recovery code. You have %(n)d left; make new ones on your account page.", n=left),
                   "info")
+            if passkeys.passkeys_required() and not mfa.has_passkey(user):
+                sessions.mark_second_factor_passed("recovery_code")  # the agency requires a passkey: add one now
+                return redirect(url_for("auth.passkey_setup"))
             return _finish(user)
         return _failed(form, _("That recovery code is not right, or it was already used."), "auth/mfa_recovery.html",
-                       cancel_form=EmptyForm())
-    return render_template("auth/mfa_recovery.html", form=form, cancel_form=EmptyForm()), _status(form)
+                       cancel_form=EmptyForm(), has_passkey=mfa.has_passkey(user), has_totp=mfa.is_enrolled(user))
+    return render_template("auth/mfa_recovery.html", form=form, cancel_form=EmptyForm(),
+                           has_passkey=mfa.has_passkey(user), has_totp=mfa.is_enrolled(user)), _status(form)
 
 
 @bp.route("/mfa/cancel", methods=["POST"])

@@ -4,20 +4,23 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import audit
-from ..services import accounts, lockout, mfa
+from ..services import accounts, lockout, mfa, passkeys
 from ..web import sessions
 from ..web.security import rate_limit
 from . import bp
-from .forms import ChangePasswordForm, MfaCodeForm
+from .forms import ChangePasswordForm, MfaCodeForm, PasskeyNameForm
 
 
 @bp.route("/account")
 @login_required
 def account():
-    """Sign-in settings: password, and for staff the authenticator and recovery codes."""
+    """Sign-in settings: password, and for staff the authenticator, passkeys and recovery codes."""
     user = current_user._get_current_object()
-    left = mfa.remaining_recovery_codes(user) if user.is_staff else None
-    return render_template("auth/account.html", user=user, recovery_left=left, codes_form=MfaCodeForm(prefix="codes"))
+    if not user.is_staff:
+        return render_template("auth/account.html", user=user)
+    return render_template("auth/account.html", user=user, recovery_left=mfa.remaining_recovery_codes(user),
+                           codes_form=MfaCodeForm(prefix="codes"), passkeys=passkeys.passkeys_of(user),
+                           passkeys_required=passkeys.passkeys_required(), form=PasskeyNameForm())
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

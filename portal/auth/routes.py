@@ -8,7 +8,7 @@ from .. import audit
 from ..display import local_datetime
 from ..errors import ServiceError
 from ..extensions import db
-from ..services import accounts, invitations, lockout, mfa
+from ..services import accounts, invitations, lockout
 from ..web import sessions
 from ..web.errors import show_error
 from ..web.security import address_key, note_failure, rate_limit, too_many, too_many_failures
@@ -74,7 +74,7 @@ def login():
         if user.is_staff:
             sessions.begin_second_factor(user, form.next.data)
             _tell_of_lockout(user)
-            return redirect(url_for("auth.mfa_verify" if mfa.is_enrolled(user) else "auth.mfa_setup"))
+            return redirect(sessions.second_step_url(user))  # a passkey first, if they have one
         sessions.complete_sign_in(user, second_factor=False)  # a new session at every sign-in
         return redirect(safe_next(form.next.data, home_for(user)))
     return render_template("auth/login.html", form=form)

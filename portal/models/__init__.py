@@ -27,7 +27,7 @@ from .messaging import (
     InboundSms,
     Notification,
 )
-from .security import MfaRecoveryCode
+from .security import MfaRecoveryCode, Passkey, WebauthnChallenge
 from .stages import STAGE_KEYS, STAGES, STAGES_BY_KEY, Stage, stage_info
 from .types import UTCDateTime, utcnow
 
@@ -38,6 +38,6 @@ __all__ = [
     "ROLES", "STAFF_ROLES", "STAGES", "STAGES_BY_KEY", "STAGE_KEYS", "SUBMITTER_STATUS", "UPDATE_KINDS",
     "Agency", "Appointment", "AuditEvent", "AvailabilityException", "AvailabilityWindow", "Case", "CaseMessage",
     "CaseUpdate", "FamilyMember", "InboundSms", "Invitation", "Lead", "LeadAttachment", "LeadNote", "LeadQuestion",
-    "MfaRecoveryCode", "Notification", "Outreach", "Resource", "Stage", "TipLink", "UTCDateTime", "User",
-    "stage_info", "utcnow",
+    "MfaRecoveryCode", "Notification", "Outreach", "Passkey", "Resource", "Stage", "TipLink", "UTCDateTime", "User",
+    "WebauthnChallenge", "stage_info", "utcnow",
 ]

@@ -100,6 +100,8 @@ class Agency(db.Model):
     retention_text_days: Mapped[int | None] = mapped_column(Integer)
     # Days an anonymous tip thread may sit idle before its code stops taking answers; None: it never closes.
     tip_thread_idle_days: Mapped[int | None] = mapped_column(Integer)
+    # Staff must sign in with a passkey: TOTP alone no longer completes a sign-in (recovery codes still do).
+    require_passkeys: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 

@@ -8,11 +8,11 @@ import secrets
 import pyotp
 import segno
 from flask import current_app
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 
 from .. import audit
 from ..extensions import db
-from ..models import MfaRecoveryCode, User, utcnow
+from ..models import MfaRecoveryCode, Passkey, User, WebauthnChallenge, utcnow
 from . import lockout
 
 STEP_SECONDS = 30
@@ -24,6 +24,11 @@ _RECOVERY_LENGTH = 16  # about 79 bits: a stolen database cannot guess them back
 def is_enrolled(user: User) -> bool:
     """Whether the user has a confirmed authenticator."""
     return bool(user.totp_secret and user.mfa_enrolled_at is not None)
+
+
+def has_passkey(user: User) -> bool:
+    """Whether the user has at least one passkey (services/passkeys.py)."""
+    return bool(db.session.scalar(select(exists().where(Passkey.user_id == user.id))))
 
 
 def ensure_secret(user: User) -> str:
@@ -126,7 +131,7 @@ def verify_second_factor(user: User, code: str, *, purpose: str = "sign_in") -> 
 def use_recovery_code(user: User, code: str) -> bool:
     """The second step with a recovery code, which then stops working; a wrong code counts towards the lockout."""
     used = 0
-    if is_enrolled(user) and code:
+    if (is_enrolled(user) or has_passkey(user)) and code:
         used = db.session.execute(
             update(MfaRecoveryCode).where(MfaRecoveryCode.user_id == user.id,
                                           MfaRecoveryCode.code_hash == _hash_recovery(code),
@@ -158,13 +163,15 @@ def _succeeded(user: User, *, method: str, purpose: str = "sign_in") -> None:
 
 
 def reset_mfa(user: User, *, by: User) -> None:
-    """An admin removes a staff member's authenticator and recovery codes (a lost phone); audited.
+    """An admin removes a staff member's authenticator, passkeys and recovery codes (a lost phone or key); audited.
 
-    Every session of the user ends; at the next sign-in they enrol a new authenticator.
+    Every session of the user ends; at the next sign-in they enrol a new authenticator (or passkey).
     """
     user.totp_secret = None
     user.mfa_enrolled_at = None
     user.totp_last_step = None
     db.session.execute(delete(MfaRecoveryCode).where(MfaRecoveryCode.user_id == user.id))
+    passkeys = db.session.execute(delete(Passkey).where(Passkey.user_id == user.id)).rowcount
+    db.session.execute(delete(WebauthnChallenge).where(WebauthnChallenge.user_id == user.id))
     user.session_version = (user.session_version or 0) + 1
-    audit.record("user.mfa_reset", user, actor=by)
+    audit.record("user.mfa_reset", user, actor=by, passkeys=passkeys)

@@ -9,6 +9,7 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..models import STAFF_ROLES, Resource, User
 from ..services import admin as admin_service
+from ..services import passkeys as passkey_service
 from ..services.admin import POLICY_LIMITS
 from ..services.agency import get_agency
 from ..services.retention import RETENTION_SETTINGS
@@ -120,13 +121,15 @@ def admin_agency():
         values["email"], values["address"] = values["email"] or None, values["address"] or None
         try:
             admin_service.update_agency(agency, by=current_user, **values)
+            passkey_service.set_required(required=bool(form.require_passkeys.data), by=current_user)
         except ServiceError as exc:
             show_error(form, exc)
         else:
             flash(_("Settings saved. Flags follow the new values at once."), "success")
             return redirect(url_for("staff.admin_agency"))
     status = 422 if form.is_submitted() else 200
-    return render_template("staff/admin_agency.html", form=form), status
+    return render_template("staff/admin_agency.html", form=form,
+                           without_passkey=passkey_service.staff_without_passkey()), status
 
 
 @bp.route("/admin/resources", methods=["GET", "POST"])

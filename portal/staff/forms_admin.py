@@ -74,6 +74,7 @@ class AgencyForm(FlaskForm):
     retention_message_days = _days(_l("Keep portal messages with the family (days after closing)"))
     retention_text_days = _days(_l("Keep texts sent and received (days after closing)"))
     tip_thread_idle_days = _days(_l("Close an anonymous tip's conversation after it is idle for (days)"))
+    require_passkeys = BooleanField(_l("Staff must sign in with a passkey"))
 
 
 class ResourceForm(FlaskForm):

@@ -12,7 +12,7 @@ from .. import access
 from ..auth.forms import EmptyForm
 from ..extensions import db
 from ..models import STAFF_ROLES, User, utcnow
-from ..services import lockout, mfa
+from ..services import lockout, mfa, passkeys
 from . import bp
 
 
@@ -36,7 +36,7 @@ def security_accounts():
     ).all()
     staff = db.session.scalars(select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.name)).all()
     return render_template("staff/security_accounts.html", locked=locked, staff=staff, button_form=EmptyForm(),
-                           is_enrolled=mfa.is_enrolled)
+                           is_enrolled=mfa.is_enrolled, passkey_counts=passkeys.passkey_counts())
 
 
 @bp.route("/security/users/<int:user_id>/unlock", methods=["POST"])

@@ -9,14 +9,18 @@ from flask_login import current_user, login_user, logout_user
 
 from ..extensions import db
 from ..models import User, utcnow
-from ..services import lockout
+from ..services import lockout, passkeys
 from .urls import is_tip_page
 
 PENDING_KEY = "mfa_pending"
 PENDING_SECONDS = 10 * 60  # time to type the code after the password
 # While the second factor is pending, these are the only endpoints a request may reach.
 PENDING_ALLOWED = frozenset({"auth.mfa_verify", "auth.mfa_setup", "auth.mfa_recovery", "auth.mfa_cancel",
-                             "auth.set_language", "static"})
+                             "auth.passkey_sign_in", "auth.passkey_sign_in_options", "auth.passkey_setup",
+                             "auth.passkey_setup_options", "auth.set_language", "static"})
+# The page of each second step (services/passkeys.py second_step()).
+STEP_ENDPOINTS = {"passkey": "auth.passkey_sign_in", "passkey_setup": "auth.passkey_setup",
+                  "totp": "auth.mfa_verify", "totp_setup": "auth.mfa_setup"}
 
 
 class TipPageSession(SecureCookieSession):
@@ -64,6 +68,25 @@ def pending_user() -> User | None:
     if user is None or not user.is_active or user.session_version != pending.get("ver") or lockout.is_locked(user):
         return None
     return user
+
+
+def second_factor_passed() -> str | None:
+    """The factor already passed in this pending step ("totp", "recovery_code"), when a passkey must follow."""
+    pending = session.get(PENDING_KEY)
+    return pending.get("passed") if isinstance(pending, dict) else None
+
+
+def mark_second_factor_passed(method: str) -> None:
+    """A factor was passed, but the agency requires a passkey: the person enrols one before the sign-in ends."""
+    pending = session.get(PENDING_KEY)
+    if isinstance(pending, dict):
+        session[PENDING_KEY] = {**pending, "passed": method}
+
+
+def second_step_url(user: User) -> str:
+    """The page of the second step the half-signed-in staff member must take next."""
+    step = passkeys.second_step(user, passed=second_factor_passed() is not None)
+    return url_for(STEP_ENDPOINTS[step])
 
 
 def pending_next() -> str:
@@ -122,8 +145,9 @@ def enforce():
         nxt = request.full_path if request.method == "GET" and request.query_string else request.path
         return redirect(url_for("auth.login", next=nxt if request.method == "GET" else None))
     if PENDING_KEY in session and request.endpoint not in PENDING_ALLOWED:
-        if pending_user() is None:
+        user = pending_user()
+        if user is None:
             session.pop(PENDING_KEY, None)
             return None
-        return redirect(url_for("auth.mfa_verify"))
+        return redirect(second_step_url(user))
     return None

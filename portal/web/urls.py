@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
 
+from ..logsafety import TIP_PATH_PREFIXES
+
 REDIRECT_FIELD = "next"  # the form field and query argument that carry a redirect target, wherever one is taken
 
 
 def _has_control(text: str) -> bool:
     return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
-
-from ..logsafety import TIP_PATH_PREFIXES
 
 
 def safe_next(target: str | None, default: str) -> str:
