@@ -330,10 +330,22 @@ def delete_attachment_files(attachment) -> bool:
     return cleaned and original
 
 
+DOWNLOAD_POLICY = "default-src 'none'; sandbox"
+
+
 def _as_download(response):
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Content-Security-Policy"] = DOWNLOAD_POLICY
     response.headers["Cache-Control"] = "no-store"
+    response.download_policy = DOWNLOAD_POLICY
+    return response
+
+
+def keep_download_policy(response):
+    """After the app's security headers: a file download keeps its own sandbox policy (an after-request hook)."""
+    policy = getattr(response, "download_policy", None)
+    if policy:
+        response.headers["Content-Security-Policy"] = policy
     return response
 
 
