@@ -1,10 +1,10 @@
 """Attachments: check size and count, decide the type from the content, clean, seal the original, store, serve.
 
 Every kind we accept has its own cleaner (there is no "keep as sent"): images are decoded and re-encoded, so EXIF
-(with GPS), comments and other metadata do not survive; videos keep their pictures but lose their metadata boxes
-(where phones keep the place a video was taken); PDFs lose their document info, XMP, scripts and embedded files
-(portal/pdf.py). The untouched original is kept beside the cleaned copy, encrypted under its own key
-(crypto.seal), with the SHA-256 of the bytes as received, for chain of custody. Files are stored flat as
+(with GPS), comments and other metadata do not survive (portal/images.py); videos keep their pictures but lose
+their metadata boxes, recording times and GPS tracks (portal/mp4.py); PDFs lose their document info, XMP, scripts
+and embedded files (portal/pdf.py). The untouched original is kept beside the cleaned copy, encrypted under its
+own key (crypto.seal), with the SHA-256 of the bytes as received, for chain of custody. Files are stored flat as
 UPLOAD_DIR/<random name> and only ever leave through send_attachment (the cleaned copy) or send_original, after
 an access check.
 """
@@ -15,27 +15,22 @@ import io
 import logging
 import os
 import secrets
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import abort, current_app, send_file
 from flask_babel import lazy_gettext as _l
-from PIL import Image, ImageOps
-from pillow_heif import register_heif_opener
 from werkzeug.datastructures import FileStorage
 
-from . import crypto, mp4, pdf
+from . import crypto, images, mp4, pdf
 from .errors import ServiceError
 
-register_heif_opener()
 log = logging.getLogger(__name__)
 
 MAX_FILES = 10
 MAX_FILE_BYTES = 25 * 1024 * 1024
 MAX_TOTAL_BYTES = 100 * 1024 * 1024
-MAX_PIXELS = 60_000_000  # larger than any phone photo; stops "decompression bombs"
 ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif,application/pdf,video/mp4,video/quicktime"
 
 HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
@@ -148,32 +143,14 @@ def _not_accepted(name: str) -> ServiceError:
 
 
 def _clean_image(data: bytes, fmt: str, name: str) -> bytes:
-    """Decode and re-encode an image so that only its pixels remain: no EXIF, GPS, comments or profiles."""
+    """Decode and re-encode an image so that only its pixels remain (portal/images.py)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as source:
-                if source.width * source.height > MAX_PIXELS:
-                    raise _refused(str(_l("“%(name)s” is too large a picture. Send a smaller copy.", name=name)))
-                source.seek(0)  # only the first frame of an animated image
-                image = ImageOps.exif_transpose(source)  # keep photos upright once the EXIF tag is gone
-                image.load()
-    except ServiceError:
-        raise
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return images.reencode(data, fmt)
+    except images.ImageError as exc:
+        if exc.too_large:
+            raise _refused(str(_l("“%(name)s” is too large a picture. Send a smaller copy.", name=name))) from None
         raise _refused(str(_l("We could not open the picture “%(name)s”. It may be damaged. "
                                  "Try to send it again or take a screenshot of it.", name=name))) from None
-    if image.mode not in ("RGB", "RGBA", "L", "LA"):
-        has_alpha = "A" in image.mode or "transparency" in image.info
-        image = image.convert("RGBA" if has_alpha else "RGB")
-    if fmt == "JPEG" and image.mode in ("RGBA", "LA"):
-        image = image.convert("RGB" if image.mode == "RGBA" else "L")
-    # Built from the raw pixels alone, the new image carries no info, EXIF, XMP, ICC or text chunks.
-    clean = Image.frombytes(image.mode, image.size, image.tobytes())
-    out = io.BytesIO()
-    options = {"quality": 90} if fmt in ("JPEG", "WEBP") else {}
-    clean.save(out, format=fmt, **options)
-    return out.getvalue()
 
 
 def _image(fmt: str) -> Callable[[bytes, str], bytes]:
