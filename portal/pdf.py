@@ -13,6 +13,7 @@ web pages and form fields stay.
 from __future__ import annotations
 
 import io
+import re
 import secrets
 
 import pikepdf
@@ -122,6 +123,7 @@ def _clean_jpeg_stream(stream: Stream) -> None:
 # dropped: EXIF and XMP (APP1), IPTC/Photoshop (APP13), every other APPn, comments, anything after the image's end.
 _KEEP_APP = {0xE0, 0xEE}
 _STANDALONE = {0x01, *range(0xD0, 0xD8)}
+_NEXT_MARKER = re.compile(rb"\xff(?![\x00\xd0-\xd7\xff])", re.DOTALL)  # not a stuffed byte, a restart or fill
 
 
 def strip_jpeg_segments(data: bytes) -> bytes:
@@ -156,9 +158,8 @@ def strip_jpeg_segments(data: bytes) -> bytes:
             out += segment
         i = end
         if marker == 0xDA:  # start of scan: entropy-coded data runs to the next marker that is not a restart
-            j = i
-            while j + 1 < n and not (data[j] == 0xFF and data[j + 1] not in (0x00, *range(0xD0, 0xD8))):
-                j += 1
+            found = _NEXT_MARKER.search(data, i)
+            j = found.start() if found else n
             out += data[i:j]
             i = j
     return data

@@ -155,3 +155,19 @@ def test_a_pdf_pikepdf_cannot_open_is_refused_with_a_clear_message(app, data, me
 def test_a_jpeg_that_does_not_parse_is_left_for_the_pdf_reader_to_refuse():
     assert pdf.strip_jpeg_segments(b"\xff\xd8\xff\xe1\xff\xff") == b"\xff\xd8\xff\xe1\xff\xff"
     assert pdf.strip_jpeg_segments(b"not a jpeg") == b"not a jpeg"
+
+
+@pytest.mark.parametrize("options", [{}, {"progressive": True}, {"restart_marker_blocks": 1}])
+def test_a_photo_inside_a_pdf_loses_its_exif_and_comment_but_not_one_pixel(options):
+    from PIL import Image
+
+    from . import family_files as ff
+
+    out = io.BytesIO()
+    Image.effect_noise((120, 80), 64).convert("RGB").save(out, "JPEG", quality=85, comment=ff.SECRET_COMMENT,
+                                                          exif=ff._exif_with_gps().tobytes(), **options)
+    sent = out.getvalue()
+    clean = pdf.strip_jpeg_segments(sent)
+    assert ff.SECRET_COMMENT not in clean and b"Exif\x00\x00" not in clean and ff.CAMERA.encode() not in clean
+    with Image.open(io.BytesIO(sent)) as before, Image.open(io.BytesIO(clean)) as after:
+        assert after.tobytes() == before.tobytes() and not after.getexif()
