@@ -133,6 +133,8 @@ def lead_attachment_original(attachment_id: int):
     """A file's untouched original, for supervisors and admins, with a reason: a download, audited."""
     attachment = access.get_original_or_404(current_user, attachment_id)
     form = OriginalDownloadForm()
+    if request.method == "GET":
+        triage.view_original_form(attachment, viewer=current_user)
     if not form.validate_on_submit():
         return render_template("staff/lead_original.html", attachment=attachment, lead=attachment.lead,
                                form=form), 422 if request.method == "POST" else 200
