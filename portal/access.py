@@ -175,6 +175,23 @@ def get_lead_attachment_or_404(user: User, attachment_id: int):
     return attachment
 
 
+def can_download_originals(user: User) -> bool:
+    """Whether the user may download a file's untouched original (supervisors and admins; staff get the cleaned
+    copy, families and tipsters only what they sent)."""
+    return _signed_in(user) and user.role in ("supervisor", "admin")
+
+
+def get_original_or_404(user: User, attachment_id: int):
+    """A lead file whose sealed original the user may download: a supervisor or admin, on a case they see, and the
+    original kept; otherwise 404."""
+    if not can_download_originals(user):
+        abort(404)
+    attachment = get_lead_attachment_or_404(user, attachment_id)
+    if not attachment.original_stored_name:
+        abort(404)
+    return attachment
+
+
 def get_attachment_or_404(user: User, lead_id: int, attachment_id: int):
     """As get_lead_attachment_or_404, and the file must belong to that very lead (the URL names both)."""
     attachment = get_lead_attachment_or_404(user, attachment_id)

@@ -13,7 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from config import BASE_DIR, INSTANCE_DIR, Config, load_config
 
-from . import crypto
+from . import crypto, uploads
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, talisman
 from .web.boundary import PortalFlask, discard_session
 from .web.security import DatabaseIdConverter
@@ -114,6 +114,9 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone,
                    default_translation_directories=str(Path(__file__).parent / "translations"))
     production = app.config.get("ENV_NAME") == "production"
+    # Registered before Talisman so that it runs after it (Flask runs these hooks last-registered first): a file
+    # download keeps its sandbox policy instead of the pages' one.
+    app.after_request(uploads.keep_download_policy)
     talisman.init_app(
         app,
         content_security_policy=CSP,

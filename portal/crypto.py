@@ -8,7 +8,10 @@ does not open there.
 Keys come from ENCRYPTION_KEYS (``id:key[,id:key...]``) or ENCRYPTION_KEY_FILE (one ``id:key`` per line, ``#``
 comments); the first key listed writes, every listed key reads. A key is 32 random bytes, base64url-encoded
 (`flask --app portal new-encryption-key` prints one). The app builds the keyring at start-up and keeps it in
-``app.extensions["keyring"]``; `keyring()` finds it for the model types and the file store.
+``app.extensions["keyring"]``; `keyring()` finds it for the model types.
+
+A file (an upload's untouched original) is sealed under its own random key (`seal`); that key is stored in an
+EncryptedText column, so the keyring protects it like any other value and rotation re-wraps it by column.
 """
 from __future__ import annotations
 
@@ -71,14 +74,6 @@ def parse_keys(spec: str) -> list[tuple[str, bytes]]:
             raise KeyringError(f"key id {key_id!r} is listed twice")
         keys.append((key_id, key))
     return keys
-
-
-@dataclass(frozen=True)
-class Sealed:
-    """A file sealed under its own random key; the key itself is stored wrapped by the keyring."""
-
-    wrapped_key: str  # an enc1 value: rotate-keys re-wraps it without touching the file
-    blob: bytes  # nonce || ciphertext+tag
 
 
 class Keyring:
@@ -146,26 +141,35 @@ class Keyring:
             raise KeyringError("encrypted value too short")
         return parts[1], data
 
-    # --- files --------------------------------------------------------------------------------------------------
 
-    def seal(self, data: bytes, *, context: str) -> Sealed:
-        """Encrypt a file under a new random key; the key is kept wrapped by the keyring (context-bound too)."""
-        file_key = AESGCM.generate_key(bit_length=256)
-        nonce = secrets.token_bytes(NONCE_BYTES)
-        blob = nonce + AESGCM(file_key).encrypt(nonce, data, context.encode())
-        return Sealed(wrapped_key=self.encrypt(file_key, context=f"file-key:{context}"), blob=blob)
+@dataclass(frozen=True)
+class Sealed:
+    """A file sealed under its own random key.
 
-    def unseal(self, wrapped_key: str, blob: bytes, *, context: str) -> bytes:
-        """The file's bytes; KeyringError if the key or the blob do not match."""
-        file_key = self.decrypt(wrapped_key, context=f"file-key:{context}")
-        try:
-            return AESGCM(file_key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], context.encode())
-        except InvalidTag:
-            raise KeyringError("sealed file altered or not the one this key belongs to") from None
+    `key` is that key in base64url: store it only in an EncryptedText column (lead_attachments.original_key), so
+    the keyring wraps it like any other value and `rotate-keys` re-wraps it without touching the file.
+    """
 
-    def rewrap(self, wrapped_key: str, *, context: str) -> str:
-        """A sealed file's key under the current master key; the file itself need not change."""
-        return self.reencrypt(wrapped_key, context=f"file-key:{context}")
+    key: str
+    blob: bytes  # nonce || ciphertext+tag
+
+
+def seal(data: bytes, *, context: str) -> Sealed:
+    """Encrypt a file under a new random key, bound to `context` (e.g. the sealed file's own name)."""
+    file_key = AESGCM.generate_key(bit_length=256)
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    return Sealed(key=_b64encode(file_key), blob=nonce + AESGCM(file_key).encrypt(nonce, data, context.encode()))
+
+
+def unseal(key: str, blob: bytes, *, context: str) -> bytes:
+    """A sealed file's bytes; KeyringError if the key, the blob or the context do not match."""
+    file_key = _b64decode(key or "")
+    if len(file_key) != KEY_BYTES or len(blob) < NONCE_BYTES + 16:
+        raise KeyringError("not a sealed file key or blob")
+    try:
+        return AESGCM(file_key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], context.encode())
+    except InvalidTag:
+        raise KeyringError("sealed file altered or not the one this key belongs to") from None
 
 
 def key_id_of(token: str) -> str:

@@ -44,9 +44,13 @@ def make_lead(*, case: Case, member: FamilyMember | None = None, user: User | No
 
 
 def make_attachment(*, lead: Lead, app, content: bytes = b"%PDF-1.4 test", name: str = "file.pdf",
-                    content_type: str = "application/pdf") -> LeadAttachment:
-    """A stored file on a lead (written to UPLOAD_DIR)."""
+                    content_type: str = "application/pdf", original: bytes | None = b"%PDF-1.4 as received",
+                    original_content_type: str | None = None) -> LeadAttachment:
+    """A stored file on a lead (written to UPLOAD_DIR), with its original sealed beside it unless original=None."""
+    import hashlib
     from pathlib import Path
+
+    from portal import crypto, uploads
 
     stored_name = secrets.token_hex(20)
     folder = Path(app.config["UPLOAD_DIR"])
@@ -54,6 +58,14 @@ def make_attachment(*, lead: Lead, app, content: bytes = b"%PDF-1.4 test", name:
     (folder / stored_name).write_bytes(content)
     attachment = LeadAttachment(lead_id=lead.id, stored_name=stored_name, original_name=name,
                                 content_type=content_type, size=len(content), sha256="0" * 64)
+    if original is not None:
+        attachment.original_stored_name = secrets.token_hex(20)
+        sealed = crypto.seal(original, context=uploads.original_context(attachment.original_stored_name))
+        (folder / attachment.original_stored_name).write_bytes(sealed.blob)
+        attachment.original_key = sealed.key
+        attachment.original_sha256 = hashlib.sha256(original).hexdigest()
+        attachment.original_size = len(original)
+        attachment.original_content_type = original_content_type or content_type
     db.session.add(attachment)
     db.session.commit()
     return attachment

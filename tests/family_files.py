@@ -85,10 +85,20 @@ def html_named_jpg() -> bytes:
     return b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
 
 
-def pdf_file() -> bytes:
-    """A tiny PDF."""
-    return (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-            b"trailer<</Root 1 0 R>>\n%%EOF\n")
+def pdf_file(*, author: str | None = None) -> bytes:
+    """A small one-page PDF (made with pikepdf, so that it opens), with an Author in its info and XMP if asked."""
+    import pikepdf
+
+    document = pikepdf.new()
+    document.add_blank_page(page_size=(200, 200))
+    if author:
+        document.docinfo["/Author"] = author
+        document.docinfo["/Producer"] = "Tipster Writer 2.0"
+        with document.open_metadata(set_pikepdf_as_editor=False) as xmp:
+            xmp["dc:creator"] = [author]
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
 
 
 def upload(data: bytes, name: str, content_type: str = "application/octet-stream"):

@@ -274,6 +274,10 @@ ROUTES: list[Route] = [
     Route("staff.lead_queue", lambda w: "/staff/leads", GET=staff_only(200)),
     Route("staff.lead", lambda w: f"/staff/leads/{w.lead_a.id}", GET=case_a_staff(200)),
     Route("staff.lead_attachment", lambda w: f"/staff/attachments/{w.attachment_a.id}", GET=case_a_staff(200)),
+    # The untouched original: supervisors and admins only, with a reason (the liaisons get 404 like any denial).
+    Route("staff.lead_attachment_original", lambda w: f"/staff/attachments/{w.attachment_a.id}/original",
+          GET=supervisors_only(200), POST=supervisors_only(200),
+          data=lambda w, u: {"reason": "The prosecutor asked for the file as it was sent."}),
     Route("staff.lead_status", lambda w: f"/staff/leads/{w.lead_a.id}/status", POST=case_a_staff(STAFF_LEAD),
           data=lambda w, u: {"status-status": "reviewing"}),
     Route("staff.lead_assign", lambda w: f"/staff/leads/{w.lead_a.id}/assign", POST=case_a_staff(STAFF_LEAD),

@@ -21,10 +21,26 @@ from .family_factories import make_appointment, make_lead, make_question, make_w
 
 
 def make_attachment(*, lead: Lead, stored_name: str, original_name: str = "photo.jpg",
-                    content_type: str = "image/jpeg", size: int = 3) -> LeadAttachment:
-    """A file row for a lead (the caller writes the file under UPLOAD_DIR)."""
+                    content_type: str = "image/jpeg", size: int = 3, original: bytes | None = None) -> LeadAttachment:
+    """A file row for a lead (the caller writes the file under UPLOAD_DIR); with `original`, that original is
+    sealed beside it, as an upload's is."""
     attachment = LeadAttachment(lead_id=lead.id, stored_name=stored_name, original_name=original_name,
                                 content_type=content_type, size=size, sha256="0" * 64)
+    if original is not None:
+        import hashlib
+        import secrets
+        from pathlib import Path
+
+        from flask import current_app
+
+        from portal import crypto, uploads
+
+        attachment.original_stored_name = secrets.token_hex(20)
+        sealed = crypto.seal(original, context=uploads.original_context(attachment.original_stored_name))
+        Path(current_app.config["UPLOAD_DIR"], attachment.original_stored_name).write_bytes(sealed.blob)
+        attachment.original_key, attachment.original_size = sealed.key, len(original)
+        attachment.original_sha256 = hashlib.sha256(original).hexdigest()
+        attachment.original_content_type = content_type
     db.session.add(attachment)
     db.session.commit()
     return attachment

@@ -14,7 +14,8 @@ from . import factories
 from . import staff_factories as sf
 from .conftest import csrf_from, sign_in
 
-SUPERVISOR_ONLY = {"staff.reports", "staff.report_csv", "staff.audit_log", "staff.audit_csv"}
+SUPERVISOR_ONLY = {"staff.reports", "staff.report_csv", "staff.audit_log", "staff.audit_csv",
+                   "staff.lead_attachment_original"}  # a file's untouched original
 ADMIN_ONLY = {"staff.security_accounts"}  # sign-in security (unlock, MFA reset): admins only, 404 for others
 
 
@@ -35,7 +36,8 @@ def world(app):
     lead = sf.make_lead(case=case, member=member, details="The supplier is called Flaco")
     stored = "a0" * 20  # stored names are 40 random hex digits
     Path(app.config["UPLOAD_DIR"], stored).write_bytes(b"\xff\xd8\xff fake jpeg")
-    attachment = sf.make_attachment(lead=lead, stored_name=stored, original_name="phone.jpg")
+    attachment = sf.make_attachment(lead=lead, stored_name=stored, original_name="phone.jpg",
+                                    original=b"\xff\xd8\xff fake jpeg with its EXIF")
     question = sf.make_question(lead=lead, answer="His cousin", answered_at=utcnow())
     appointment = sf.make_appointment(case=case, member=member, liaison=a,
                                       starts_at=utcnow() - timedelta(hours=2), ends_at=utcnow() - timedelta(hours=1))

@@ -49,19 +49,42 @@ def test_rotation_reads_old_writes_new():
         Keyring.from_spec(new_key_line("new")).decrypt_text(token, context="c")
 
 
-def test_sealed_file_has_its_own_key_and_rewraps():
-    spec_old = new_key_line("old")
-    ring = Keyring.from_spec(spec_old)
+def test_a_sealed_file_has_its_own_key_and_opens_only_with_it_in_its_place():
     data = b"%PDF-1.7 original bytes"
-    sealed = ring.seal(data, context="attachment:7")
-    assert data not in sealed.blob
-    assert ring.unseal(sealed.wrapped_key, sealed.blob, context="attachment:7") == data
+    sealed = crypto.seal(data, context="original:ab12")
+    assert data not in sealed.blob and len(sealed.blob) == 12 + len(data) + 16
+    assert len(crypto._b64decode(sealed.key)) == 32
+    assert crypto.unseal(sealed.key, sealed.blob, context="original:ab12") == data
+    again = crypto.seal(data, context="original:ab12")
+    assert again.key != sealed.key and again.blob != sealed.blob  # a new key (and nonce) for every file
     with pytest.raises(KeyringError):
-        ring.unseal(sealed.wrapped_key, sealed.blob, context="attachment:8")
-    rotated = Keyring.from_spec(new_key_line("new") + "\n" + spec_old)
-    rewrapped = rotated.rewrap(sealed.wrapped_key, context="attachment:7")
-    assert crypto.key_id_of(rewrapped) == "new"
-    assert rotated.unseal(rewrapped, sealed.blob, context="attachment:7") == data
+        crypto.unseal(sealed.key, sealed.blob, context="original:cd34")  # moved to another name
+    with pytest.raises(KeyringError):
+        crypto.unseal(again.key, sealed.blob, context="original:ab12")  # another file's key
+    altered = sealed.blob[:-1] + bytes([sealed.blob[-1] ^ 1])
+    with pytest.raises(KeyringError):
+        crypto.unseal(sealed.key, altered, context="original:ab12")
+    for bad_key in ("", "short", None):
+        with pytest.raises(KeyringError):
+            crypto.unseal(bad_key, sealed.blob, context="original:ab12")
+
+
+def test_a_file_key_in_its_encrypted_column_survives_rotation():
+    """The file key lives in an EncryptedText column: rotating the keyring re-encrypts the column value and the
+    sealed file still opens with what comes out."""
+    from portal.models.types import EncryptedText
+
+    sealed = crypto.seal(b"original", context="original:ef56")
+    column = EncryptedText("lead_attachments.original_key")
+    spec_old = new_key_line("old")
+    old = Keyring.from_spec(spec_old)
+    stored = old.encrypt_text(sealed.key, context=column.context)
+    assert sealed.key not in stored
+    rotated = Keyring.from_spec(new_key_line("new") + "," + spec_old)
+    moved = rotated.reencrypt(stored, context=column.context)
+    assert crypto.key_id_of(moved) == "new"
+    key = rotated.decrypt_text(moved, context=column.context)
+    assert crypto.unseal(key, sealed.blob, context="original:ef56") == b"original"
 
 
 @pytest.mark.parametrize("spec, message", [

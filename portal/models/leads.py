@@ -82,7 +82,12 @@ class Lead(db.Model):
 
 
 class LeadAttachment(db.Model):
-    """A file attached to a lead, stored outside static/ under a random name."""
+    """A file attached to a lead: the cleaned copy staff see, and the untouched original, sealed, beside it.
+
+    Both live flat in UPLOAD_DIR under random names. The original is encrypted under its own key (original_key,
+    itself encrypted at rest); original_sha256 is of the bytes as they were received. Files received before
+    originals were kept have no original (the original_* columns are NULL).
+    """
 
     __tablename__ = "lead_attachments"
 
@@ -93,9 +98,18 @@ class LeadAttachment(db.Model):
     content_type: Mapped[str] = mapped_column(String(80))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
+    original_stored_name: Mapped[str | None] = mapped_column(String(80), unique=True)
+    original_sha256: Mapped[str | None] = mapped_column(String(64))
+    original_size: Mapped[int | None] = mapped_column(Integer)
+    original_content_type: Mapped[str | None] = mapped_column(String(80))
+    original_key: Mapped[str | None] = mapped_column(EncryptedText("lead_attachments.original_key"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     lead: Mapped[Lead] = relationship("Lead", back_populates="attachments")
+
+    @property
+    def has_original(self) -> bool:
+        return self.original_stored_name is not None
 
 
 class LeadNote(db.Model):

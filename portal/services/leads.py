@@ -131,9 +131,12 @@ def submit_lead(*, case: Case, content: LeadContent, files: list[StoredFile], ke
             db.session.add(lead)
             db.session.flush()
             for stored in files:
-                db.session.add(LeadAttachment(lead_id=lead.id, stored_name=stored.stored_name,
-                                              original_name=stored.original_name, content_type=stored.content_type,
-                                              size=stored.size, sha256=stored.sha256))
+                db.session.add(LeadAttachment(
+                    lead_id=lead.id, stored_name=stored.stored_name, original_name=stored.original_name,
+                    content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
+                    original_stored_name=stored.original_stored_name, original_sha256=stored.original_sha256,
+                    original_size=stored.original_size, original_content_type=stored.original_content_type,
+                    original_key=stored.original_key))
             db.session.flush()
     except IntegrityError:
         existing = find_submission(key)

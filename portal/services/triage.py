@@ -110,3 +110,18 @@ def acknowledge_answer(question: LeadQuestion, *, by: User | None) -> None:
 def record_download(attachment: LeadAttachment, *, actor: User | None) -> None:
     """Audit that a staff member opened a lead's file."""
     audit.record("lead_attachment.download", attachment, actor=actor, lead_id=attachment.lead_id)
+
+
+def view_original_form(attachment: LeadAttachment, *, viewer: User | None) -> None:
+    """Audit that a supervisor or admin opened the page of a file's original (its name and hash, the form)."""
+    audit.record("lead_attachment_original.view", attachment, actor=viewer, lead_id=attachment.lead_id)
+
+
+def record_original_download(attachment: LeadAttachment, *, actor: User | None, reason: str,
+                             ok: bool = True) -> None:
+    """Audit that a supervisor or admin took a file's untouched original (or tried to, and it did not open).
+
+    The reason may name people, so the audit keeps only that one was given and its length, never its words.
+    """
+    audit.record("lead_attachment.download_original", attachment, actor=actor, outcome="ok" if ok else "failed",
+                 lead_id=attachment.lead_id, reason_given=bool(reason.strip()), reason_length=len(reason.strip()))

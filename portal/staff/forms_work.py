@@ -39,6 +39,15 @@ class LeadQuestionForm(FlaskForm):
                              filters=[strip_filter])
 
 
+class OriginalDownloadForm(FlaskForm):
+    """Why a supervisor needs the untouched original of a file."""
+
+    reason = TextAreaField(_l("Why do you need the original?"),
+                           validators=[DataRequired(_l("Say why you need the original.")),
+                                       Length(max=500, message=_l("Write at most 500 characters."))],
+                           filters=[strip_filter])
+
+
 class WindowForm(FlaskForm):
     """A weekly window for calls."""
 

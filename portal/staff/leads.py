@@ -12,7 +12,7 @@ from ..models import LEAD_STATUSES, LeadNote, LeadQuestion, utcnow
 from ..services import triage
 from ..web.errors import flash_error, show_error
 from . import bp
-from .forms_work import LeadAssignForm, LeadNoteForm, LeadQuestionForm, LeadStatusForm
+from .forms_work import LeadAssignForm, LeadNoteForm, LeadQuestionForm, LeadStatusForm, OriginalDownloadForm
 from .routes import _int_arg, staff_user_or_404
 
 
@@ -37,6 +37,7 @@ def _lead_page(lead, *, status: int = 200, **forms):
     assign_form.assignee.choices = [(0, _("Nobody"))] + [(u.id, u.name) for u in triage.assignable_for(lead)]
     return render_template(
         "staff/lead.html", lead=lead, notes=notes, questions=questions, now=utcnow(),
+        can_download_originals=access.can_download_originals(current_user),
         status_form=status_form, assign_form=assign_form,
         note_form=forms.get("note_form") or LeadNoteForm(prefix="note"),
         question_form=forms.get("question_form") or LeadQuestionForm(prefix="question"),
@@ -125,3 +126,23 @@ def lead_attachment(attachment_id: int):
     response = uploads.send_attachment(attachment)  # a missing file answers 404 before anything is audited
     triage.record_download(attachment, actor=current_user)
     return response
+
+
+@bp.route("/attachments/<int:attachment_id>/original", methods=["GET", "POST"])
+def lead_attachment_original(attachment_id: int):
+    """A file's untouched original, for supervisors and admins, with a reason: a download, audited."""
+    attachment = access.get_original_or_404(current_user, attachment_id)
+    form = OriginalDownloadForm()
+    if request.method == "GET":
+        triage.view_original_form(attachment, viewer=current_user)
+    if not form.validate_on_submit():
+        return render_template("staff/lead_original.html", attachment=attachment, lead=attachment.lead,
+                               form=form), 422 if request.method == "POST" else 200
+    try:
+        data = uploads.open_original(attachment)
+    except ServiceError as exc:
+        triage.record_original_download(attachment, actor=current_user, reason=form.reason.data, ok=False)
+        flash_error(exc)
+        return redirect(url_for("staff.lead", lead_id=attachment.lead_id))
+    triage.record_original_download(attachment, actor=current_user, reason=form.reason.data)
+    return uploads.send_original(attachment, data)
