@@ -15,7 +15,8 @@ from . import staff_factories as sf
 from .conftest import csrf_from, sign_in
 
 SUPERVISOR_ONLY = {"staff.reports", "staff.report_csv", "staff.audit_log", "staff.audit_csv",
-                   "staff.lead_attachment_original"}  # a file's untouched original
+                   "staff.lead_attachment_original",  # a file's untouched original
+                   "staff.legal_holds"}  # the list of cases on legal hold
 ADMIN_ONLY = {"staff.security_accounts"}  # sign-in security (unlock, MFA reset): admins only, 404 for others
 
 

@@ -90,7 +90,9 @@ def test_the_upgrade_encrypts_every_existing_value_and_the_downgrade_gives_the_r
     values = _encrypted_values(raw)
     assert len(values) >= 20 and all(is_encrypted(v) for _t, _c, v in values)
     assert {key_id_of(v) for _t, _c, v in values} == {current_app.extensions["keyring"].current_id}
-    assert {(t, c) for t, c, _v in values} == {(t, c) for t, c, _k in encrypted_columns(db.metadata)}
+    # Every column this revision encrypts holds values (the ones later revisions add are not there yet).
+    added_later = {("cases", "hold_reason"), ("lead_attachments", "original_key")}
+    assert {(t, c) for t, c, _v in values} == {(t, c) for t, c, _k in encrypted_columns(db.metadata)} - added_later
     assert _snapshot(names) == before, "a value changed underneath"
     # The app reads them through its models.
     from portal.models import Lead, LeadQuestion, User
@@ -148,9 +150,18 @@ def test_the_demo_database_goes_down_to_plain_text_and_back_up_encrypted():
     assert not any(text_ in _all_text(_raw_snapshot(names)) for text_ in demo_texts)
 
     downgrade(revision=BEFORE)  # the demo database as the release before encryption held it
-    plain = _all_text(_raw_snapshot(names))
+    with db.engine.connect() as conn:
+        old = {name: {c.name for c in table.columns} for name, table in _tables(conn).items()
+               if name != "alembic_version"}
+    plain = _all_text(_raw_snapshot(sorted(old)))
     assert all(text_ in plain for text_ in demo_texts)
 
     upgrade()
     assert not any(text_ in _all_text(_raw_snapshot(names)) for text_ in demo_texts)
-    assert _snapshot(names) == at_head  # every row of every table, value for value
+
+    def as_of_before(snapshot):  # what the release before encryption held: its tables and columns
+        return {name: [{c: v for c, v in row.items() if c in old[name]} for row in rows]
+                for name, rows in snapshot.items() if name in old}
+
+    # Every row of every table that release had, value for value (later revisions' own columns start over).
+    assert as_of_before(_snapshot(names)) == as_of_before(at_head)

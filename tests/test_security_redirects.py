@@ -80,6 +80,34 @@ def test_the_second_factor_with_a_bad_next_goes_to_the_dashboard(app, target):
     assert done.status_code == 302 and done.headers["Location"] == "/staff/"
 
 
+@pytest.mark.parametrize("target", BAD_TARGETS)
+def test_a_passkey_sign_in_with_a_bad_next_goes_to_the_dashboard(app, target):
+    from .test_security_passkeys import passkey_step
+    from .webauthn_helpers import make_passkey
+
+    user = factories.make_user(role="liaison")
+    _passkey, key = make_passkey(user)
+    client = app.test_client()
+    response = _post_with_token(client, "/login", {"email": user.email, "password": factories.PASSWORD,
+                                                   "next": target})
+    assert response.headers["Location"] == "/mfa/passkey"
+    _options, done = passkey_step(client, key)
+    assert done.status_code == 200 and done.get_json() == {"redirect": "/staff/"}
+
+
+def test_a_passkey_sign_in_keeps_a_local_next(app):
+    from .test_security_passkeys import passkey_step
+    from .webauthn_helpers import make_passkey
+
+    user = factories.make_user(role="liaison")
+    _passkey, key = make_passkey(user)
+    client = app.test_client()
+    _post_with_token(client, "/login", {"email": user.email, "password": factories.PASSWORD,
+                                        "next": "/staff/cases"})
+    _options, done = passkey_step(client, key)
+    assert done.get_json() == {"redirect": "/staff/cases"}
+
+
 @pytest.fixture
 def staff_case(app, client):
     liaison = factories.make_user(role="liaison")
@@ -120,4 +148,5 @@ def test_every_route_that_redirects_to_a_next_is_tested_here():
     callers = sorted(str(path.relative_to(root)) for path in root.rglob("*.py")
                      if re.search(r"\bsafe_next\(", path.read_text()) and path.name != "urls.py")
     # Each file's redirect-taking routes have a test above; a new caller needs one too.
-    assert callers == ["auth/mfa.py", "auth/routes.py", "staff/appointments.py", "staff/outreach.py"]
+    assert callers == ["auth/mfa.py", "auth/passkeys.py", "auth/routes.py", "staff/appointments.py",
+                       "staff/outreach.py"]
