@@ -29,6 +29,9 @@ from portal.models import Appointment, Case, FamilyMember, Lead, User, utcnow
 from . import factories, staff_factories
 from . import family_factories as ffac
 
+# A SQLAlchemy warning in a decision is a wrong query (a NULL identity look-up, a cartesian product...): fail on it.
+pytestmark = pytest.mark.filterwarnings("error::sqlalchemy.exc.SAWarning")
+
 PEOPLE = (
     "nobody", "anonymous", "signed_out_admin", "signed_out_family", "unclaimed_admin", "unclaimed_family",
     "inactive_claiming_admin", "inactive_claiming_family",
