@@ -421,3 +421,18 @@ def test_get_inbound_sms_or_404(w):
         liaison_a="in_unmatched in_a in_a_keyword", backup_a="in_unmatched in_a in_a_keyword",
         liaison_b="in_unmatched in_b", supervisor=everyone, admin=everyone)
     _everyone_gets_404_for_a_missing_id(w, access.get_inbound_sms_or_404)
+
+
+# --- The mutation run (make mutation) -----------------------------------------------------------------------
+
+def test_the_mutation_run_mutates_access_py_against_every_access_test():
+    from configparser import ConfigParser
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    config = ConfigParser()
+    config.read(root / "setup.cfg")
+    assert config.get("mutmut", "only_mutate").split() == ["portal/access.py"]
+    selected = set(config.get("mutmut", "pytest_add_cli_args_test_selection").split())
+    assert selected == {f"tests/{path.name}" for path in (root / "tests").glob("test_access_*.py")}
+    assert "mutmut" not in (root / ".ci" / "run").read_text()  # by hand: the run takes a quarter of an hour
