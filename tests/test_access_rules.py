@@ -435,4 +435,3 @@ def test_the_mutation_run_mutates_access_py_against_every_access_test():
     assert config.get("mutmut", "only_mutate").split() == ["portal/access.py"]
     selected = set(config.get("mutmut", "pytest_add_cli_args_test_selection").split())
     assert selected == {f"tests/{path.name}" for path in (root / "tests").glob("test_access_*.py")}
-    assert "mutmut" not in (root / ".ci" / "run").read_text()  # by hand: the run takes a quarter of an hour
