@@ -10,7 +10,7 @@ I18N := portal/translations
 E2E := tests/e2e
 
 .PHONY: run test install install-dev migrate seed serve lint clean
-.PHONY: translations-extract translations-update translations-compile browser-deps docs-screenshots
+.PHONY: translations-extract translations-update translations-compile browser-deps docs-screenshots mutation
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,20 @@ browser-deps: $(E2E)/node_modules/.installed
 ## Retake the README's pictures (docs/*.png) with the browser journeys
 docs-screenshots: install-dev translations-compile browser-deps
 	UPDATE_DOCS_SCREENSHOTS=1 $(BIN)/pytest $(E2E) -k "joins_from_the_texted_link or liaison_adds_and_invites"
+
+## make mutation: mutmut over portal/access.py with the access tests ([mutmut] in setup.cfg), on SQLite, two workers
+## at most; by hand, not part of make test or CI (about a quarter of an hour). Survivors: docs/MUTATION.md
+mutation: install-dev translations-compile
+	rm -rf mutants && mkdir mutants
+	env -u TEST_DATABASE_URL nice -n 10 $(BIN)/mutmut run --max-children 2 >mutants/run.log 2>&1 \
+	  || { tail -c 3000 mutants/run.log; exit 1; }
+	@$(BIN)/mutmut export-cicd-stats >/dev/null
+	@$(BIN)/python -c 'import json; s = json.load(open("mutants/mutmut-cicd-stats.json")); \
+	  s["percent"] = 100 * s["killed"] / s["total"]; \
+	  print("mutmut over portal/access.py: %(killed)d of %(total)d mutants killed (%(percent).1f %%), " \
+	        "%(survived)d survived, %(timeout)d timed out, %(no_tests)d without tests, " \
+	        "%(suspicious)d suspicious" % s)'
+	@$(BIN)/mutmut results
 
 lint: install-dev
 	$(BIN)/ruff check portal tests config.py

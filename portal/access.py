@@ -20,10 +20,20 @@ from .models import (
 )
 
 
+def _signed_in(user: User) -> bool:
+    """Signed in and active. Each is checked here, not left to Flask-Login's UserMixin (whose is_authenticated
+    answers is_active): anything that does not say it is authenticated, None and the anonymous user are refused."""
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def _signed_in_staff(user: User) -> bool:
+    return _signed_in(user) and user.is_staff
+
+
 def cases_visible_to(user: User) -> Select:
     """A SELECT of the cases this user may see (empty for anyone else)."""
     stmt = select(Case)
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not _signed_in(user):
         return stmt.where(False)
     if user.sees_all_cases:
         return stmt
@@ -37,7 +47,7 @@ def cases_visible_to(user: User) -> Select:
 
 def can_view_case(user: User, case: Case | None) -> bool:
     """Whether the user may see this case at all."""
-    if case is None or user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+    if case is None or not _signed_in(user):
         return False
     if user.sees_all_cases:
         return True
@@ -50,7 +60,7 @@ def can_view_case(user: User, case: Case | None) -> bool:
 
 def family_member_for(user: User, case: Case) -> FamilyMember | None:
     """The user's own family-member record on this case, if any."""
-    if user is None or user.role != "family":
+    if not _signed_in(user) or user.role != "family":
         return None
     return db.session.scalar(
         select(FamilyMember).where(FamilyMember.case_id == case.id, FamilyMember.user_id == user.id)
@@ -84,7 +94,7 @@ def get_own_case_or_404(user: User, case_id: int, *options) -> tuple[Case, Famil
 def get_family_member_or_404(user: User, member_id: int) -> FamilyMember:
     """A family member on a case the user may see (staff) or the user's own record (family); otherwise 404."""
     member = db.session.get(FamilyMember, member_id)
-    if member is None:
+    if member is None or not _signed_in(user):
         abort(404)
     if user.role == "family":
         if member.user_id != user.id:
@@ -97,13 +107,13 @@ def get_family_member_or_404(user: User, member_id: int) -> FamilyMember:
 
 def require_staff(user: User) -> None:
     """404 for anyone who is not staff, so staff pages do not reveal that they exist."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_staff:
+    if not _signed_in_staff(user):
         abort(404)
 
 
 def require_role(user: User, *roles: str) -> None:
     """404 unless the user has one of the roles."""
-    if user is None or not getattr(user, "is_authenticated", False) or user.role not in roles:
+    if not _signed_in(user) or user.role not in roles:
         abort(404)
 
 
@@ -125,16 +135,12 @@ def _visible_case_ids(user: User) -> Select:
 
 def leads_visible_to(user: User) -> Select:
     """A SELECT of the leads on cases this staff member may see (nothing for families: they use their own)."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_staff:
+    if not _signed_in_staff(user):
         return select(Lead).where(False)
     return select(Lead).where(Lead.case_id.in_(_visible_case_ids(user)))
 
 
 # --- Family side: leads, files, questions, tip links, appointments (a family sees only its own things) ---
-
-def _signed_in(user: User) -> bool:
-    return user is not None and getattr(user, "is_authenticated", False) and user.is_active
-
 
 def leads_submitted_by(user: User) -> Select:
     """A SELECT of the leads a family user submitted themselves, on cases they can still see."""
@@ -241,14 +247,14 @@ def get_appointment_or_404(user: User, appointment_id: int):
 def get_outreach_or_404(user: User, outreach_id: int):
     """A logged contact on a case the staff member may see; otherwise 404."""
     entry = db.session.get(Outreach, outreach_id)
-    if entry is None or not user.is_staff or not can_view_case(user, entry.case):
+    if entry is None or not _signed_in_staff(user) or not can_view_case(user, entry.case):
         abort(404)
     return entry
 
 
 def appointments_visible_to(user: User) -> Select:
     """A SELECT of appointments on the staff member's cases or with them."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_staff:
+    if not _signed_in_staff(user):
         return select(Appointment).where(False)
     if user.sees_all_cases:
         return select(Appointment)
@@ -258,7 +264,7 @@ def appointments_visible_to(user: User) -> Select:
 
 def can_manage_availability_of(user: User, liaison_id: int) -> bool:
     """Staff publish their own availability; supervisors and admins may edit anyone's."""
-    return bool(user is not None and user.is_staff and (user.id == liaison_id or user.sees_all_cases))
+    return bool(_signed_in_staff(user) and (user.id == liaison_id or user.sees_all_cases))
 
 
 def get_availability_window_or_404(user: User, window_id: int):
@@ -295,7 +301,7 @@ def get_resource_or_404(user: User, resource_id: int):
     return resource
 def family_members_linkable_by(user: User) -> Select:
     """A SELECT of the family members a staff member may link an incoming text to: those on cases they see."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active or not user.is_staff:
+    if not _signed_in_staff(user):
         return select(FamilyMember).where(False)
     visible = cases_visible_to(user).with_only_columns(Case.id)
     return select(FamilyMember).where(FamilyMember.case_id.in_(visible))
@@ -306,7 +312,7 @@ def get_inbound_sms_or_404(user: User, inbound_id: int):
     from .models import InboundSms
 
     inbound = db.session.get(InboundSms, inbound_id)
-    if inbound is None or user is None or not getattr(user, "is_authenticated", False) or not user.is_staff:
+    if inbound is None or not _signed_in_staff(user):
         abort(404)
     if inbound.handling != "unmatched":
         case = db.session.get(Case, inbound.case_id) if inbound.case_id else None
