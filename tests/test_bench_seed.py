@@ -108,6 +108,9 @@ def test_seed_creates_known_accounts_that_can_sign_in(seeded):
     assert liaison_cases > 0
 
 
+NOT_SEEDED = {("cases", "hold_reason"), ("lead_attachments", "original_key")}
+
+
 def test_seed_writes_every_encrypted_column_encrypted_and_readable_with_the_bench_keys(seeded):
     engine, _url = seeded
     keyring = Keyring.from_spec(ENCRYPTION_KEYS)
@@ -117,6 +120,9 @@ def test_seed_writes_every_encrypted_column_encrypted_and_readable_with_the_benc
     with engine.connect() as conn:
         for table, col, kind in columns:
             values = conn.execute(text(f"SELECT {col} FROM {table} WHERE {col} IS NOT NULL LIMIT 50")).scalars().all()  # noqa: S608
+            if (table, col) in NOT_SEEDED:  # the seed writes no legal holds and no files: nothing to check there
+                assert not values
+                continue
             assert values, f"the seed writes {table}.{col}"
             assert all(is_encrypted(v) for v in values), f"{table}.{col} holds plain text"
             for value in values[:5]:
