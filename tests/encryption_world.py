@@ -23,9 +23,12 @@ class World:
 
 def build_world(client) -> World:
     """A family lead, an anonymous tip, a staff note and question with the tipster's answer, a portal message each
-    way, an inbound text, a text in the outbox and a staff member enrolled in TOTP through the real pages; every
-    text holds MARKER (the TOTP secret is random: the test looks for the secret itself)."""
-    from portal.services import conversation, leads, triage
+    way, an inbound text, a text in the outbox, a liaison's notes of a call, a callback request with its reason and
+    window, a liaison's time off, an internal case update and a staff member enrolled in TOTP through the real pages;
+    every text holds MARKER (the TOTP secret is random: the test looks for the secret itself)."""
+    from datetime import date
+
+    from portal.services import appointments, availability, cases, contact, conversation, leads, triage
     from portal.services.leads import LeadContent
     from portal.services.notifications.inbound import receive_inbound_sms
     from portal.services.notifications.outbox import queue_sms
@@ -47,6 +50,11 @@ def build_world(client) -> World:
         "case_messages.staff": f"staff reply {MARKER}",
         "inbound_sms.body": f"inbound text {MARKER}",
         "notifications.body": f"outbox text {MARKER}",
+        "outreach.notes": f"call notes {MARKER}: her cousin gave 312-555-0143",
+        "appointments.reason": f"callback reason {MARKER}",
+        "appointments.callback_window": f"after six, ask for Ana {MARKER}",
+        "availability_exceptions.reason": f"time off {MARKER}",
+        "case_updates.body": f"case update {MARKER}",
     }
     content = LeadContent(people=[{"name": values["leads.people"], "phone": "+13125550177", "social": "@ghost",
                                    "relation": "friend", "knows": "sold to him"}],
@@ -64,6 +72,14 @@ def build_world(client) -> World:
     receive_inbound_sms(message_sid="SM" + "1" * 32, from_number=member.phone, to_number="+13125550000",
                         body=values["inbound_sms.body"])
     queue_sms(to=member.phone, body=values["notifications.body"], kind="test", case=case, family_member=member)
+    contact.log_outreach(case=case, staff=liaison, channel="phone", direction="outbound", outcome="reached",
+                         member=member, notes=values["outreach.notes"])
+    appointments.request_callback(case=case, member=member, window="weekday_evening", mode="phone",
+                                  reason=values["appointments.reason"],
+                                  other_times=values["appointments.callback_window"], actor=family_user)
+    availability.add_exception(liaison=liaison, day=date(2026, 12, 24), reason=values["availability_exceptions.reason"],
+                               by=liaison)
+    cases.add_update(case, body=values["case_updates.body"], family_visible=False, author=liaison, kind="note")
     db.session.commit()
     sign_in(client, liaison)  # staff: enrols in TOTP through the setup page (it makes the secret) on the way
     db.session.expire_all()

@@ -14,7 +14,19 @@ from sqlalchemy.engine import make_url
 from portal.backup import sqlite_path
 from portal.crypto import is_encrypted
 from portal.extensions import db
-from portal.models import CaseMessage, InboundSms, Lead, LeadNote, LeadQuestion, Notification, User
+from portal.models import (
+    Appointment,
+    AvailabilityException,
+    CaseMessage,
+    CaseUpdate,
+    InboundSms,
+    Lead,
+    LeadNote,
+    LeadQuestion,
+    Notification,
+    Outreach,
+    User,
+)
 from portal.models.types import encrypted_columns
 from tests.encryption_world import MARKER, build_world, raw_rows, raw_text
 
@@ -45,7 +57,9 @@ def test_the_raw_database_holds_no_marker_and_no_totp_secret(app, client):
     assert {(t, c) for t, c, _k in encrypted_columns(db.metadata)} >= {
         ("leads", "people"), ("leads", "last_48_hours"), ("leads", "supplier"), ("leads", "phone_and_accounts"),
         ("leads", "details"), ("lead_notes", "body"), ("lead_questions", "question"), ("lead_questions", "answer"),
-        ("case_messages", "body"), ("inbound_sms", "body"), ("notifications", "body"), ("users", "totp_secret")}
+        ("case_messages", "body"), ("inbound_sms", "body"), ("notifications", "body"), ("users", "totp_secret"),
+        ("outreach", "notes"), ("appointments", "reason"), ("appointments", "callback_window"),
+        ("availability_exceptions", "reason"), ("case_updates", "body")}
     if make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "sqlite":
         data = _sqlite_bytes(app)
         assert MARKER.encode() not in data and world.totp_secret.encode() not in data
@@ -67,6 +81,12 @@ def test_the_raw_database_holds_no_marker_and_no_totp_secret(app, client):
     assert db.session.scalar(select(InboundSms.body)) == values["inbound_sms.body"]
     assert values["notifications.body"] in set(db.session.scalars(select(Notification.body)))
     assert db.session.get(User, world.staff.id).totp_secret == world.totp_secret
+    assert values["outreach.notes"] in set(db.session.scalars(select(Outreach.notes)))
+    callback = db.session.scalar(select(Appointment).where(Appointment.kind == "callback"))
+    assert callback.reason == values["appointments.reason"]
+    assert callback.callback_window.endswith(values["appointments.callback_window"])
+    assert db.session.scalar(select(AvailabilityException.reason)) == values["availability_exceptions.reason"]
+    assert values["case_updates.body"] in set(db.session.scalars(select(CaseUpdate.body)))
 
 
 def _backup(app, tmp_path) -> Path:

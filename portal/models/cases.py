@@ -137,7 +137,7 @@ class CaseUpdate(db.Model):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(20), default="update")
     family_visible: Mapped[bool] = mapped_column(Boolean, default=False)
-    body: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(EncryptedText("case_updates.body"), default="")
     stage_from: Mapped[str | None] = mapped_column(String(32))
     stage_to: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

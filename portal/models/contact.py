@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, Time, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Time, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .cases import CHANNELS
-from .types import UTCDateTime, one_of, utcnow
+from .types import EncryptedText, UTCDateTime, one_of, utcnow
 
 if TYPE_CHECKING:  # for the relationship annotations only
     from .accounts import User
@@ -49,7 +49,7 @@ class Outreach(db.Model):
     direction: Mapped[str] = mapped_column(String(10), default="outbound")
     outcome: Mapped[str] = mapped_column(String(20))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    notes: Mapped[str] = mapped_column(Text, default="")  # internal: never shown to the family
+    notes: Mapped[str] = mapped_column(EncryptedText("outreach.notes"), default="")  # internal: never to the family
     is_system: Mapped[bool] = mapped_column(Boolean, default=False)
     source_type: Mapped[str | None] = mapped_column(String(20))  # OUTREACH_SOURCES
     source_id: Mapped[int | None] = mapped_column(Integer)
@@ -87,7 +87,7 @@ class AvailabilityException(db.Model):
     day: Mapped[date] = mapped_column(Date)
     start_time: Mapped[time | None] = mapped_column(Time)  # None: the whole day
     end_time: Mapped[time | None] = mapped_column(Time)
-    reason: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str] = mapped_column(EncryptedText("availability_exceptions.reason"), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -121,8 +121,8 @@ class Appointment(db.Model):
     mode: Mapped[str] = mapped_column(String(10), default="phone")
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    callback_window: Mapped[str | None] = mapped_column(String(200))
-    reason: Mapped[str] = mapped_column(Text, default="")
+    callback_window: Mapped[str | None] = mapped_column(EncryptedText("appointments.callback_window"))
+    reason: Mapped[str] = mapped_column(EncryptedText("appointments.reason"), default="")
     status: Mapped[str] = mapped_column(String(12), default="booked", index=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
