@@ -223,6 +223,7 @@ def register_blueprints(app: Flask) -> None:
     import portal.staff.audit_log  # noqa: F401
     import portal.staff.case_actions  # noqa: F401
     import portal.staff.commands  # noqa: F401
+    import portal.staff.consent  # noqa: F401
     import portal.staff.conversation  # noqa: F401
     import portal.staff.leads  # noqa: F401
     import portal.staff.outreach  # noqa: F401

@@ -6,9 +6,10 @@ from datetime import date, time, timedelta
 from sqlalchemy import select
 
 from .extensions import db
-from .models import STAGE_KEYS, AvailabilityWindow, CaseUpdate, Outreach, Resource, User, utcnow
+from .models import STAGE_KEYS, AvailabilityWindow, CaseUpdate, ContactConsent, Outreach, Resource, User, utcnow
 from .services import accounts, cases
 from .services.agency import get_agency
+from .services.notifications.consent import WRITTEN_WORDING
 
 DEMO_PASSWORD = "demo portal password"  # noqa: S105  (fictional demo accounts only)
 
@@ -65,6 +66,16 @@ RESOURCES = [
 ]
 
 
+def _consent_on_record(member, at) -> None:
+    """The demo families signed the agency's written consent form when their case opened."""
+    member.texts_consent_at = at
+    member.texts_consent_method = "written_form"
+    member.texts_consent_wording = str(WRITTEN_WORDING)
+    member.stop_line_sent_at = at
+    db.session.add(ContactConsent(family_member_id=member.id, channel="sms", address=member.phone, event="granted",
+                                  method="written_form", wording=member.texts_consent_wording, created_at=at))
+
+
 def _phone(n: int) -> str:
     return f"+1312555{n:04d}"
 
@@ -104,8 +115,7 @@ def seed_demo() -> tuple[bool, list[tuple[str, str]]]:
             phone_counter += 1
             member = cases.add_family_member(case, name=name, relationship=relation, phone=_phone(phone_counter),
                                              email=email, language=language, is_spokesperson=index == 0, by=None)
-            member.texts_consent_at = opened
-            member.texts_consent_method = "verbal, to liaison"
+            _consent_on_record(member, opened)
             if email:
                 user = accounts.create_user(email=email, name=name, role="family", password=DEMO_PASSWORD,
                                             language=language, phone=member.phone, actor=None)

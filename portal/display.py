@@ -63,9 +63,28 @@ TEXT_STATUS_LABELS = {
     "queued": _l("Waiting to send"), "sending": _l("Sending"), "sent": _l("Sent"), "delivered": _l("Delivered"),
     "undelivered": _l("Not delivered"), "failed": _l("Failed"), "deferred": _l("Waiting for daytime"),
     "blocked": _l("Not sent: they replied STOP"), "cancelled": _l("Not sent: cancelled"),
+    "awaiting_consent": _l("Waiting for their yes to texts"),
 }
+# How consent to texts was given or taken back, in staff's words (models.consent.CONSENT_METHODS).
+CONSENT_METHOD_LABELS = {
+    "said_yes_on_call": _l("Said yes on a call"), "written_form": _l("Signed a written form"),
+    "replied_yes": _l("Replied YES to our request"), "replied_start": _l("Texted START"),
+    "portal_signup": _l("Turned texts on in the portal"), "portal_preferences": _l("Turned texts on in the portal"),
+    "before_history": _l("On record before this history"),
+    "replied_stop": _l("Replied STOP"), "turned_off_in_portal": _l("Turned texts off in the portal"),
+    "staff_recorded_refusal": _l("Told us no"), "consent_request": _l("We texted a request for consent"),
+}
+# Titles staff put before their names: a text to a family says "Maria", not "Det.".
+_TITLES = frozenset({"officer", "ofc", "det", "detective", "sgt", "sergeant", "lt", "lieutenant", "cpl", "corporal",
+                     "capt", "captain", "agent", "mr", "mrs", "ms", "dr"})
 WEEKDAY_LABELS = {0: _l("Monday"), 1: _l("Tuesday"), 2: _l("Wednesday"), 3: _l("Thursday"), 4: _l("Friday"),
                   5: _l("Saturday"), 6: _l("Sunday")}
+
+
+def first_name(full_name: str | None) -> str:
+    """The first name of a staff member for a text: "Det. Maria Lopez" -> "Maria"."""
+    words = [w for w in (full_name or "").split() if w.strip(".,").casefold() not in _TITLES]
+    return words[0].strip(",") if words else (full_name or "").strip()
 
 
 def label(labels: dict, key) -> str:

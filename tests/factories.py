@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pyotp
 
@@ -52,8 +52,16 @@ def make_case(*, liaison: User | None = None, backup: User | None = None, stage:
 
 def make_family_member(*, case: Case, user: User | None = None, name: str | None = None,
                        phone: str | None = "+13125550150", language: str = "en", **fields) -> FamilyMember:
-    """A family member on a case, optionally linked to a user account."""
+    """A family member on a case, optionally linked to a user account.
+
+    With a phone, consent to texts is on record and the STOP line was sent (so that texts read as their templates);
+    pass texts_consent_at=None for a number that was never asked.
+    """
     n = next(_seq)
+    if phone:
+        fields.setdefault("texts_consent_at", datetime(2026, 1, 5, tzinfo=UTC))
+        fields.setdefault("texts_consent_method", "written_form")
+        fields.setdefault("stop_line_sent_at", datetime.now(UTC))
     member = FamilyMember(case_id=case.id, user_id=user.id if user else None, name=name or f"Relative {n}",
                           relationship_to_decedent="Parent", phone=phone, language=language,
                           timezone="America/Chicago", **fields)

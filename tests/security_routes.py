@@ -240,6 +240,8 @@ ROUTES: list[Route] = [
           data=lambda w, u: {**_member_fields("edit", w), "edit-cadence": "monthly", "edit-preferred_channel": ""}),
     Route("staff.invite_member", lambda w: f"/staff/members/{w.uninvited_a.id}/invite", POST=case_a_staff(200),
           data=NO_DATA),
+    Route("staff.record_consent", lambda w: f"/staff/members/{w.uninvited_a.id}/consent",
+          POST=case_a_staff(STAFF_CASE), data=lambda w, u: {"method": "written_form"}),
     Route("staff.add_update", lambda w: f"/staff/cases/{w.case_a.id}/updates", POST=case_a_staff(STAFF_CASE),
           data=lambda w, u: {"update-body": "Checked in by phone.", "update-visibility": "internal"}),
     Route("staff.new_contact", lambda w: f"/staff/cases/{w.case_a.id}/contacts/new", GET=case_a_staff(200)),

@@ -7,7 +7,7 @@ from datetime import time
 import pytest
 from sqlalchemy import select
 
-from portal.models import AuditEvent, FamilyMember, Notification, User
+from portal.models import AuditEvent, ContactConsent, FamilyMember, Notification, User
 
 from . import factories
 from .conftest import csrf_from, sign_in
@@ -52,7 +52,11 @@ def test_turning_texts_on_records_when_the_words_shown_and_how(client, db, famil
     assert response.status_code == 302
     member = _member(db, family["member"].id)
     assert member.texts_enabled and member.texts_consent_at is not None
-    assert member.texts_consent_method == "portal_preferences"
+    assert member.texts_consent_method == "portal_signup"
+    row = db.session.scalars(select(ContactConsent).where(ContactConsent.family_member_id == member.id)).all()[-1]
+    assert (row.event, row.method, row.address, row.recorded_by_id) == ("granted", "portal_signup", member.phone,
+                                                                          family["user"].id)
+    assert row.wording == member.texts_consent_wording
     assert member.texts_consent_wording.startswith("Yes, you may send me text messages about this case.")
     page = client.get(f"/my/cases/{family['case'].id}/settings").get_data(as_text=True)
     assert member.texts_consent_wording in page  # the stored words are the words on the page

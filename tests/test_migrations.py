@@ -414,12 +414,21 @@ def test_the_demo_database_keeps_every_row_when_it_upgrades_from_before_notifica
         old_names = sorted(t for t in _tables(conn) if t != "alembic_version")
     assert "sms_outbox" in old_names and "notifications" not in old_names
     before = _snapshot(old_names)
-    later = ("channel", "recipient", "provider_redacted_at", "redact_error")  # columns sms_outbox never had
+    later = ("channel", "recipient", "provider_redacted_at", "redact_error", "case_message_id")  # sms_outbox never had
     assert before["sms_outbox"] == [{k: v for k, v in row.items() if k not in later}
                                     | {"to_number": row["recipient"]} for row in at_head["notifications"]]
     upgrade()
     after = _snapshot(names)
-    assert after == at_head  # every row of every table, value for value
+    # The consent history is newer than the previous release: what comes back is one "on record before this
+    # history" row per member whose consent was kept, and the request and STOP-line times start over.
+    consented = [m for m in at_head["family_members"] if m["texts_consent_at"] is not None and m["phone"]]
+    assert [(row["family_member_id"], row["method"], row["created_at"]) for row in after.pop("contact_consents")] \
+        == [(m["id"], "before_history", m["texts_consent_at"]) for m in consented]
+    assert at_head.pop("contact_consents")
+    for table in (at_head, after):
+        for member in table["family_members"]:
+            member["sms_consent_requested_at"] = member["stop_line_sent_at"] = None
+    assert after == at_head  # every other row of every table, value for value
     expected = _as_notifications(before["sms_outbox"])
     assert _old_columns(after["notifications"], expected) == expected
 

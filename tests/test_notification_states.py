@@ -33,6 +33,8 @@ def test_a_finished_notification_never_moves_again(status):
     (("sent",), "failed"),
     (("sending",), "queued"),  # a retry, or a claim given back (release, reclaim_stale)
     (("sending",), "deferred"),  # night fell between queueing and sending
+    ((states.AWAITING_CONSENT,), "queued"),  # consent.release_held(): the member said yes
+    ((states.AWAITING_CONSENT,), "deferred"),
 ])
 def test_each_guarded_write_moves_only_along_an_arrow(guard, target):
     assert all(states.may_move(source, target) for source in guard), (guard, target)
@@ -42,3 +44,4 @@ def test_nothing_gets_through_twice_or_comes_back_from_failure():
     assert not states.may_move("sent", "sending") and not states.may_move("delivered", "sent")
     assert set(states.FAILED) <= set(TERMINAL) and "sent" in states.GOT_THROUGH
     assert not set(states.WAITING) & set(states.FAILED)
+    assert states.AWAITING_CONSENT in states.WAITING and states.AWAITING_CONSENT not in states.CLAIMABLE

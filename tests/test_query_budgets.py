@@ -106,12 +106,12 @@ def _count_page(client, url: str, statement_counter) -> tuple[int, str, str]:
     return counter.count, counter.report(), response.get_data(as_text=True)
 
 
-def _assert_within_budget(counts: dict[int, tuple[int, str]]) -> None:
+def _assert_within_budget(counts: dict[int, tuple[int, str]], budget: int = BUDGET) -> None:
     (small, small_sql), (large, large_sql) = counts[SIZES[0]], counts[SIZES[1]]
-    print(f"statements: {small} with {SIZES[0]} rows, {large} with {SIZES[1]} rows (budget {BUDGET})")
+    print(f"statements: {small} with {SIZES[0]} rows, {large} with {SIZES[1]} rows (budget {budget})")
     assert small == large, (f"statements grow with rows: {small} for {SIZES[0]} rows, {large} for {SIZES[1]}:\n"
                             f"--- {SIZES[0]} rows\n{small_sql}\n--- {SIZES[1]} rows\n{large_sql}")
-    assert large <= BUDGET, f"{large} statements, budget {BUDGET}:\n{large_sql}"
+    assert large <= budget, f"{large} statements, budget {budget}:\n{large_sql}"
 
 
 def _contact_history_entries(page: str) -> int:
@@ -157,7 +157,8 @@ def test_staff_case_page_runs_a_fixed_small_number_of_statements(app, client, db
         count, sql, page = _count_page(client, url, statement_counter)
         assert f"Update {size - 1}<" in page, "the timeline does not list every update"
         counts[size] = (count, sql)
-    _assert_within_budget(counts)
+    # Two more than a list page: every member's consent history, and how many texts wait for each one's yes.
+    _assert_within_budget(counts, budget=BUDGET + 2)
 
 
 @pytest.mark.parametrize("viewer", ["liaison", "supervisor"])  # a supervisor's home page covers the whole agency

@@ -172,18 +172,28 @@ def test_an_unknown_number_gets_one_stop_confirmation_and_nothing_after(db, sms,
     assert len(sms.sent) == 2 and "STOP" in sms.sent[1]["body"]
 
 
-def test_a_shared_number_reply_goes_to_the_member_texted_last(db, sms, text_in, daytime):
+def test_a_number_on_two_cases_always_waits_in_the_unmatched_inbox(db, sms, text_in, daytime):
+    """A number on several cases is never guessed, even after we texted one of them: staff place the text."""
     shared = "+13125550147"
     first = _member(phone=shared, name="First Relative")
     second = _member(phone=shared, name="Second Relative")
+    assert first.case_id != second.case_id
     text_in(shared, "Who is this?")
-    assert db.session.scalar(select(InboundSms.handling)) == "unmatched"  # two people, no text yet: staff decide
     queue_family_sms(second, "update", kind="update")
     db.session.commit()
     outbox.drain()
     text_in(shared, "Thanks for the update")
+    assert db.session.scalars(select(InboundSms.handling)).all() == ["unmatched", "unmatched"]
+    assert db.session.scalar(select(CaseMessage)) is None
+
+
+def test_a_shared_number_on_one_case_lands_in_that_case(db, sms, text_in, daytime):
+    shared = "+13125550146"
+    first = _member(phone=shared, name="First Relative")
+    second = factories.make_family_member(case=first.case, phone=shared, name="Second Relative")
+    text_in(shared, "We both read these")
     reply = db.session.scalar(select(CaseMessage))
-    assert reply.family_member_id == second.id and reply.case_id == second.case_id != first.case_id
+    assert reply.case_id == first.case_id == second.case_id
 
 
 def test_a_stranger_gets_the_reply_in_the_language_they_wrote_in(db, sms, text_in, inline):

@@ -3,6 +3,7 @@ from . import last_contact  # noqa: F401  (the database keeps the latest contact
 from .accounts import LANGUAGES, ROLES, STAFF_ROLES, Agency, Invitation, Resource, User
 from .audit import AuditEvent
 from .cases import CADENCE_DAYS, CADENCES, CHANNELS, UPDATE_KINDS, Case, CaseUpdate, FamilyMember
+from .consent import CONSENT_METHODS, GRANT_METHODS, REVOKE_METHODS, ContactConsent
 from .contact import (
     ACTIVE_SLOT_STATUSES,
     APPOINTMENT_KINDS,
@@ -33,11 +34,12 @@ from .types import UTCDateTime, utcnow
 
 __all__ = [
     "ACTIVE_SLOT_STATUSES", "APPOINTMENT_KINDS", "APPOINTMENT_MODES", "APPOINTMENT_STATUSES", "CADENCES",
-    "CADENCE_DAYS", "CHANNELS", "DIRECTIONS", "INBOUND_HANDLINGS", "LANGUAGES", "LEAD_STATUSES",
-    "MESSAGE_CHANNELS", "MESSAGE_SENDERS", "NOTIFICATION_CHANNELS", "OUTBOX_STATUSES", "OUTCOMES", "OUTREACH_SOURCES",
-    "ROLES", "STAFF_ROLES", "STAGES", "STAGES_BY_KEY", "STAGE_KEYS", "SUBMITTER_STATUS", "UPDATE_KINDS",
-    "Agency", "Appointment", "AuditEvent", "AvailabilityException", "AvailabilityWindow", "Case", "CaseMessage",
-    "CaseUpdate", "FamilyMember", "InboundSms", "Invitation", "Lead", "LeadAttachment", "LeadNote", "LeadQuestion",
-    "MfaRecoveryCode", "Notification", "Outreach", "Passkey", "Resource", "Stage", "TipLink", "UTCDateTime", "User",
-    "WebauthnChallenge", "stage_info", "utcnow",
+    "CADENCE_DAYS", "CHANNELS", "CONSENT_METHODS", "DIRECTIONS", "GRANT_METHODS", "INBOUND_HANDLINGS", "LANGUAGES",
+    "LEAD_STATUSES", "MESSAGE_CHANNELS", "MESSAGE_SENDERS", "NOTIFICATION_CHANNELS", "OUTBOX_STATUSES", "OUTCOMES",
+    "OUTREACH_SOURCES", "REVOKE_METHODS", "ROLES", "STAFF_ROLES", "STAGES", "STAGES_BY_KEY", "STAGE_KEYS",
+    "SUBMITTER_STATUS", "UPDATE_KINDS", "Agency", "Appointment", "AuditEvent", "AvailabilityException",
+    "AvailabilityWindow", "Case", "CaseMessage", "CaseUpdate", "ContactConsent", "FamilyMember", "InboundSms",
+    "Invitation", "Lead", "LeadAttachment", "LeadNote", "LeadQuestion", "MfaRecoveryCode", "Notification",
+    "Outreach", "Passkey", "Resource", "Stage", "TipLink", "UTCDateTime", "User", "WebauthnChallenge", "stage_info",
+    "utcnow",
 ]

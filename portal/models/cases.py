@@ -102,6 +102,9 @@ class FamilyMember(db.Model):
     preferred_channel: Mapped[str | None] = mapped_column(String(20))
     preferred_times: Mapped[str | None] = mapped_column(String(200))
     sms_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the one consent request went to this number, and when a text last carried "Reply STOP to stop".
+    sms_consent_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    stop_line_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     phone_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # "number may be wrong"
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

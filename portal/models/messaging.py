@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # for the relationship annotations only
     from .cases import Case, FamilyMember
 
 OUTBOX_STATUSES = ("queued", "sending", "sent", "delivered", "undelivered", "failed", "deferred", "blocked",
-                   "cancelled")
+                   "cancelled", "awaiting_consent")
 NOTIFICATION_CHANNELS = ("sms", "email")
 # How an inbound text was handled: a keyword (STOP, HELP...), a message in a case's conversation, or unmatched.
 INBOUND_HANDLINGS = ("keyword", "conversation", "unmatched")
@@ -52,7 +52,7 @@ class Notification(db.Model):
     language: Mapped[str] = mapped_column(String(5), default="en")
     kind: Mapped[str] = mapped_column(String(40))
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(12), default="queued")
+    status: Mapped[str] = mapped_column(String(20), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -60,6 +60,8 @@ class Notification(db.Model):
     error_code: Mapped[str | None] = mapped_column(String(16))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     family_member_id: Mapped[int | None] = mapped_column(ForeignKey("family_members.id"), index=True)
+    # The conversation message a text carries, so that the thread shows its delivery status.
+    case_message_id: Mapped[int | None] = mapped_column(ForeignKey("case_messages.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

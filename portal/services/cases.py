@@ -8,13 +8,26 @@ import phonenumbers
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from .. import audit
 from ..errors import ServiceError
 from ..extensions import db
-from ..models import CADENCES, CHANNELS, LANGUAGES, STAGE_KEYS, Case, CaseUpdate, FamilyMember, Stage, User, stage_info
+from ..models import (
+    CADENCES,
+    CHANNELS,
+    LANGUAGES,
+    STAGE_KEYS,
+    Case,
+    CaseUpdate,
+    FamilyMember,
+    Notification,
+    Stage,
+    User,
+    stage_info,
+)
 from ..models import utcnow as _utcnow
+from .notifications.consent import has_sms_consent
 from .notifications.outbox import (
     portal_link,
     queue_family_sms,
@@ -24,6 +37,7 @@ from .notifications.outbox import (
     send_time_for,
     why_no_text,
 )
+from .notifications.states import AWAITING_CONSENT
 
 ASSIGNABLE_ROLES = ("liaison", "supervisor")
 
@@ -99,6 +113,15 @@ def add_family_member(case: Case, *, name: str, relationship: str = "", phone: s
     return member
 
 
+def forget_number_consent(member: FamilyMember) -> None:
+    """The member's number changed: its consent, request and STOP line start over; texts held for it are dropped."""
+    member.texts_consent_at = member.texts_consent_method = member.texts_consent_wording = None
+    member.sms_consent_requested_at = member.stop_line_sent_at = None
+    db.session.execute(update(Notification).where(Notification.family_member_id == member.id,
+                                                  Notification.status == AWAITING_CONSENT)
+                       .values(status="cancelled").execution_options(synchronize_session=False))
+
+
 def update_family_member(member: FamilyMember, *, name: str, relationship: str, phone: str | None,
                          email: str | None, language: str, cadence: str, is_spokesperson: bool,
                          preferred_channel: str | None = None, by: User | None) -> FamilyMember:
@@ -113,6 +136,7 @@ def update_family_member(member: FamilyMember, *, name: str, relationship: str, 
         changed.append("phone")
         member.phone = new_phone
         member.phone_flagged_at = None  # a new number is not known to be wrong
+        forget_number_consent(member)  # consent belongs to a number: the new one has to be asked
         if new_phone and member.sms_opted_out_at is None and not member.texts_enabled:
             member.texts_enabled = True
     values = {"name": name.strip(), "relationship_to_decedent": relationship.strip(),
@@ -136,6 +160,7 @@ class FamilyNotice:
     text: str | None
     why_not: str | None = None
     waits_until: datetime | None = None  # the text waits for the member's daytime (08:00-21:00, quiet hours)
+    awaiting_consent: bool = False  # no consent on record: the text waits for their yes (we ask first)
 
 
 @dataclass
@@ -163,7 +188,8 @@ def preview_stage_change(case: Case, *, stage_to: str, message: str) -> StagePre
             continue
         text = render_family_sms(member, "stage_change", **_text_context(case, stage_to))  # as queue_family_sms does
         send_at = send_time_for(member)
-        notices.append(FamilyNotice(member=member, text=text, waits_until=send_at if send_at > now else None))
+        notices.append(FamilyNotice(member=member, text=text, waits_until=send_at if send_at > now else None,
+                                    awaiting_consent=not has_sms_consent(member)))
     return StagePreview(stage=stage_info(stage_to), message=message.strip(), notices=notices)
 
 

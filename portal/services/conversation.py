@@ -6,12 +6,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import audit
+from ..display import first_name
 from ..errors import ServiceError
 from ..extensions import db
-from ..models import Case, CaseMessage, FamilyMember, Outreach, User, utcnow
-from .notifications.outbox import portal_link, queue_family_sms
+from ..models import Case, CaseMessage, FamilyMember, Notification, Outreach, User, utcnow
+from .notifications.outbox import portal_link, queue_family_sms, why_no_text
 
 MAX_MESSAGE = 5000
+MAX_TEXT = 1500  # a message sent as a text (Twilio takes 1600 characters; the signature needs a few)
 
 
 def _clean(body: str) -> str:
@@ -45,20 +47,46 @@ def post_family_message(*, case: Case, member: FamilyMember, body: str, actor: U
     return message
 
 
-def post_staff_message(*, case: Case, author: User, body: str) -> CaseMessage:
-    """Staff write to the family; each family member with an account and texts on gets a detail-free text."""
+def post_staff_message(*, case: Case, author: User, body: str, text_to: list[int] | None = None) -> CaseMessage:
+    """Staff write to the family: sent as written by text to each member picked in text_to; everyone else with an
+    account and texts on gets a detail-free "new message" text."""
     message = CaseMessage(case_id=case.id, sender="staff", author_id=author.id, channel="portal",
                           body=_clean(body), created_at=utcnow())
     db.session.add(message)
     db.session.flush()
     _outreach(message, direction="outbound", outcome="message_sent", member_id=None, staff_id=author.id)
     db.session.flush()
-    audit.record("case_message.create", message, actor=author, case_id=case.id, sender="staff")
+    picked = set(text_to or ())
+    if picked and len(message.body) > MAX_TEXT:
+        raise ServiceError(str(_l("A text can hold %(n)d characters. Shorten the message, or send it in the portal "
+                                  "only.", n=MAX_TEXT)), "body")
+    texted = 0
     for member in case.family_members:
-        if member.user_id is not None:
+        if member.id in picked:
+            texted += queue_family_sms(member, "staff_text", kind="staff_text", case_message_id=message.id,
+                                       author_first_name=first_name(author.name), body=message.body) is not None
+        elif member.user_id is not None:
             queue_family_sms(member, "staff_message", kind="staff_message", author_name=author.name,
                              decedent_name=case.decedent_name, link=portal_link("family.messages", case_id=case.id))
+    audit.record("case_message.create", message, actor=author, case_id=case.id, sender="staff", texts=texted)
     return message
+
+
+def text_recipients(case: Case) -> list[tuple[FamilyMember, str | None]]:
+    """Who on this case a staff message can go to by text, each with why not (None: it can)."""
+    return [(member, why_no_text(member)) for member in case.family_members if member.phone]
+
+
+def delivery_of(messages: list[CaseMessage]) -> dict[int, list[Notification]]:
+    """The texts that carried each of these messages, by message id (one query)."""
+    found: dict[int, list[Notification]] = {}
+    ids = [m.id for m in messages if m.sender == "staff"]
+    if ids:
+        for text in db.session.scalars(select(Notification).where(Notification.case_message_id.in_(ids))
+                                       .options(selectinload(Notification.family_member))
+                                       .order_by(Notification.id)):
+            found.setdefault(text.case_message_id, []).append(text)
+    return found
 
 
 def messages_for(case: Case) -> list[CaseMessage]:

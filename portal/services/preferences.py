@@ -10,13 +10,14 @@ from sqlalchemy import update
 from .. import audit
 from ..errors import ServiceError
 from ..extensions import db
-from ..models import CADENCES, LANGUAGES, FamilyMember, User, utcnow
+from ..models import CADENCES, LANGUAGES, FamilyMember, User
+from .notifications import consent
 
 # Shown next to the switches; the exact words shown are stored with the consent.
 TEXTS_CONSENT_WORDING = _l("Yes, you may send me text messages about this case. Message and data rates may "
                            "apply. I can reply STOP at any time to stop them.")
 DETAILED_TEXTS_WORDING = _l("Put case details in my texts. Anyone who can see my phone may read them.")
-CONSENT_METHOD = "portal_preferences"
+CONSENT_METHOD = "portal_signup"  # models.consent.GRANT_METHODS
 PREFERRED_CHANNELS = ("phone", "sms", "email", "video", "visit")
 
 
@@ -60,10 +61,10 @@ def update_preferences(*, member: FamilyMember, user: User, prefs: Preferences, 
         changed.append("language")
     if prefs.texts_enabled != member.texts_enabled:
         member.texts_enabled = prefs.texts_enabled
-        if prefs.texts_enabled:
-            member.texts_consent_at = utcnow()
-            member.texts_consent_wording = consent_wording
-            member.texts_consent_method = CONSENT_METHOD
+        if prefs.texts_enabled and member.sms_opted_out_at is None:
+            consent.record_consent(member, method=CONSENT_METHOD, wording=consent_wording, by=user)
+        elif not prefs.texts_enabled:
+            consent.record_texts_turned_off(member, by=user)
         # A STOP stays until START comes from the phone: it covers the number (maybe shared), and the carrier
         # refuses our texts to it until then anyway (see portal/sms/consent.py).
         changed.append("texts_enabled")

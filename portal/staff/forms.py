@@ -37,10 +37,13 @@ class FamilyMemberForm(FlaskForm):
                        filters=[strip_filter])
     language = SelectField(_l("Language"), choices=[("en", "English"), ("es", "Español")])
     is_spokesperson = BooleanField(_l("Speaks for the family"))
+    texts_consent = BooleanField(_l("They signed the agency's written form agreeing to texts"))
 
 
 class EditFamilyMemberForm(FamilyMemberForm):
     """Change a family member's details and how often they want to hear from us."""
+
+    texts_consent = None  # consent is recorded on its own (staff.record_consent, or a yes on a logged call)
 
     cadence = SelectField(_l("How often they want contact"), choices=CADENCE_CHOICES)
     preferred_channel = SelectField(_l("How they prefer to be contacted"),
@@ -118,6 +121,13 @@ class OutreachForm(FlaskForm):
     occurred_at = DateTimeLocalField(_l("When (leave empty for now)"), format="%Y-%m-%dT%H:%M",
                                      validators=[Optional()])
     notes = TextAreaField(_l("Notes (staff only)"), validators=[Length(max=5000)], filters=[strip_filter])
+    texts_consent = BooleanField(_l("They said yes to getting texts at their number"))
     outcome = HiddenField()
     flag = HiddenField()
     next = HiddenField()
+
+
+class ConsentForm(FlaskForm):
+    """Put a family member's yes to texts on record: they signed the written form."""
+
+    method = HiddenField(default="written_form")

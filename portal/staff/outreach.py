@@ -7,9 +7,11 @@ from flask_login import current_user
 from .. import access, audit
 from ..display import local_to_utc, utc_to_local
 from ..errors import ServiceError
+from ..extensions import db
 from ..models import OUTCOMES, Case, Outreach
 from ..services import contact
 from ..services.agency import get_agency
+from ..services.notifications import consent
 from ..web.errors import show_error
 from ..web.urls import safe_next
 from . import bp
@@ -26,6 +28,7 @@ def _render(case: Case, form: OutreachForm, *, corrects: Outreach | None = None,
     action = (url_for("staff.correct_contact", outreach_id=corrects.id) if corrects
               else url_for("staff.log_contact", case_id=case.id))
     return render_template("staff/contact_form.html", case=case, form=form, action=action, corrects=corrects,
+                           spoken_wording=consent.SPOKEN_WORDING,
                            outcomes=MANUAL_OUTCOMES if corrects is None else OUTCOMES), status
 
 
@@ -36,12 +39,18 @@ def _save(case: Case, form: OutreachForm, *, corrects: Outreach | None = None):
     member = None
     if form.member.data:
         member = next((m for m in case.family_members if str(m.id) == form.member.data), None)
+    if form.texts_consent.data and (member is None or not member.phone):
+        form.texts_consent.errors = [_("Choose the family member whose number they agreed to texts at.")]
+        return _render(case, form, corrects=corrects, status=422)
     try:
-        contact.log_outreach(case=case, staff=current_user, channel=form.channel.data,
-                             direction=form.direction.data, outcome=form.outcome.data or "", member=member,
-                             occurred_at=local_to_utc(form.occurred_at.data, get_agency().timezone),
-                             notes=form.notes.data or "", corrects=corrects)
+        entry = contact.log_outreach(case=case, staff=current_user, channel=form.channel.data,
+                                     direction=form.direction.data, outcome=form.outcome.data or "", member=member,
+                                     occurred_at=local_to_utc(form.occurred_at.data, get_agency().timezone),
+                                     notes=form.notes.data or "", corrects=corrects)
+        if form.texts_consent.data:
+            consent.record_spoken_consent(member, entry, by=current_user)
     except ServiceError as exc:
+        db.session.rollback()
         show_error(form, exc)
         return _render(case, form, corrects=corrects, status=422)
     flash(_("Correction saved. The earlier entry is kept and marked as corrected.") if corrects

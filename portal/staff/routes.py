@@ -16,6 +16,7 @@ from ..models.types import db_int
 from ..services import cases as case_service
 from ..services import contact, invitations
 from ..services.cases import assignable_staff, update_family_member
+from ..services.notifications import consent
 from ..services.notifications.outbox import why_no_text
 from ..web.errors import show_error
 from . import bp
@@ -134,9 +135,12 @@ def case_page(case: Case, *, status: int = 200, **forms):
         .options(joinedload(Notification.family_member)).order_by(Notification.id.desc()).limit(20)
     ).all()
     flags, next_due = contact.case_contact_overview(case)
+    members = list(case.family_members)
+    member_ids = [m.id for m in members]
     return render_template(
         "staff/case.html", case=case, updates=updates, contacts=contacts, corrected_by=corrected_by,
-        texts=texts, members=list(case.family_members), next_due=next_due, flags=flags,
+        texts=texts, members=members, next_due=next_due, flags=flags,
+        consent_history=consent.histories(member_ids), held=consent.held_counts(member_ids),
         member_form=forms.get("member_form") or FamilyMemberForm(prefix="member"),
         update_form=forms.get("update_form") or UpdateForm(prefix="update"),
         stage_form=_stage_form(case, forms.get("stage_form")),
@@ -167,6 +171,8 @@ def add_member(case_id: int):
         email=form.email.data or None, language=form.language.data, is_spokesperson=form.is_spokesperson.data,
         by=current_user,
     )
+    if form.texts_consent.data and member.phone:
+        consent.record_consent(member, method="written_form", wording=str(consent.WRITTEN_WORDING), by=current_user)
     flash(_("%(name)s was added. You can now send an invite.", name=member.name), "success")
     return redirect(url_for("staff.case", case_id=case.id, _anchor=f"member-{member.id}"))
 

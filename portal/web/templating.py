@@ -19,6 +19,7 @@ def register(app: Flask) -> None:
         stage_label=d.stage_label,
         channel_label=lambda key: d.label(d.CHANNEL_LABELS, key),
         outcome_label=lambda key: d.label(d.OUTCOME_LABELS, key),
+        consent_method_label=lambda key: d.label(d.CONSENT_METHOD_LABELS, key),
         role_label=lambda key: d.label(d.ROLE_LABELS, key),
         appointment_mode=lambda key: d.label(d.APPOINTMENT_MODE_LABELS, key),
         appointment_status=lambda key: d.label(d.FAMILY_APPOINTMENT_STATUS_LABELS, key),

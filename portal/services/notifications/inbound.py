@@ -26,9 +26,14 @@ def _members_with_number(phone: str) -> list[FamilyMember]:
 
 
 def pick_member(phone: str, members: list[FamilyMember]) -> FamilyMember | None:
-    """Whose reply this is: the only family member with the number, or the one we texted last; else unknown."""
+    """Whose reply this is: the only family member with the number, or the one we texted last; else unknown.
+
+    A number on several cases is never guessed: its texts wait in the unmatched inbox for staff to place them.
+    """
     if len(members) <= 1:
         return members[0] if members else None
+    if len({m.case_id for m in members}) > 1:
+        return None
     by_id = {m.id: m for m in members}
     recent = db.session.scalar(
         select(Notification.family_member_id)
@@ -36,7 +41,7 @@ def pick_member(phone: str, members: list[FamilyMember]) -> FamilyMember | None:
                Notification.sent_at >= utcnow() - timedelta(days=RECENT_TEXT_DAYS))
         .order_by(Notification.sent_at.desc()).limit(1)
     )
-    return by_id.get(recent)
+    return by_id.get(recent, members[0])  # one case: the message lands in its thread either way
 
 
 def _unknown_number_opted_out(phone: str, before_id: int) -> bool:
@@ -62,7 +67,7 @@ def _reply(phone: str, member: FamilyMember | None, name: str, kind: str, *, ask
 
 
 def _opt_out(inbound: InboundSms, members: list[FamilyMember]) -> None:
-    newly = consent.opt_out_number(db.session, inbound.from_number, now=utcnow())
+    newly = consent.opt_out_number(db.session, inbound.from_number, now=utcnow(), inbound=inbound)
     for member in newly:
         audit.record("sms.opt_out", member, actor=None, source="text")
     if newly:
@@ -73,13 +78,19 @@ def _opt_out(inbound: InboundSms, members: list[FamilyMember]) -> None:
                asked_in=keywords.language_of(inbound.body))
 
 
-def _opt_in(inbound: InboundSms) -> None:
-    back = consent.opt_in_number(db.session, inbound.from_number)
-    for member in back:
-        audit.record("sms.opt_in", member, actor=None, source="text")
-    if back:
-        _reply(inbound.from_number, pick_member(inbound.from_number, back) or back[0], "opt_in_confirmation",
-               "opt_in_confirmation")
+def _opt_in(inbound: InboundSms, *, answering_request: bool) -> None:
+    """START after a STOP, or YES to the consent request: consent on record, held texts go out."""
+    method = "replied_yes" if answering_request else "replied_start"
+    back = consent.opt_in_number(db.session, inbound.from_number, inbound=inbound, method=method)
+    for member, _released in back:
+        audit.record("sms.opt_in", member, actor=None, source="text", method=method)
+    if back and not any(released for _member, released in back):  # a released text already says how to stop
+        members = [member for member, _released in back]
+        name, kind = (("consent_confirmation", "consent_confirmation") if answering_request
+                      else ("opt_in_confirmation", "opt_in_confirmation"))
+        reply = _reply(inbound.from_number, pick_member(inbound.from_number, members) or members[0], name, kind)
+        for member in members:
+            member.stop_line_sent_at = reply.created_at
 
 
 def _help(inbound: InboundSms, members: list[FamilyMember], opted_out: bool) -> None:
@@ -103,8 +114,9 @@ def receive_inbound_sms(*, message_sid: str, from_number: str, to_number: str, b
     members = _members_with_number(inbound.from_number)
     opted_out = any(m.sms_opted_out_at is not None for m in members)
     word = keywords.classify(body)
-    if word == keywords.OPT_IN and not opted_out and keywords.is_conversational(body):
-        word = None  # "yes" from someone who never opted out is an answer, not a keyword
+    asked = bool(consent.awaiting_answer(members))  # we asked this number for consent and it has not answered
+    if word == keywords.OPT_IN and not opted_out and not asked and keywords.is_conversational(body):
+        word = None  # "yes" from someone who was not asked and never opted out is an answer, not a keyword
     if word is None:
         member = pick_member(inbound.from_number, members)
         if member is not None:
@@ -118,7 +130,7 @@ def receive_inbound_sms(*, message_sid: str, from_number: str, to_number: str, b
     if word == keywords.OPT_OUT:
         _opt_out(inbound, members)
     elif word == keywords.OPT_IN:
-        _opt_in(inbound)
+        _opt_in(inbound, answering_request=asked and not opted_out)
     else:
         _help(inbound, members, opted_out)
     log.info("inbound text id=%s handling=keyword word=%s", inbound.id, word)

@@ -1,6 +1,9 @@
 """Texts: render them in the recipient's language and queue them in the outbox, by the texts policy.
 
 The policy, for everyone who queues a text through queue_family_sms(member, name, kind=..., urgent=..., **ctx):
+- Consent first: a number with no consent on record gets the one consent request; every other text waits in the
+  outbox as `awaiting_consent` until the member says yes (services/notifications/consent.py). The first text after
+  consent, then one a month at most, ends with "Reply STOP to stop".
 - templates/sms/<name>.txt gets `detailed` (True only if the member opted into detailed texts) and shows case
   details only inside `{% if detailed %}`; otherwise the generic "There is an update from <agency>. Sign in...".
 - Non-urgent texts wait for 08:00-21:00 in the member's time zone and outside their own quiet hours.
@@ -20,9 +23,11 @@ from ...extensions import db
 from ...models import Case, FamilyMember, Notification, utcnow
 from ...providers.sms.segments import gsm_friendly
 from . import consent, policy
-from .states import WAITING
+from .policy import OUTBOX_SESSION_KEY, send_time_for
+from .states import AWAITING_CONSENT, WAITING
 
-OUTBOX_SESSION_KEY = "outbox_new_ids"
+__all__ = ["OUTBOX_SESSION_KEY", "cancel_waiting_texts", "portal_link", "queue_family_sms", "queue_sms",
+           "render_family_sms", "render_sms", "request_consent", "send_time_for", "why_no_text"]
 
 
 def portal_link(endpoint: str = "family.home", **values) -> str:
@@ -44,26 +49,29 @@ def render_sms(name: str, language: str, **context) -> str:
 
 def queue_sms(*, to: str, body: str, kind: str, language: str = "en", case: Case | None = None,
               family_member: FamilyMember | None = None, urgent: bool = False,
-              not_before: datetime | None = None) -> Notification:
+              not_before: datetime | None = None, held: bool = False,
+              case_message_id: int | None = None) -> Notification:
     """Write one text to the outbox in the caller's transaction; it is delivered after that commits.
 
-    A not_before in the future makes the text 'deferred' until then (quiet hours).
+    A not_before in the future makes the text 'deferred' until then (quiet hours); held=True keeps it
+    'awaiting_consent' until the member says yes to texts.
     """
-    deferred = not_before is not None and not_before > utcnow()
+    deferred = not held and not_before is not None and not_before > utcnow()
     message = Notification(
         recipient=to,
         body=body,
         kind=kind,
         language=language,
         urgent=urgent,
-        status="deferred" if deferred else "queued",
+        status=AWAITING_CONSENT if held else "deferred" if deferred else "queued",
         next_attempt_at=not_before if deferred else None,
         case_id=case.id if case is not None else None,
         family_member_id=family_member.id if family_member is not None else None,
+        case_message_id=case_message_id,
     )
     db.session.add(message)
     db.session.flush()
-    if not deferred:
+    if not deferred and not held:
         db.session.info.setdefault(OUTBOX_SESSION_KEY, []).append(message.id)
     return message
 
@@ -95,11 +103,12 @@ def render_family_sms(member: FamilyMember, name: str, **context) -> str:
 
 
 def queue_family_sms(member: FamilyMember, name: str, *, kind: str, urgent: bool = False,
-                     **context) -> Notification | None:
+                     case_message_id: int | None = None, **context) -> Notification | None:
     """Render a text template for a family member in their language and queue it, if they can get texts.
 
-    Returns None when nothing is queued (see why_no_text): callers need no checks of their own. A generic
-    (not detailed) update that is already waiting for this member is not queued twice.
+    Returns None when nothing is queued (see why_no_text): callers need no checks of their own. Without consent on
+    record the text is held (and the one consent request goes out). A generic (not detailed) update that is
+    already waiting for this member is not queued twice.
     """
     confirming_stop = kind == policy.OPT_OUT_CONFIRMATION and member.phone and member.texts_enabled
     if not confirming_stop and why_no_text(member) is not None:
@@ -109,13 +118,28 @@ def queue_family_sms(member: FamilyMember, name: str, *, kind: str, urgent: bool
         if waiting is not None:
             return waiting
     body = render_family_sms(member, name, **context)
+    held = not confirming_stop and kind not in policy.ANSWERS and not consent.has_sms_consent(member)
+    if held:
+        if member.sms_consent_requested_at is None:
+            request_consent(member)
+    elif not confirming_stop:
+        body = consent.take_stop_line(member, body)
     return queue_sms(to=member.phone, body=body, kind=kind, language=member.language, case=member.case,
-                     family_member=member, urgent=urgent, not_before=None if urgent else send_time_for(member))
+                     family_member=member, urgent=urgent, not_before=None if urgent else send_time_for(member),
+                     held=held, case_message_id=case_message_id)
 
 
-def send_time_for(member: FamilyMember) -> datetime:
-    """When a non-urgent text to this member may go out: now, or the end of their night or quiet hours (UTC)."""
-    return policy.next_send_time(utcnow(), member.timezone, member.quiet_start, member.quiet_end)
+def request_consent(member: FamilyMember) -> Notification | None:
+    """Queue the one consent request for this member's number ("Reply YES to agree or STOP to stop")."""
+    if why_no_text(member) is not None or consent.has_sms_consent(member):
+        return None
+    from ...display import first_name
+
+    liaison = member.case.liaison if member.case is not None else None
+    body = render_sms("consent_request", member.language, liaison_name=first_name(liaison.name) if liaison else "")
+    consent.note_request(member)
+    return queue_sms(to=member.phone, body=body, kind=policy.CONSENT_REQUEST, language=member.language,
+                     case=member.case, family_member=member, not_before=send_time_for(member))
 
 
 def cancel_waiting_texts(member: FamilyMember, *, kind: str,

@@ -5,6 +5,7 @@ import random
 from datetime import UTC, datetime, time, timedelta
 
 from ...display import zone
+from ...models import utcnow
 
 DAY_START = time(8, 0)  # non-urgent texts go out between 08:00 and 21:00 in the recipient's time zone
 DAY_END = time(21, 0)
@@ -18,12 +19,22 @@ OPTED_OUT_CODE = "21610"  # "Attempt to send to unsubscribed recipient"
 WRONG_NUMBER_CODES = frozenset({"21211", "21614", "30003", "30005", "30006"})
 
 OPT_OUT_CONFIRMATION = "opt_out_confirmation"  # the one kind of text an opted-out number may still get
+CONSENT_REQUEST = "consent_request"  # the one kind of text a number without consent may get
+# Answers to what the person just texted us (HELP, START, YES): they asked, so they need no consent of their own.
+ANSWERS = frozenset({"help_reply", "opt_in_confirmation", "consent_confirmation"})
+STOP_LINE_EVERY = timedelta(days=30)  # the first text after consent, then at most one a month, says "Reply STOP"
+OUTBOX_SESSION_KEY = "outbox_new_ids"  # ids of texts to deliver once the session commits (see tasks/delivery.py)
 
 
 def retry_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
     """How long to wait after the given number of failed attempts: exponential, with jitter."""
     factor = (rng or random).uniform(1 - JITTER, 1 + JITTER)
     return FIRST_RETRY * (BACKOFF_FACTOR ** max(attempts - 1, 0)) * factor
+
+
+def send_time_for(member) -> datetime:
+    """When a non-urgent text to this member may go out: now, or the end of their night or quiet hours (UTC)."""
+    return next_send_time(utcnow(), member.timezone, member.quiet_start, member.quiet_end)
 
 
 def _inside(moment: time, start: time | None, end: time | None) -> bool:

@@ -6,6 +6,9 @@
       ├──> blocked   (the recipient opted out)          sending ──gave up──> failed
       └──> cancelled (its reason went away, e.g. an appointment was cancelled)
 
+    awaiting_consent ──the member said yes──> queued | deferred     (held: no consent on record yet; only the
+      └──> blocked | cancelled                                      one consent request goes out meanwhile)
+
 Every status write in tasks/delivery.py, status.py, consent.py and outbox.py is guarded by one of the sets below, so a
 notification only ever moves along an arrow here; tests/test_notification_states.py checks the guards against
 TRANSITIONS.
@@ -22,6 +25,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "deferred": frozenset({"sending", "blocked", "cancelled", "sent", "delivered", "undelivered", "failed"}),
     "sending": frozenset({"queued", "deferred", "blocked", "sent", "delivered", "undelivered", "failed"}),
     "sent": frozenset({"delivered", "undelivered", "failed"}),
+    "awaiting_consent": frozenset({"queued", "deferred", "blocked", "cancelled"}),
     "delivered": frozenset(),
     "undelivered": frozenset(),
     "failed": frozenset(),
@@ -29,8 +33,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "cancelled": frozenset(),
 }
 
-WAITING = ("queued", "deferred")  # not yet handed to a consumer: may still be blocked or cancelled
-CLAIMABLE = WAITING  # what a consumer may claim when it is due
+AWAITING_CONSENT = "awaiting_consent"
+# Not yet handed to a consumer: may still be blocked or cancelled.
+WAITING = ("queued", "deferred", AWAITING_CONSENT)
+CLAIMABLE = ("queued", "deferred")  # what a consumer may claim when it is due (never a text held for consent)
 NOT_YET_SENT = ("queued", "deferred", "sending")  # a status callback here means it was sent after all
 FAILED = ("undelivered", "failed")  # the recipient did not get it
 GOT_THROUGH = ("sent", "delivered")  # handed over, or confirmed delivered
