@@ -117,6 +117,8 @@ class Config:
     TWILIO_TIMEOUT = float(os.environ.get("TWILIO_TIMEOUT") or 10)
     SMS_BATCH_SIZE = _int("SMS_BATCH_SIZE", 20)
     SMS_CLAIM_LEASE_SECONDS = _int("SMS_CLAIM_LEASE_SECONDS", 300)
+    # A family-visible notice waits this long so that several (an update, a stage change, a message...) become one.
+    NOTICE_BATCH_SECONDS = _int("NOTICE_BATCH_SECONDS", 600)
     HUEY_NAME = os.environ.get("HUEY_NAME", "portal")
     HUEY_SQLITE_PATH = os.environ.get("HUEY_SQLITE_PATH", str(INSTANCE_DIR / "huey.db"))
     TESTING = False
@@ -148,6 +150,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = _normalize_db_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
     SMS_BACKEND = "memory"
     SMS_DELIVERY = "none"
+    NOTICE_BATCH_SECONDS = 0  # tests that batch notices set the window themselves
     WTF_CSRF_ENABLED = True
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"

@@ -28,9 +28,9 @@ from ..models import (
 )
 from ..models import utcnow as _utcnow
 from .notifications.consent import has_sms_consent
+from .notifications.notices import queue_notice
 from .notifications.outbox import (
     portal_link,
-    queue_family_sms,
     queue_sms,
     render_family_sms,
     render_sms,
@@ -200,9 +200,7 @@ def _move(case: Case, *, stage_to: str, message: str, author: User | None, kind:
     case.stage_changed_at = now
     update = add_update(case, body=message, family_visible=True, author=author, kind=kind,
                                      stage_from=stage_from, stage_to=stage_to)
-    texted = 0
-    for member in case.family_members:
-        texted += queue_family_sms(member, "stage_change", kind=kind, **_text_context(case, stage_to)) is not None
+    texted = notify_family(case, "stage_change", kind=kind, **_text_context(case, stage_to))
     audit.record("case.stage_change", case, actor=author, stage_from=stage_from, stage_to=stage_to, texts=texted)
     return update
 
@@ -255,7 +253,7 @@ def reassign_case(case: Case, *, liaison: User, backup_liaison: User | None, han
     told = add_update(case, body=words, family_visible=True, author=author, kind="handover")
     link = portal_link("family.case", case_id=case.id)
     for member in case.family_members:
-        queue_family_sms(member, "handover", kind="handover", liaison_name=liaison.name, link=link)
+        queue_notice(member, "handover", kind="handover", liaison_name=liaison.name, link=link)
     if liaison.phone and (previous is None or previous.id != liaison.id):
         staff_link = portal_link("staff.case", case_id=case.id)
         queue_sms(to=liaison.phone, kind="staff_handover", language=liaison.language, case=case,
@@ -265,6 +263,19 @@ def reassign_case(case: Case, *, liaison: User, backup_liaison: User | None, han
                  liaison_to=liaison.id,
                  backup_to=case.backup_liaison_id)
     return note, told
+
+
+def notify_family(case: Case, name: str, *, kind: str, link: str, **context) -> int:
+    """Tell every family member by text that there is something new (batched); returns how many texts."""
+    return sum(queue_notice(member, name, kind=kind, link=link, **context) is not None
+               for member in case.family_members)
+
+
+def share_update(case: Case, *, body: str, author: User | None) -> CaseUpdate:
+    """A family-visible update written by staff: on the family's timeline, and a text to each member."""
+    entry = add_update(case, body=body, family_visible=True, author=author, kind="update")
+    notify_family(case, "update", kind="update", link=portal_link("family.case", case_id=case.id))
+    return entry
 
 
 def add_update(case: Case, *, body: str, family_visible: bool, author: User | None, kind: str = "update",

@@ -10,6 +10,7 @@ from ..display import first_name
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import Case, CaseMessage, FamilyMember, Notification, Outreach, User, utcnow
+from .notifications.notices import queue_notice
 from .notifications.outbox import portal_link, queue_family_sms, why_no_text
 
 MAX_MESSAGE = 5000
@@ -66,8 +67,8 @@ def post_staff_message(*, case: Case, author: User, body: str, text_to: list[int
             texted += queue_family_sms(member, "staff_text", kind="staff_text", case_message_id=message.id,
                                        author_first_name=first_name(author.name), body=message.body) is not None
         elif member.user_id is not None:
-            queue_family_sms(member, "staff_message", kind="staff_message", author_name=author.name,
-                             decedent_name=case.decedent_name, link=portal_link("family.messages", case_id=case.id))
+            queue_notice(member, "staff_message", kind="staff_message", author_name=author.name,
+                         decedent_name=case.decedent_name, link=portal_link("family.messages", case_id=case.id))
     audit.record("case_message.create", message, actor=author, case_id=case.id, sender="staff", texts=texted)
     return message
 

@@ -10,7 +10,8 @@ from .. import access, audit
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import LEAD_STATUSES, Lead, LeadAttachment, LeadNote, LeadQuestion, User, utcnow
-from .notifications.outbox import portal_link, queue_family_sms
+from .notifications.notices import queue_notice
+from .notifications.outbox import portal_link
 
 
 def lead_queue(user: User, *, status: str | None = None, case_id: int | None = None, page: int = 1,
@@ -92,7 +93,7 @@ def ask_question(lead: Lead, *, question: str, asked_by: User | None) -> LeadQue
     db.session.add(row)
     db.session.flush()
     member = lead.family_member if not lead.is_anonymous else None
-    texted = member is not None and queue_family_sms(
+    texted = member is not None and queue_notice(
         member, "lead_question", kind="lead_question", link=portal_link("family.lead", lead_id=lead.id)) is not None
     audit.record("lead_question.create", row, actor=asked_by, lead_id=lead.id, texted=texted)
     return row

@@ -226,9 +226,12 @@ def add_update(case_id: int):
     if not form.validate_on_submit():
         return case_page(case, update_form=form, status=422)
     family_visible = form.visibility.data == "family"
-    case_service.add_update(case, body=form.body.data, family_visible=family_visible, author=current_user,
-                            kind="update" if family_visible else "note")
-    flash(_("Shown to the family.") if family_visible else _("Internal note saved."), "success")
+    if family_visible:
+        case_service.share_update(case, body=form.body.data, author=current_user)
+    else:
+        case_service.add_update(case, body=form.body.data, family_visible=False, author=current_user, kind="note")
+    flash(_("Shown to the family, and texted to those who get texts.") if family_visible
+          else _("Internal note saved."), "success")
     return redirect(url_for("staff.case", case_id=case.id))
 
 
