@@ -176,3 +176,20 @@ def test_staff_cannot_record_consent_after_a_stop(db, journey):
     page = staff.get(f"/staff/cases/{case.id}").get_data(as_text=True)
     assert "Only they can turn texts back on" in page
     assert db.session.get(FamilyMember, member.id).texts_consent_at is None
+
+
+def test_a_number_on_two_cases_waits_unmatched_and_the_reply_names_no_case(db, journey):
+    fake = journey["fake"]
+    first = factories.make_family_member(case=journey["case"], phone=PHONE, name="Rosa Diaz")
+    other = factories.make_family_member(case=factories.make_case(decedent="Tomás Reyes"), phone=PHONE,
+                                         name="Ana Reyes")
+    for body in ("Is this about my son?", "Hello?"):
+        fake.send_text(journey["inbound"], from_=PHONE, body=body)
+    _deliver(db)
+    assert db.session.scalar(select(CaseMessage)) is None  # no case gets it: staff place it from the inbox
+    replies = _bodies(fake)
+    assert len(replies) == 1  # one receipt a day, however many texts
+    for secret in (journey["case"].case_number, journey["case"].decedent_name, "Tomás", first.name, other.name):
+        assert secret not in replies[0]
+    inbox = journey["staff"].get("/staff/texts/unmatched").get_data(as_text=True)
+    assert "Is this about my son?" in inbox and "Hello?" in inbox and "This number is on more than one case" in inbox

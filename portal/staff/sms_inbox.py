@@ -14,7 +14,7 @@ from .. import access
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import Case, FamilyMember
-from ..services.notifications.inbound import link_inbound_sms, unmatched_texts
+from ..services.notifications.inbound import link_inbound_sms, numbers_on_several_cases, unmatched_texts
 from ..web.errors import flash_error
 from . import bp
 
@@ -39,13 +39,15 @@ def _member_choices() -> list[tuple[int, str]]:
 
 def _inbox_page(forms: dict[int, LinkTextForm] | None = None, status: int = 200):
     texts = unmatched_texts()
+    shared = numbers_on_several_cases({text.from_number for text in texts})
     choices = _member_choices()
     forms = forms or {}
     for text in texts:
         form = forms.get(text.id) or LinkTextForm(prefix=f"text{text.id}")
         form.member_id.choices = choices
         forms[text.id] = form
-    return render_template("staff/sms_inbox.html", texts=texts, forms=forms, has_choices=len(choices) > 1), status
+    return render_template("staff/sms_inbox.html", texts=texts, forms=forms, has_choices=len(choices) > 1,
+                           shared=shared), status
 
 
 @bp.route("/texts/unmatched")

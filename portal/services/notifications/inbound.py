@@ -5,7 +5,7 @@ import logging
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ... import audit
 from ...errors import ServiceError
@@ -66,6 +66,20 @@ def _reply(phone: str, member: FamilyMember | None, name: str, kind: str, *, ask
                      case=member.case if member is not None else None, family_member=member)
 
 
+def _acknowledge_unmatched(inbound: InboundSms, members: list[FamilyMember]) -> None:
+    """Tell a sender we could not place (an unknown number, or one on several cases) that their text arrived, once a
+    day at most, in words that name no case and no person."""
+    since = utcnow() - timedelta(days=1)
+    if _unknown_number_opted_out(inbound.from_number, inbound.id) or db.session.scalar(
+            select(Notification.id).where(Notification.recipient == inbound.from_number,
+                                          Notification.kind == policy.UNMATCHED_RECEIPT,
+                                          Notification.created_at >= since).limit(1)) is not None:
+        return
+    languages = {m.language for m in members}
+    _reply(inbound.from_number, None, "unmatched_receipt", policy.UNMATCHED_RECEIPT,
+           asked_in=languages.pop() if len(languages) == 1 else keywords.language_of(inbound.body))
+
+
 def _opt_out(inbound: InboundSms, members: list[FamilyMember]) -> None:
     newly = consent.opt_out_number(db.session, inbound.from_number, now=utcnow(), inbound=inbound)
     for member in newly:
@@ -121,6 +135,8 @@ def receive_inbound_sms(*, message_sid: str, from_number: str, to_number: str, b
         member = pick_member(inbound.from_number, members)
         if member is not None:
             add_to_conversation(db.session, inbound, member)
+        elif not opted_out:
+            _acknowledge_unmatched(inbound, members)
         log.info("inbound text id=%s handling=%s", inbound.id, inbound.handling)
         return inbound
     inbound.handling = "keyword"
@@ -143,6 +159,15 @@ def unmatched_texts(limit: int = 100) -> list[InboundSms]:
         select(InboundSms).where(InboundSms.handling == "unmatched").order_by(InboundSms.received_at.desc(),
                                                                              InboundSms.id.desc()).limit(limit)
     ))
+
+
+def numbers_on_several_cases(numbers: set[str]) -> set[str]:
+    """Which of these numbers family members on more than one case share (one query)."""
+    if not numbers:
+        return set()
+    return set(db.session.scalars(
+        select(FamilyMember.phone).where(FamilyMember.phone.in_(numbers)).group_by(FamilyMember.phone)
+        .having(func.count(func.distinct(FamilyMember.case_id)) > 1)))
 
 
 def link_inbound_sms(inbound: InboundSms, member: FamilyMember, *, staff: User) -> None:

@@ -20,9 +20,10 @@ WRONG_NUMBER_CODES = frozenset({"21211", "21614", "30003", "30005", "30006"})
 
 OPT_OUT_CONFIRMATION = "opt_out_confirmation"  # the one kind of text an opted-out number may still get
 CONSENT_REQUEST = "consent_request"  # the one kind of text a number without consent may get
+UNMATCHED_RECEIPT = "unmatched_receipt"  # "we got your text" to a sender no single case has: names no case
 NOTICE_BATCH = "notice_batch"  # several notices that became one text (services/notifications/notices.py)
 # Answers to what the person just texted us (HELP, START, YES): they asked, so they need no consent of their own.
-ANSWERS = frozenset({"help_reply", "opt_in_confirmation", "consent_confirmation"})
+ANSWERS = frozenset({"help_reply", "opt_in_confirmation", "consent_confirmation", "unmatched_receipt"})
 STOP_LINE_EVERY = timedelta(days=30)  # the first text after consent, then at most one a month, says "Reply STOP"
 OUTBOX_SESSION_KEY = "outbox_new_ids"  # ids of texts to deliver once the session commits (see tasks/delivery.py)
 
