@@ -180,7 +180,7 @@ def build_world() -> World:
     user_a, member_a, case_a = factories.make_family(liaison=liaison, name="Alma Family-A")
     user_b, member_b, case_b = factories.make_family(liaison=other, name="Bruno Family-B")
     case_a.stage = "prosecution_declined"  # so family A may ask for a meeting about the decision
-    uninvited = factories.make_family_member(case=case_a, name="Uninvited Relative")
+    uninvited = factories.make_family_member(case=case_a, name="Uninvited Relative", texts_consent_at=None)
     _invitation, token = invitations.create_invitation(uninvited, created_by=liaison, send_text=False)
     tip_link, tip_token = _tip_link(case_a, member_a)
     spare_link, _spare_token = _tip_link(case_a, member_a)

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from portal import models
 from portal.extensions import db as _db
 from portal.models import Notification
+from portal.models.consent import CONSENT_CHANNELS, CONSENT_EVENTS
 from portal.models.security import CHALLENGE_PURPOSES
 
 from . import factories
@@ -39,6 +40,9 @@ VOCABULARIES = {
     ("notifications", "language"): models.LANGUAGES,
     ("notifications", "status"): models.OUTBOX_STATUSES,
     ("inbound_sms", "handling"): models.INBOUND_HANDLINGS,
+    ("contact_consents", "channel"): CONSENT_CHANNELS,
+    ("contact_consents", "event"): CONSENT_EVENTS,
+    ("contact_consents", "method"): models.CONSENT_METHODS,
     ("case_messages", "sender"): models.MESSAGE_SENDERS,
     ("case_messages", "channel"): models.MESSAGE_CHANNELS,
     ("webauthn_challenges", "purpose"): CHALLENGE_PURPOSES,

@@ -126,7 +126,7 @@ def test_family_details_typed_by_staff_and_the_texts_sent_never_reach_the_logs(a
     browser = _browser(live_server, liaison)
     added = _submit(browser, live_server, f"/staff/cases/{case.id}",
                     {"member-name": f"{MARKER} Relative", "member-relationship": MARKER,
-                     "member-phone": PHONE_TYPED, "member-language": "en"},
+                     "member-phone": PHONE_TYPED, "member-language": "en", "member-texts_consent": "y"},
                     action=f"/staff/cases/{case.id}/members")
     assert MARKER in added.text  # it was saved and shown, so it went through the whole request
     _submit(browser, live_server, f"/staff/cases/{case.id}",
