@@ -15,6 +15,7 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..models import CADENCES, CHANNELS, LANGUAGES, STAGE_KEYS, Case, CaseUpdate, FamilyMember, Stage, User, stage_info
 from ..models import utcnow as _utcnow
+from .notifications.links import link_for
 from .notifications.outbox import (
     portal_link,
     queue_family_sms,
@@ -176,7 +177,9 @@ def _move(case: Case, *, stage_to: str, message: str, author: User | None, kind:
                                      stage_from=stage_from, stage_to=stage_to)
     texted = 0
     for member in case.family_members:
-        texted += queue_family_sms(member, "stage_change", kind=kind, **_text_context(case, stage_to)) is not None
+        context = _text_context(case, stage_to)
+        context["link"] = link_for(member, update, context["link"])
+        texted += queue_family_sms(member, "stage_change", kind=kind, **context) is not None
     audit.record("case.stage_change", case, actor=author, stage_from=stage_from, stage_to=stage_to, texts=texted)
     return update
 
@@ -229,7 +232,8 @@ def reassign_case(case: Case, *, liaison: User, backup_liaison: User | None, han
     told = add_update(case, body=words, family_visible=True, author=author, kind="handover")
     link = portal_link("family.case", case_id=case.id)
     for member in case.family_members:
-        queue_family_sms(member, "handover", kind="handover", liaison_name=liaison.name, link=link)
+        queue_family_sms(member, "handover", kind="handover", liaison_name=liaison.name,
+                         link=link_for(member, told, link))
     if liaison.phone and (previous is None or previous.id != liaison.id):
         staff_link = portal_link("staff.case", case_id=case.id)
         queue_sms(to=liaison.phone, kind="staff_handover", language=liaison.language, case=case,

@@ -9,6 +9,7 @@ from .. import audit
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import Case, CaseMessage, FamilyMember, Outreach, User, utcnow
+from .notifications.links import link_for, needs_one_time_link
 from .notifications.outbox import portal_link, queue_family_sms
 
 MAX_MESSAGE = 5000
@@ -46,7 +47,8 @@ def post_family_message(*, case: Case, member: FamilyMember, body: str, actor: U
 
 
 def post_staff_message(*, case: Case, author: User, body: str) -> CaseMessage:
-    """Staff write to the family; each family member with an account and texts on gets a detail-free text."""
+    """Staff write to the family; each member with texts on gets a detail-free text (a one-time link without an
+    account, see notifications/links.py)."""
     message = CaseMessage(case_id=case.id, sender="staff", author_id=author.id, channel="portal",
                           body=_clean(body), created_at=utcnow())
     db.session.add(message)
@@ -55,9 +57,10 @@ def post_staff_message(*, case: Case, author: User, body: str) -> CaseMessage:
     db.session.flush()
     audit.record("case_message.create", message, actor=author, case_id=case.id, sender="staff")
     for member in case.family_members:
-        if member.user_id is not None:
+        if member.user_id is not None or needs_one_time_link(member):
+            link = link_for(member, message, portal_link("family.messages", case_id=case.id))
             queue_family_sms(member, "staff_message", kind="staff_message", author_name=author.name,
-                             decedent_name=case.decedent_name, link=portal_link("family.messages", case_id=case.id))
+                             decedent_name=case.decedent_name, link=link)
     return message
 
 
