@@ -11,7 +11,6 @@ import re
 from datetime import timedelta
 
 import pytest
-import time_machine
 from sqlalchemy import select
 
 from portal.models import AuditEvent, CaseMessage, NoticeLink, Notification, utcnow
