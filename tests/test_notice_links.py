@@ -196,3 +196,15 @@ def test_an_internal_update_or_a_family_message_gets_no_link(db, world):
     for item in (note, family_words):
         with pytest.raises(ServiceError):
             issue_link(world["member"], item)
+
+
+def test_staff_see_the_text_in_the_case_outbox_with_its_one_time_link_hidden(app, db, world):
+    from .conftest import sign_in
+
+    _staff_message(db, world)
+    token = _token_in_text(world["member"])
+    staff = app.test_client()
+    sign_in(staff, world["liaison"])
+    page = staff.get(f"/staff/cases/{world['case'].id}").get_data(as_text=True)
+    assert "There is an update from " in page and "one-time link, hidden" in page
+    assert token not in page and "/n/" not in page
