@@ -181,6 +181,11 @@ def csv_time(value: datetime, timezone: str) -> str:
 _ONE_TIME_LINK = re.compile(r"\S*/n/[A-Za-z0-9_-]+")
 
 
+def hidden_one_time_link() -> str:
+    """What staff see in place of a one-time link (in a text's preview or in the outbox)."""
+    return "[" + _("one-time link, hidden: it opens only for the family member") + "]"
+
+
 def hide_one_time_links(text: str) -> str:
     """A text's body for staff eyes: its one-time link hidden (opening it would bind it to the staff's browser)."""
-    return _ONE_TIME_LINK.sub("[" + _("one-time link, hidden: it opens only for the family member") + "]", text or "")
+    return _ONE_TIME_LINK.sub(hidden_one_time_link(), text or "")

@@ -208,3 +208,35 @@ def test_staff_see_the_text_in_the_case_outbox_with_its_one_time_link_hidden(app
     page = staff.get(f"/staff/cases/{world['case'].id}").get_data(as_text=True)
     assert "There is an update from " in page and "one-time link, hidden" in page
     assert token not in page and "/n/" not in page
+
+
+def test_wrong_links_from_one_address_are_rate_limited_and_reloads_are_not(app, db, world):
+    from portal import create_app
+    from portal.extensions import limiter
+    from portal.web.security import limits_on
+
+    assert "notice_link" in limits_on(app, "notices.open_notice")
+    limited = create_app("testing", {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                                     "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
+                                     "UPLOAD_DIR": app.config["UPLOAD_DIR"],
+                                     "RATE_LIMITS": {"notice_link": "3 per minute"}})
+    limited.test_client_class = app.test_client_class
+    try:
+        _staff_message(db, world)
+        token = _token_in_text(world["member"])
+        client = limited.test_client()
+        assert [client.get(f"/n/{token}").status_code for _ in range(5)] == [200] * 5  # reloads count for nothing
+        wrong = [client.get(f"/n/{'x' * 43}").status_code for _ in range(4)]
+        assert wrong == [404, 404, 404, 429]
+    finally:
+        limiter.enabled = False
+
+
+def test_the_stage_change_preview_shows_the_words_each_member_gets_and_makes_no_link(db, world):
+    with_account = factories.make_family_member(case=world["case"], user=factories.make_user(role="family"),
+                                                phone="+13125550174")
+    preview = cases.preview_stage_change(world["case"], stage_to="investigating", message="Detectives started.")
+    texts = {n.member.id: n.text for n in preview.notices}
+    assert "Read it here: [one-time link, hidden" in texts[world["member"].id]
+    assert "Sign in to read it: " in texts[with_account.id]
+    assert db.session.scalar(select(NoticeLink.id)) is None

@@ -11,11 +11,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .. import audit
+from ..display import hidden_one_time_link
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import CADENCES, CHANNELS, LANGUAGES, STAGE_KEYS, Case, CaseUpdate, FamilyMember, Stage, User, stage_info
 from ..models import utcnow as _utcnow
-from .notifications.links import link_for
+from .notifications.links import link_for, needs_one_time_link
 from .notifications.outbox import (
     portal_link,
     queue_family_sms,
@@ -162,7 +163,10 @@ def preview_stage_change(case: Case, *, stage_to: str, message: str) -> StagePre
         if why:
             notices.append(FamilyNotice(member=member, text=None, why_not=why))
             continue
-        text = render_family_sms(member, "stage_change", **_text_context(case, stage_to))  # as queue_family_sms does
+        context = _text_context(case, stage_to)
+        if needs_one_time_link(member):
+            context["link"] = hidden_one_time_link()  # the real one is made when the stage changes
+        text = render_family_sms(member, "stage_change", **context)  # as queue_family_sms does
         send_at = send_time_for(member)
         notices.append(FamilyNotice(member=member, text=text, waits_until=send_at if send_at > now else None))
     return StagePreview(stage=stage_info(stage_to), message=message.strip(), notices=notices)
