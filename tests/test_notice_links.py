@@ -240,3 +240,12 @@ def test_the_stage_change_preview_shows_the_words_each_member_gets_and_makes_no_
     assert "Read it here: [one-time link, hidden" in texts[world["member"].id]
     assert "Sign in to read it: " in texts[with_account.id]
     assert db.session.scalar(select(NoticeLink.id)) is None
+
+
+def test_a_revoked_link_answers_404_in_its_own_session(client, db, world):
+    _staff_message(db, world)
+    token = _token_in_text(world["member"])
+    assert client.get(f"/n/{token}").status_code == 200
+    db.session.scalar(select(NoticeLink)).revoked_at = utcnow()
+    db.session.commit()
+    assert client.get(f"/n/{token}").status_code == 404

@@ -133,11 +133,3 @@ def open_link(token: str, device_nonce: str) -> OpenedNotice | None:
         opened.message = item
     return opened
 
-
-def revoke_links(case_id: int, *, item_kind: str | None = None) -> int:
-    """Revoke every open link of a case (or of one kind of item on it); returns how many."""
-    where = [NoticeLink.case_id == case_id, NoticeLink.revoked_at.is_(None)]
-    if item_kind is not None:
-        where.append(NoticeLink.item_kind == item_kind)
-    return db.session.execute(update(NoticeLink).where(*where).values(revoked_at=utcnow())
-                              .execution_options(synchronize_session=False)).rowcount
