@@ -218,6 +218,7 @@ def register_blueprints(app: Flask) -> None:
     import portal.family.messages  # noqa: F401
     import portal.family.preferences  # noqa: F401
     import portal.family.routes  # noqa: F401
+    import portal.notices.routes  # noqa: F401
     import portal.staff.admin  # noqa: F401
     import portal.staff.appointments  # noqa: F401
     import portal.staff.audit_log  # noqa: F401
@@ -234,12 +235,13 @@ def register_blueprints(app: Flask) -> None:
     import portal.tips.routes  # noqa: F401
     import portal.webhooks.routes  # noqa: F401
 
-    from . import auth, family, staff, tips, webhooks
+    from . import auth, family, notices, staff, tips, webhooks
 
     auth_bp, family_bp, staff_bp, tips_bp, webhooks_bp = auth.bp, family.bp, staff.bp, tips.bp, webhooks.bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(family_bp)
+    app.register_blueprint(notices.bp)
     app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(tips_bp)
     csrf.exempt(webhooks_bp)  # Twilio signs its requests instead

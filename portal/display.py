@@ -7,6 +7,7 @@ Some vocabularies have two audiences: a family reads "Waiting for your liaison t
 """
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -194,3 +195,16 @@ def local_today(now: datetime, timezone: str) -> date:
 def csv_time(value: datetime, timezone: str) -> str:
     """A time for a spreadsheet: sortable, in the given zone, with the zone's abbreviation (2026-03-02 14:05:00 CST)."""
     return value.astimezone(zone(timezone)).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+_ONE_TIME_LINK = re.compile(r"\S*/n/[A-Za-z0-9_-]+")
+
+
+def hidden_one_time_link() -> str:
+    """What staff see in place of a one-time link (in a text's preview or in the outbox)."""
+    return "[" + _("one-time link, hidden: it opens only for the family member") + "]"
+
+
+def hide_one_time_links(text: str) -> str:
+    """A text's body for staff eyes: its one-time link hidden (opening it would bind it to the staff's browser)."""
+    return _ONE_TIME_LINK.sub(hidden_one_time_link(), text or "")

@@ -20,11 +20,13 @@ _PHONE = re.compile(
     r"(?<![\w+])(?:\+\d[\d\s().-]{6,18}\d|\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}|\d{10,11})(?![\w])"
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# Invite and tip links carry a secret in the path (the url rules /t/<token> and /invite/<token>): the whole path
-# segment after them is hidden, whatever its length or characters (a mistyped or cut-off link is part of the
-# real one), also when it is percent-encoded inside another address (?next=%2Finvite%2F...). tests/
+# Invite, tip and one-time notice links carry a secret in the path (the url rules /t/<token>,
+# /invite/<token> and /n/<token>, the one-time link a text carries to a member without an account): the whole
+# path segment after them is hidden, whatever its length or characters (a mistyped or cut-off link is part of
+# the real one), also when it is percent-encoded inside another address (?next=%2Finvite%2F...). tests/
 # test_tips_no_trace_logs.py checks every url rule with a <token> is covered.
-TOKEN_PATH_PREFIXES = ("t", "invite")
+TOKEN_PATH_PREFIXES = ("t", "invite", "n")
+NOTICE_PATH_PREFIX = "/n/"
 _LINK_TOKEN = re.compile(r"(?<=/)(" + "|".join(TOKEN_PATH_PREFIXES) + r")/[^/?#&\s\"'<>\\]+")
 _ENCODED_LINK_TOKEN = re.compile(r"(?<=%2F)(" + "|".join(TOKEN_PATH_PREFIXES) + r")%2F[^/?#&\s\"'<>%]+",
                                  re.IGNORECASE)

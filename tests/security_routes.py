@@ -224,6 +224,10 @@ ROUTES: list[Route] = [
           data=lambda w, u: {"access": tip_access_pass(w.tip_lead), "question_id": str(w.tip_question.id),
                              "answer": "Dark blue.", "lang": "en"}),
 
+    # --- one-time links from texts (notices.*): public; a token nobody was sent is 404 for everyone ------------
+    # (tests/test_notice_links.py opens real links: once per browser session, never a sign-in)
+    Route("notices.open_notice", lambda w: f"/n/{secrets.token_urlsafe(32)}", GET=everyone(404)),
+
     # --- staff side (staff.*): families get 404; the other liaison gets 404 for case A's records -----------------
     Route("staff.dashboard", lambda w: "/staff/", GET=staff_only(200)),
     Route("staff.case_list", lambda w: "/staff/cases", GET=staff_only(200)),

@@ -69,16 +69,18 @@ def test_a_staff_reply_clears_the_flag_and_texts_the_family_without_details(clie
     assert "The results are in." in client.get(f"/my/cases/{case.id}/messages").get_data(as_text=True)
 
 
-def test_staff_message_texts_only_members_with_an_account_and_texts_on(db, setup):
+def test_staff_message_texts_members_with_texts_on_and_a_one_time_link_to_those_without_an_account(db, setup):
     case = setup["case"]
-    factories.make_family_member(case=case, phone="+13125550161")  # no account: cannot sign in to read it
+    no_account = factories.make_family_member(case=case, phone="+13125550161")  # gets a one-time link instead
     factories.make_family_member(case=case, user=factories.make_user(role="family"), phone="+13125550162",
                                  texts_enabled=False)
     detailed = factories.make_family_member(case=case, user=factories.make_user(role="family"),
                                             phone="+13125550163", detailed_texts=True)
     _post(setup["staff"], f"/staff/cases/{case.id}/conversation", "News")
     texts = {t.recipient: t.body for t in db.session.scalars(select(Notification))}
-    assert set(texts) == {setup["member"].phone, detailed.phone}
+    assert set(texts) == {setup["member"].phone, detailed.phone, no_account.phone}
+    assert "/n/" in texts[no_account.phone] and "sign in" not in texts[no_account.phone].lower()
+    assert "Sign in to read it" in texts[setup["member"].phone] and "/n/" not in texts[setup["member"].phone]
     assert "Officer Sam Okafor sent you a message about the case of Kayla Price" in texts[detailed.phone]
     assert "News" not in texts[detailed.phone]
 

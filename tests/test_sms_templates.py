@@ -67,8 +67,35 @@ def test_update_shows_case_details_only_to_members_who_chose_detailed_texts(db, 
     db.session.commit()
     bodies = {m.family_member_id: m.body for m in db.session.scalars(select(Notification))}
     assert summary not in bodies[plain.id]
-    assert bodies[plain.id].startswith("There is an update from ") and "Sign in to read it: " in bodies[plain.id]
+    assert bodies[plain.id].startswith("There is an update from ") and "Read it here: " in bodies[plain.id]
     assert summary in bodies[detailed.id]
+
+
+# The generic line of every text that can carry a one-time link (issue 14: nobody without an account is told to
+# "sign in"), and the context each needs.
+GENERIC = [("update", {}), ("stage_change", {"stage": "investigating"}), ("handover", {"liaison_name": "Dana"}),
+           ("staff_message", {"author_name": "Dana", "decedent_name": "Kayla"}),
+           ("appointment_booked", {"liaison_name": "Dana", "when": WHEN}),
+           ("appointment_cancelled", {"liaison_name": "Dana", "when": WHEN}),
+           ("appointment_rescheduled", {"liaison_name": "Dana", "when": WHEN}), ("lead_question", {})]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_only_a_member_with_an_account_is_told_to_sign_in(db, language):
+    from portal.services.notifications.outbox import render_family_sms
+
+    case = factories.make_case()
+    without = factories.make_family_member(case=case, phone="+13125550164", language=language)
+    with_account = factories.make_family_member(case=case, user=factories.make_user(role="family"),
+                                                phone="+13125550165", language=language)
+    link = "https://portal.example.gov/n/" + "x" * 43
+    for name, context in GENERIC:
+        told = render_family_sms(without, name, link=link, **context)
+        assert "sign in" not in told.lower() and "entre al portal" not in told.lower(), f"{name}: {told!r}"
+        assert told.endswith(link) and segment_count(told)[0] == "GSM-7", f"{name}: {told!r}"
+        assert segment_count(told)[2] == 1, f"{name}: {told!r}"
+        signs_in = render_family_sms(with_account, name, link=LINK, **context)
+        assert ("Sign in to read it: " if language == "en" else "Entre al portal") in signs_in, f"{name}: {signs_in!r}"
 
 
 def test_a_second_generic_update_waits_with_the_first_instead_of_texting_twice(db, daytime):

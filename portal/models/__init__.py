@@ -28,6 +28,7 @@ from .messaging import (
     InboundSms,
     Notification,
 )
+from .notices import NOTICE_ITEM_KINDS, NoticeLink
 from .security import MfaRecoveryCode, Passkey, WebauthnChallenge
 from .stages import STAGE_KEYS, STAGES, STAGES_BY_KEY, Stage, stage_info
 from .types import UTCDateTime, utcnow
@@ -35,11 +36,11 @@ from .types import UTCDateTime, utcnow
 __all__ = [
     "ACTIVE_SLOT_STATUSES", "APPOINTMENT_KINDS", "APPOINTMENT_MODES", "APPOINTMENT_STATUSES", "CADENCES",
     "CADENCE_DAYS", "CHANNELS", "CONSENT_METHODS", "DIRECTIONS", "GRANT_METHODS", "INBOUND_HANDLINGS", "LANGUAGES",
-    "LEAD_STATUSES", "MESSAGE_CHANNELS", "MESSAGE_SENDERS", "NOTIFICATION_CHANNELS", "OUTBOX_STATUSES", "OUTCOMES",
-    "OUTREACH_SOURCES", "REVOKE_METHODS", "ROLES", "STAFF_ROLES", "STAGES", "STAGES_BY_KEY", "STAGE_KEYS",
-    "SUBMITTER_STATUS", "UPDATE_KINDS", "Agency", "Appointment", "AuditEvent", "AvailabilityException",
-    "AvailabilityWindow", "Case", "CaseMessage", "CaseUpdate", "ContactConsent", "FamilyMember", "InboundSms",
-    "Invitation", "Lead", "LeadAttachment", "LeadNote", "LeadQuestion", "MfaRecoveryCode", "Notification",
-    "Outreach", "Passkey", "Resource", "Stage", "TipLink", "UTCDateTime", "User", "WebauthnChallenge", "stage_info",
-    "utcnow",
+    "LEAD_STATUSES", "MESSAGE_CHANNELS", "MESSAGE_SENDERS", "NOTICE_ITEM_KINDS", "NOTIFICATION_CHANNELS",
+    "OUTBOX_STATUSES", "OUTCOMES", "OUTREACH_SOURCES", "REVOKE_METHODS", "ROLES", "STAFF_ROLES", "STAGES",
+    "STAGES_BY_KEY", "STAGE_KEYS", "SUBMITTER_STATUS", "UPDATE_KINDS", "Agency", "Appointment", "AuditEvent",
+    "AvailabilityException", "AvailabilityWindow", "Case", "CaseMessage", "CaseUpdate", "ContactConsent",
+    "FamilyMember", "InboundSms", "Invitation", "Lead", "LeadAttachment", "LeadNote", "LeadQuestion",
+    "MfaRecoveryCode", "NoticeLink", "Notification", "Outreach", "Passkey", "Resource", "Stage", "TipLink",
+    "UTCDateTime", "User", "WebauthnChallenge", "stage_info", "utcnow",
 ]

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from .. import audit
+from ..display import hidden_one_time_link
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import (
@@ -28,6 +29,7 @@ from ..models import (
 )
 from ..models import utcnow as _utcnow
 from .notifications.consent import has_sms_consent
+from .notifications.links import link_for, needs_one_time_link
 from .notifications.notices import queue_notice
 from .notifications.outbox import (
     portal_link,
@@ -186,7 +188,10 @@ def preview_stage_change(case: Case, *, stage_to: str, message: str) -> StagePre
         if why:
             notices.append(FamilyNotice(member=member, text=None, why_not=why))
             continue
-        text = render_family_sms(member, "stage_change", **_text_context(case, stage_to))  # as queue_family_sms does
+        context = _text_context(case, stage_to)
+        if needs_one_time_link(member):
+            context["link"] = hidden_one_time_link()  # the real one is made when the stage changes
+        text = render_family_sms(member, "stage_change", **context)  # as queue_family_sms does
         send_at = send_time_for(member)
         notices.append(FamilyNotice(member=member, text=text, waits_until=send_at if send_at > now else None,
                                     awaiting_consent=not has_sms_consent(member)))
@@ -200,7 +205,7 @@ def _move(case: Case, *, stage_to: str, message: str, author: User | None, kind:
     case.stage_changed_at = now
     update = add_update(case, body=message, family_visible=True, author=author, kind=kind,
                                      stage_from=stage_from, stage_to=stage_to)
-    texted = notify_family(case, "stage_change", kind=kind, **_text_context(case, stage_to))
+    texted = notify_family(case, "stage_change", update, kind=kind, **_text_context(case, stage_to))
     audit.record("case.stage_change", case, actor=author, stage_from=stage_from, stage_to=stage_to, texts=texted)
     return update
 
@@ -253,7 +258,7 @@ def reassign_case(case: Case, *, liaison: User, backup_liaison: User | None, han
     told = add_update(case, body=words, family_visible=True, author=author, kind="handover")
     link = portal_link("family.case", case_id=case.id)
     for member in case.family_members:
-        queue_notice(member, "handover", kind="handover", liaison_name=liaison.name, link=link)
+        queue_notice(member, "handover", kind="handover", liaison_name=liaison.name, link=link_for(member, told, link))
     if liaison.phone and (previous is None or previous.id != liaison.id):
         staff_link = portal_link("staff.case", case_id=case.id)
         queue_sms(to=liaison.phone, kind="staff_handover", language=liaison.language, case=case,
@@ -265,16 +270,18 @@ def reassign_case(case: Case, *, liaison: User, backup_liaison: User | None, han
     return note, told
 
 
-def notify_family(case: Case, name: str, *, kind: str, link: str, **context) -> int:
-    """Tell every family member by text that there is something new (batched); returns how many texts."""
-    return sum(queue_notice(member, name, kind=kind, link=link, **context) is not None
+def notify_family(case: Case, name: str, item: CaseUpdate, *, kind: str, link: str, **context) -> int:
+    """Tell every family member by text that there is something new (batched), with a one-time link to the item for
+    a member without an account; returns how many texts."""
+    return sum(queue_notice(member, name, kind=kind, link=link_for(member, item, link), **context) is not None
                for member in case.family_members)
 
 
 def share_update(case: Case, *, body: str, author: User | None) -> CaseUpdate:
     """A family-visible update written by staff: on the family's timeline, and a text to each member."""
     entry = add_update(case, body=body, family_visible=True, author=author, kind="update")
-    notify_family(case, "update", kind="update", link=portal_link("family.case", case_id=case.id))
+    notify_family(case, "update", entry, kind="update", link=portal_link("family.case", case_id=case.id),
+                  summary=entry.body[:1400])  # a text holds 1600 characters
     return entry
 
 

@@ -10,6 +10,7 @@ from ..display import first_name
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import Case, CaseMessage, FamilyMember, Notification, Outreach, User, utcnow
+from .notifications.links import link_for, needs_one_time_link
 from .notifications.notices import queue_notice
 from .notifications.outbox import portal_link, queue_family_sms, why_no_text
 
@@ -49,8 +50,9 @@ def post_family_message(*, case: Case, member: FamilyMember, body: str, actor: U
 
 
 def post_staff_message(*, case: Case, author: User, body: str, text_to: list[int] | None = None) -> CaseMessage:
-    """Staff write to the family: sent as written by text to each member picked in text_to; everyone else with an
-    account and texts on gets a detail-free "new message" text."""
+    """Staff write to the family: sent as written by text to each member picked in text_to (and to a member without
+    an account who chose detailed texts); everyone else gets a detail-free "new message" text, with a one-time link
+    when they have no account (see notifications/links.py)."""
     message = CaseMessage(case_id=case.id, sender="staff", author_id=author.id, channel="portal",
                           body=_clean(body), created_at=utcnow())
     db.session.add(message)
@@ -63,12 +65,13 @@ def post_staff_message(*, case: Case, author: User, body: str, text_to: list[int
                                   "only.", n=MAX_TEXT)), "body")
     texted = 0
     for member in case.family_members:
-        if member.id in picked:
+        if member.id in picked or (member.user_id is None and member.detailed_texts):
             texted += queue_family_sms(member, "staff_text", kind="staff_text", case_message_id=message.id,
                                        author_first_name=first_name(author.name), body=message.body) is not None
-        elif member.user_id is not None:
+        elif member.user_id is not None or needs_one_time_link(member):
+            link = link_for(member, message, portal_link("family.messages", case_id=case.id))
             queue_notice(member, "staff_message", kind="staff_message", author_name=author.name,
-                         decedent_name=case.decedent_name, link=portal_link("family.messages", case_id=case.id))
+                         decedent_name=case.decedent_name, link=link)
     audit.record("case_message.create", message, actor=author, case_id=case.id, sender="staff", texts=texted)
     return message
 

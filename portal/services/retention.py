@@ -30,6 +30,7 @@ from ..models import (
     LeadAttachment,
     LeadNote,
     LeadQuestion,
+    NoticeLink,
     Notification,
     User,
     utcnow,
@@ -187,6 +188,8 @@ def purge_case(case_id: int, *, now: datetime | None = None) -> CasePurge | None
         _delete(delete(Lead).where(Lead.id.in_(ids)))
     if "messages" in kinds:
         _delete(delete(CaseMessage).where(CaseMessage.case_id == case.id))
+        # their one-time links would open nothing now (they hold only hashes, no words)
+        _delete(delete(NoticeLink).where(NoticeLink.case_id == case.id, NoticeLink.item_kind == "message"))
     if "texts" in kinds:
         inbound = list(db.session.scalars(_inbound(case.id)))
         # A kept conversation message no longer points at the received text it came from.

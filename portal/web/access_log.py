@@ -2,10 +2,11 @@
 
     gunicorn --logger-class portal.web.access_log.RedactingLogger --access-logfile - 'portal:create_app()'
 
-The access log's values (request line, path, query, referrer, headers) are scrubbed like every portal log record
-(portal/logsafety.py: /t/<token> and /invite/<token> become /t/[token]); on the anonymous tip pages the client's
-address, browser name, referrer and every request header or environ value are left out ("-"), so the access log
-holds no more of a tipster than the database does. gunicorn's error log is scrubbed too (messages and tracebacks).
+The access log's values (request line, path, query, referrer, headers) are scrubbed like every portal log
+record (portal/logsafety.py: /t/<token>, /invite/<token> and /n/<token> become /t/[token]); on the anonymous
+tip pages the client's address, browser name, referrer and every request header or environ value are left out
+("-"), so the access log holds no more of a tipster than the database does. gunicorn's error log is scrubbed
+too (messages and tracebacks).
 """
 from __future__ import annotations
 

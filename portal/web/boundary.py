@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..extensions import db
-from .urls import is_tip_page
+from .urls import is_notice_page, is_tip_page
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,8 @@ class PortalFlask(Flask):
         response = super().process_response(response)
         if is_tip_page(request.path, request.blueprint):
             tip_page_headers(response)
+        elif is_notice_page(request.path):
+            notice_page_headers(response)
         return response
 
 
@@ -59,6 +61,13 @@ def tip_page_headers(response) -> None:
         names = sorted({cookie.split("=", 1)[0].strip() for cookie in cookies})
         log.error("a cookie was set on an anonymous tip page and removed: %s", ", ".join(names))
         del response.headers["Set-Cookie"]
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+
+
+def notice_page_headers(response) -> None:
+    """A one-time link's page (or its 404): kept in no cache, and its address (the token) sent to no next site."""
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"

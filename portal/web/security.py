@@ -8,8 +8,9 @@ Rate limits, for the engineer writing a route that takes input from the outside:
     @rate_limit("tip_submission")
     def tip(token): ...
 
-Names: sign_in, invite, mfa, password_change, lead_submission, tip_submission, tip_lookup, webhook. Each name is
-one shared counter per client (across every route that uses the name), on POST unless methods= says otherwise.
+Names: sign_in, invite, mfa, password_change, lead_submission, tip_submission, tip_lookup, notice_link, webhook.
+Each name is one shared counter per client (across every route that uses the name), on POST unless methods= says
+otherwise.
 A route may count by something other than the client's address with key_func= (tip submission counts per tip
 link; the tip look-up counts per address under its own purpose, see portal/tips/routes.py), and count only some
 answers with deduct_when=.
@@ -52,6 +53,7 @@ DEFAULT_LIMITS: dict[str, str] = {
     "lead_submission": "10 per minute;60 per hour",  # per signed-in family member
     "tip_submission": "5 per minute;20 per hour",  # per tip link (never per address: tipsters stay unidentified)
     "tip_lookup": "10 per minute;30 per 15 minutes",  # tip look-ups per address (a keyed hash), across codes
+    "notice_link": "10 per minute;60 per hour",  # wrong one-time links (404s), per address
     "webhook": "60 per minute",  # unsigned requests only: Twilio's own (signed) ones are never counted
 }
 # Failed attempts, counted by note_failure and checked by too_many_failures (moving windows).

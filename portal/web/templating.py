@@ -28,6 +28,7 @@ def register(app: Flask) -> None:
         lead_status_label=lambda key: d.label(d.STAFF_LEAD_STATUS_LABELS, key),
         text_status_label=lambda key: d.label(d.TEXT_STATUS_LABELS, key),
         age_since=lambda value: d.age_words(utcnow() - value) if value else "",
+        hide_one_time_links=d.hide_one_time_links,
         phone_display=lambda number: d.phone_display(number, app.config["DEFAULT_PHONE_REGION"]),
     )
     app.jinja_env.globals.update(STAGES=STAGES, LANGUAGE_NAMES=d.LANGUAGE_NAMES, get_locale=get_locale,

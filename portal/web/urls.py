@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
 
-from ..logsafety import TIP_PATH_PREFIXES
+from ..logsafety import NOTICE_PATH_PREFIX, TIP_PATH_PREFIXES
 
 REDIRECT_FIELD = "next"  # the form field and query argument that carry a redirect target, wherever one is taken
 
@@ -40,3 +40,8 @@ TIP_PAGE_PREFIXES = TIP_PATH_PREFIXES
 def is_tip_page(path: str, blueprint: str | None) -> bool:
     """Whether a request is one of the anonymous tip pages, where nothing may identify or track the tipster."""
     return blueprint == "tips" or path.startswith(TIP_PAGE_PREFIXES)
+
+
+def is_notice_page(path: str) -> bool:
+    """Whether a request is a one-time link from a text (/n/<token>), known or not."""
+    return path.startswith(NOTICE_PATH_PREFIX)

@@ -5,7 +5,9 @@ The policy, for everyone who queues a text through queue_family_sms(member, name
   outbox as `awaiting_consent` until the member says yes (services/notifications/consent.py). The first text after
   consent, then one a month at most, ends with "Reply STOP to stop".
 - templates/sms/<name>.txt gets `detailed` (True only if the member opted into detailed texts) and shows case
-  details only inside `{% if detailed %}`; otherwise the generic "There is an update from <agency>. Sign in...".
+  details only inside `{% if detailed %}`; otherwise the generic "There is an update from <agency>. Read it
+  here: <link>" ("Sign in to read it" only for a member with an account). Without an account the link is a
+  one-time link to the one item (notifications/links.py link_for).
 - Non-urgent texts wait for 08:00-21:00 in the member's time zone and outside their own quiet hours.
 - Nothing goes to an opted-out number except the one opt-out confirmation, until START.
 - Texts are rendered in the member's language and name the sender (the agency).
