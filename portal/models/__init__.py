@@ -25,6 +25,7 @@ from .messaging import (
     OUTBOX_STATUSES,
     CaseMessage,
     InboundSms,
+    InboundSmsMedia,
     Notification,
 )
 from .security import MfaRecoveryCode, Passkey, WebauthnChallenge
@@ -37,7 +38,7 @@ __all__ = [
     "MESSAGE_CHANNELS", "MESSAGE_SENDERS", "NOTIFICATION_CHANNELS", "OUTBOX_STATUSES", "OUTCOMES", "OUTREACH_SOURCES",
     "ROLES", "STAFF_ROLES", "STAGES", "STAGES_BY_KEY", "STAGE_KEYS", "SUBMITTER_STATUS", "UPDATE_KINDS",
     "Agency", "Appointment", "AuditEvent", "AvailabilityException", "AvailabilityWindow", "Case", "CaseMessage",
-    "CaseUpdate", "FamilyMember", "InboundSms", "Invitation", "Lead", "LeadAttachment", "LeadNote", "LeadQuestion",
-    "MfaRecoveryCode", "Notification", "Outreach", "Passkey", "Resource", "Stage", "TipLink", "UTCDateTime", "User",
-    "WebauthnChallenge", "stage_info", "utcnow",
+    "CaseUpdate", "FamilyMember", "InboundSms", "InboundSmsMedia", "Invitation", "Lead", "LeadAttachment", "LeadNote",
+    "LeadQuestion", "MfaRecoveryCode", "Notification", "Outreach", "Passkey", "Resource", "Stage", "TipLink",
+    "UTCDateTime", "User", "WebauthnChallenge", "stage_info", "utcnow",
 ]
