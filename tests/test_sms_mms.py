@@ -301,3 +301,30 @@ def test_logs_name_no_phone_number_body_or_media_url(app, db, mms, twilio, caplo
     assert "media fetched" in text  # the job did log, without the message's or the picture's sid
     for media_sid in (row.media_sid for row in _media_rows(db)):
         assert media_sid and media_sid not in text
+
+
+@pytest.mark.parametrize("purged", [{"retention_file_days": 0}, {"retention_text_days": 0},
+                                    {"retention_file_days": 0, "retention_text_days": 0}])
+def test_retention_purges_a_texted_pictures_files_and_rows_with_its_case(app, db, mms, twilio, purged):
+    from portal.services import retention
+    from portal.services.agency import get_agency
+
+    member = _member()
+    mms([("image/png", _png())])
+    (row,) = _media_rows(db)
+    files = [uploads.path_for(row.stored_name), uploads.path_for(row.original_stored_name)]
+    case = db.session.get(FamilyMember, member.id).case
+    case.stage, case.closed_at = "closed", utcnow() - timedelta(days=30)
+    db.session.execute(update(InboundSms).values(provider_redacted_at=utcnow()))
+    agency = get_agency()
+    for setting in retention.PERIODS.values():
+        setattr(agency, setting, None)
+    for setting, value in purged.items():
+        setattr(agency, setting, value)
+    db.session.commit()
+
+    assert retention.purge_case(case.id) is not None
+    db.session.commit()  # on PostgreSQL a picture row left pointing at a purged file or text fails here
+
+    assert _count(db, InboundSmsMedia) == 0
+    assert [path.exists() for path in files] == ([False, False] if "retention_file_days" in purged else [True, True])
