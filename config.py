@@ -117,6 +117,8 @@ class Config:
     TWILIO_TIMEOUT = float(os.environ.get("TWILIO_TIMEOUT") or 10)
     SMS_BATCH_SIZE = _int("SMS_BATCH_SIZE", 20)
     SMS_CLAIM_LEASE_SECONDS = _int("SMS_CLAIM_LEASE_SECONDS", 300)
+    # The largest picture texted to us (MMS) that is downloaded; the download stops as soon as it passes this.
+    MMS_MAX_BYTES = _int("MMS_MAX_BYTES", 25 * 1024 * 1024)
     HUEY_NAME = os.environ.get("HUEY_NAME", "portal")
     HUEY_SQLITE_PATH = os.environ.get("HUEY_SQLITE_PATH", str(INSTANCE_DIR / "huey.db"))
     TESTING = False
