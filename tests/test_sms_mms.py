@@ -269,6 +269,8 @@ def test_pictures_from_an_unknown_number_are_held_in_the_inbox_and_become_a_lead
     assert [a.stored_name for a in lead.attachments] == [row.stored_name]
     (receipt,) = _texts_to(twilio, PHONE)
     assert "We received your picture" in receipt
+    lead_page = staff.get(f"/staff/leads/{lead.id}").get_data(as_text=True)
+    assert "Sent by text message (MMS)" in lead_page and "I knew him" in lead_page
 
 
 def test_pictures_from_a_number_on_two_cases_wait_in_the_inbox(app, db, mms, twilio):
