@@ -8,8 +8,10 @@ import os
 from datetime import timedelta
 
 import pytest
+import requests
 from PIL import Image
 from sqlalchemy import func, select, update
+from twilio.request_validator import RequestValidator
 
 from portal import uploads
 from portal.models import FamilyMember, InboundSms, InboundSmsMedia, Lead, LeadAttachment, Notification, utcnow
@@ -19,7 +21,7 @@ from portal.tasks import media as media_job
 from . import exiftool_files as ef
 from . import factories
 from .conftest import post_form, sign_in
-from .fake_twilio import ACCOUNT_SID, FakeTwilio
+from .fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 
 PHONE = "+13125550177"
 
@@ -330,3 +332,29 @@ def test_retention_purges_a_texted_pictures_files_and_rows_with_its_case(app, db
 
     assert _count(db, InboundSmsMedia) == 0
     assert [path.exists() for path in files] == ([False, False] if "retention_file_days" in purged else [True, True])
+
+
+def test_a_text_with_a_picture_and_a_file_we_refuse_makes_a_lead_of_the_picture_alone(app, db, mms, twilio):
+    member = _member()
+    record, _response = mms([("text/vcard", b"BEGIN:VCARD\nEND:VCARD\n"), ("image/png", _png())])
+    assert [(row.position, row.status) for row in _media_rows(db)] == [(0, "rejected"), (1, "stored")]
+    lead = db.session.scalar(select(Lead))
+    assert lead.family_member_id == member.id and len(lead.attachments) == 1
+    assert twilio.find(record.sid).media == {}
+    (receipt,) = _texts_to(twilio, PHONE)
+    assert "We received your picture." in receipt
+
+
+def test_the_same_mms_delivered_twice_is_recorded_and_fetched_once(app, db, twilio, live_portal, inline, daytime):
+    _member()
+    record, _response = twilio.send_text(f"{live_portal}/webhooks/twilio/sms", from_=PHONE, body="",
+                                         files=[("image/png", _png())])
+    (media_sid,) = [row.media_sid for row in _media_rows(db)]
+    params = {"MessageSid": record.sid, "From": PHONE, "To": record.to, "Body": "", "NumMedia": "1",
+              "MediaUrl0": twilio.media_url(record.sid, media_sid), "MediaContentType0": "image/png"}
+    url = f"{live_portal}/webhooks/twilio/sms"
+    again = requests.post(url, data=params, timeout=10,
+                          headers={"X-Twilio-Signature": RequestValidator(AUTH_TOKEN).compute_signature(url, params)})
+    assert again.status_code == 200
+    assert _count(db, InboundSmsMedia) == 1 and _count(db, Lead) == 1
+    assert len([seen for seen in twilio.seen if seen.method == "GET" and "/Media/" in seen.path]) == 1
