@@ -18,7 +18,8 @@ for a message or media it does not have.
 
 Media are served like Twilio's: GET .../Messages/{Sid}/Media/{MediaSid} (with the account's Basic auth) answers
 302 to a "CDN" URL, http://localhost:<port>/cdn/{MediaSid} (another host name for the same server), which answers
-the bytes without auth. fake.media_redirect = None serves them at once; a string redirects there instead.
+the bytes without auth. fake.media_redirect = None serves them at once; "self" redirects to the same path (a
+loop); a URL redirects there.
 """
 from __future__ import annotations
 
@@ -371,8 +372,8 @@ def _handler_for(fake: FakeTwilio):
             if fake.media_redirect is None:
                 return self._send_bytes(200, found[1], found[0])
             port = fake._server.server_address[1]
-            target = (f"http://localhost:{port}/cdn/{parts[2]}" if fake.media_redirect == "cdn"
-                      else fake.media_redirect)
+            target = {"cdn": f"http://localhost:{port}/cdn/{parts[2]}", "self": path}.get(fake.media_redirect,
+                                                                                          fake.media_redirect)
             return self._send_bytes(302, b"", "text/plain", Location=target)
 
         def do_DELETE(self) -> None:  # noqa: N802  (http.server's name)

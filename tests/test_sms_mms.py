@@ -358,3 +358,12 @@ def test_the_same_mms_delivered_twice_is_recorded_and_fetched_once(app, db, twil
     assert again.status_code == 200
     assert _count(db, InboundSmsMedia) == 1 and _count(db, Lead) == 1
     assert len([seen for seen in twilio.seen if seen.method == "GET" and "/Media/" in seen.path]) == 1
+
+
+def test_a_redirect_loop_is_given_up_after_a_few_hops(app, db, mms, twilio):
+    _member()
+    twilio.media_redirect = "self"  # Twilio's API path answers with a redirect to itself
+    mms([("image/png", _png())])
+    (row,) = _media_rows(db)
+    assert (row.status, row.error) == ("rejected", "redirect")
+    assert len([seen for seen in twilio.seen if seen.method == "GET"]) == 4  # the first request and 3 redirects
