@@ -119,6 +119,8 @@ class Config:
     SMS_CLAIM_LEASE_SECONDS = _int("SMS_CLAIM_LEASE_SECONDS", 300)
     # A family-visible notice waits this long so that several (an update, a stage change, a message...) become one.
     NOTICE_BATCH_SECONDS = _int("NOTICE_BATCH_SECONDS", 600)
+    # The largest picture texted to us (MMS) that is downloaded; the download stops as soon as it passes this.
+    MMS_MAX_BYTES = _int("MMS_MAX_BYTES", 25 * 1024 * 1024)
     HUEY_NAME = os.environ.get("HUEY_NAME", "portal")
     HUEY_SQLITE_PATH = os.environ.get("HUEY_SQLITE_PATH", str(INSTANCE_DIR / "huey.db"))
     TESTING = False

@@ -319,3 +319,14 @@ def get_inbound_sms_or_404(user: User, inbound_id: int):
         if not can_view_case(user, case):
             abort(404)
     return inbound
+
+
+def get_text_picture_or_404(user: User, media_id: int):
+    """A stored picture of a received text, for staff who may open that text (get_inbound_sms_or_404); else 404."""
+    from .models import InboundSmsMedia
+
+    media = db.session.get(InboundSmsMedia, media_id)
+    if media is None or not _signed_in_staff(user) or media.status != "stored" or not media.stored_name:
+        abort(404)
+    get_inbound_sms_or_404(user, media.inbound_sms_id)
+    return media

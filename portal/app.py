@@ -181,8 +181,9 @@ def _select_timezone() -> str:
 def _register_outbox_dispatch(app: Flask) -> None:
     from flask_sqlalchemy.session import Session
 
+    from .services.notifications.mms import MEDIA_SESSION_KEY
     from .services.notifications.outbox import OUTBOX_SESSION_KEY
-    from .tasks import dispatch_outbox
+    from .tasks import dispatch_media, dispatch_outbox
 
     if getattr(Session, "_portal_outbox_hooked", False):
         return
@@ -195,14 +196,18 @@ def _register_outbox_dispatch(app: Flask) -> None:
         if session.in_nested_transaction():
             return
         ids = session.info.pop(OUTBOX_SESSION_KEY, None)
+        media_ids = session.info.pop(MEDIA_SESSION_KEY, None)
         if ids:
             dispatch_outbox(ids)
+        if media_ids:  # pictures of a text sent to us (MMS): fetched by a job, never in the webhook's transaction
+            dispatch_media(media_ids)
 
     @event.listens_for(Session, "after_rollback")
     def _after_rollback(session) -> None:
         if session.in_nested_transaction():
             return
         session.info.pop(OUTBOX_SESSION_KEY, None)
+        session.info.pop(MEDIA_SESSION_KEY, None)
 
 
 def register_blueprints(app: Flask) -> None:

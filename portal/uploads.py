@@ -205,9 +205,13 @@ KINDS = {
 }
 
 
-def clean_file(data: bytes, name: str) -> tuple[bytes, Kind]:
-    """(clean bytes, kind) for an accepted file; raises ServiceError otherwise."""
-    kind = KINDS.get(sniff(data[:64]) or "")
+IMAGE_KINDS = frozenset({"jpeg", "png", "webp", "heic"})
+
+
+def clean_file(data: bytes, name: str, *, only: frozenset[str] | None = None) -> tuple[bytes, Kind]:
+    """(clean bytes, kind) for an accepted file (of the kinds in `only`, if given); raises ServiceError otherwise."""
+    found = sniff(data[:64]) or ""
+    kind = KINDS.get(found) if only is None or found in only else None
     if kind is None:
         raise _not_accepted(name)
     return kind.clean(data, name), kind
@@ -242,11 +246,20 @@ def store_file(file: FileStorage, *, anonymous_name: str | None = None) -> Store
     """Clean one uploaded file and write it under a new random name, its untouched original sealed beside it."""
     name = _display_name(file.filename)
     data = file.stream.read(MAX_FILE_BYTES + 1)
+    return store_bytes(data, name, anonymous_name=anonymous_name)
+
+
+def store_bytes(data: bytes, name: str, *, anonymous_name: str | None = None,
+                only: frozenset[str] | None = None) -> StoredFile:
+    """Clean a file's bytes (of the kinds in `only`, if given) and store them like an upload, original sealed."""
+    name = _display_name(name)
     if len(data) > MAX_FILE_BYTES:
         raise _refused(str(_l("“%(name)s” is too big. Each file can be up to %(max)d MB.",
                                  name=name, max=_mb(MAX_FILE_BYTES))))
+    if not data:
+        raise _refused(str(_l("“%(name)s” is empty. Choose the file again.", name=name)))
     received_sha256 = hashlib.sha256(data).hexdigest()  # of the bytes as received, before anything touches them
-    clean, kind = clean_file(data, name)
+    clean, kind = clean_file(data, name, only=only)
     stem = os.path.splitext(name)[0][:60] or "file"
     original = f"{anonymous_name}.{kind.extension}" if anonymous_name else f"{stem}.{kind.extension}"
     stored_name, original_stored_name = _new_name(), _new_name()

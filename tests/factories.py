@@ -113,3 +113,30 @@ def make_inbound_sms(*, member: FamilyMember | None = None, from_number: str | N
     db.session.add(inbound)
     db.session.commit()
     return inbound
+
+
+def make_text_picture(*, inbound, status: str = "stored", position: int = 0):
+    """A picture of a received text: stored (a small PNG, cleaned and held like a real one) unless told otherwise."""
+    import io
+
+    from PIL import Image
+
+    from portal import uploads
+    from portal.models import InboundSmsMedia
+
+    fields = {}
+    if status == "stored":
+        out = io.BytesIO()
+        Image.new("RGB", (8, 8), (0, 90, 180)).save(out, format="PNG")
+        stored = uploads.store_bytes(out.getvalue(), "text-picture-1", only=uploads.IMAGE_KINDS)
+        fields = {name: getattr(stored, name) for name in (
+            "stored_name", "original_name", "content_type", "size", "sha256", "original_stored_name",
+            "original_sha256", "original_size", "original_content_type", "original_key")}
+    media_sid = f"ME{next(_seq):032d}"
+    picture = InboundSmsMedia(inbound_sms_id=inbound.id, position=position, media_sid=media_sid,
+                              media_url=f"https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/"
+                                        f"{inbound.message_sid}/Media/{media_sid}",
+                              declared_type="image/png", status=status, **fields)
+    db.session.add(picture)
+    db.session.commit()
+    return picture

@@ -13,6 +13,13 @@ for a message or media it does not have.
         fake.send_status(fake.messages[0], "delivered")
         fake.send_text(portal_url, from_="+13125550101", body="hi")   # an inbound text, kept in fake.messages
         fake.bodies_kept()                # every body Twilio still holds
+        fake.send_text(portal_url, from_="+1...", body="", files=[("image/jpeg", data)])   # an MMS
+        fake.seen                         # every request as it arrived: method, path, Host, Authorization
+
+Media are served like Twilio's: GET .../Messages/{Sid}/Media/{MediaSid} (with the account's Basic auth) answers
+302 to a "CDN" URL, http://localhost:<port>/cdn/{MediaSid} (another host name for the same server), which answers
+the bytes without auth. fake.media_redirect = None serves them at once; "self" redirects to the same path (a
+loop); a URL redirects there.
 """
 from __future__ import annotations
 
@@ -67,6 +74,16 @@ class Received:
         return int(values[0]) if values else None
 
 
+@dataclass(frozen=True)
+class Seen:
+    """One request as it reached the fake."""
+
+    method: str
+    path: str
+    host: str
+    authorization: str | None
+
+
 @dataclass
 class _Failure:
     status: int | None = None  # HTTP status to answer with
@@ -87,6 +104,9 @@ class FakeTwilio:
         self.messages: list[Received] = []
         self.requests: list[tuple[float, int]] = []  # (when, HTTP status answered or 0 for dropped)
         self._failures: list[_Failure] = []
+        self.media_bytes: dict[str, bytes] = {}  # media sid -> the file Twilio keeps
+        self.media_redirect: str | None = "cdn"  # "cdn": to the CDN path on localhost; None: serve; else a URL
+        self.seen: list[Seen] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -151,22 +171,31 @@ class FakeTwilio:
         with self._lock:
             return [m.body for m in self.messages if m.body]
 
+    def media_url(self, sid: str, media_sid: str, *, base: str | None = None) -> str:
+        """The MediaUrl Twilio names a media file by."""
+        return f"{base or self.url}/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}/Media/{media_sid}"
+
     def send_text(self, url: str, *, from_: str, body: str, to: str = TWILIO_NUMBER,
-                  media: list[str] | None = None, token: str | None = None) -> tuple[Received, requests.Response]:
-        """A text (with media files of these content types, if any) arrives at Twilio and is POSTed, signed, to
-        the portal's inbound webhook at url, as Twilio does; Twilio keeps the message and its media."""
+                  media: list[str] | None = None, token: str | None = None,
+                  files: list[tuple[str, bytes]] | None = None,
+                  media_base: str | None = None) -> tuple[Received, requests.Response]:
+        """A text (with media files of these content types, if any, or these (content type, bytes) files) arrives
+        at Twilio and is POSTed, signed, to the portal's inbound webhook at url, as Twilio does; Twilio keeps the
+        message and its media. media_base names another host in the MediaUrls (a forged webhook)."""
         sid = "SM" + uuid.uuid4().hex
+        files = list(files or []) + [(kind, b"") for kind in media or []]
+        sids = ["ME" + uuid.uuid4().hex for _ in files]
         record = Received(sid=sid, to=to, body=body, sender=from_, messaging_service_sid=None, status_callback=None,
                           user_agent="", direction="inbound", status="received",
-                          media={"ME" + uuid.uuid4().hex: kind for kind in media or []})
+                          media={media_sid: kind for media_sid, (kind, _data) in zip(sids, files, strict=True)})
         with self._lock:
             self.messages.append(record)
+            self.media_bytes.update({media_sid: data for media_sid, (_kind, data) in zip(sids, files, strict=True)})
         params = {"MessageSid": sid, "SmsSid": sid, "SmsMessageSid": sid, "AccountSid": self.account_sid,
                   "From": from_, "To": to, "Body": body, "NumMedia": str(len(record.media)), "NumSegments": "1",
                   "SmsStatus": "received", "ApiVersion": "2010-04-01"}
         for index, (media_sid, kind) in enumerate(record.media.items()):
-            params[f"MediaUrl{index}"] = (f"{self.url}/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}"
-                                          f"/Media/{media_sid}")
+            params[f"MediaUrl{index}"] = self.media_url(sid, media_sid, base=media_base)
             params[f"MediaContentType{index}"] = kind
         signature = RequestValidator(token or self.auth_token).compute_signature(url, params)
         return record, requests.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=10)
@@ -301,7 +330,54 @@ def _handler_for(fake: FakeTwilio):
                 return None
             return path[len(prefix):-len(".json")].split("/")
 
+        def _note(self) -> None:
+            fake.seen.append(Seen(self.command, urlsplit(self.path).path, self.headers.get("Host", ""),
+                                  self.headers.get("Authorization")))
+
+        def _send_bytes(self, status: int, data: bytes, content_type: str, **headers: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+            fake.requests.append((time.monotonic(), status))
+
+        def _media(self, media_sid: str) -> tuple[str, bytes] | None:
+            with fake._lock:
+                for message in fake.messages:
+                    if media_sid in message.media:
+                        return message.media[media_sid], fake.media_bytes.get(media_sid, b"")
+            return None
+
+        def do_GET(self) -> None:  # noqa: N802  (http.server's name)
+            """A media file: at the API path (auth, then a redirect to the CDN) or at the CDN path (no auth)."""
+            self._note()
+            path = urlsplit(self.path).path
+            if path.startswith("/cdn/"):
+                found = self._media(path[len("/cdn/"):])
+                if found is None:
+                    return self._error(404, 20404, "The requested resource was not found")
+                return self._send_bytes(200, found[1], found[0])
+            prefix = f"/2010-04-01/Accounts/{fake.account_sid}/Messages/"
+            parts = path[len(prefix):].split("/") if path.startswith(prefix) else []
+            if len(parts) != 3 or parts[1] != "Media":
+                return self._error(404, 20404, "The requested resource was not found")
+            if not self._authorized() or self._failed():
+                return None
+            found = self._media(parts[2])
+            if found is None:
+                return self._error(404, 20404, "The requested resource was not found")
+            if fake.media_redirect is None:
+                return self._send_bytes(200, found[1], found[0])
+            port = fake._server.server_address[1]
+            target = {"cdn": f"http://localhost:{port}/cdn/{parts[2]}", "self": path}.get(fake.media_redirect,
+                                                                                          fake.media_redirect)
+            return self._send_bytes(302, b"", "text/plain", Location=target)
+
         def do_DELETE(self) -> None:  # noqa: N802  (http.server's name)
+            self._note()
             parts = self._message_path()
             if not parts or len(parts) != 3 or parts[1] != "Media":
                 return self._error(404, 20404, "The requested resource was not found")
@@ -316,6 +392,7 @@ def _handler_for(fake: FakeTwilio):
             return None
 
         def do_POST(self) -> None:  # noqa: N802  (http.server's name)
+            self._note()
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length).decode()
             expected = f"/2010-04-01/Accounts/{fake.account_sid}/Messages.json"

@@ -323,6 +323,8 @@ ROUTES: list[Route] = [
     Route("staff.link_sms", lambda w: f"/staff/texts/unmatched/{w.unmatched_text.id}/link",
           POST=case_a_staff(Go("/staff/texts/unmatched"), other_liaison=422),
           data=lambda w, u: {f"text{w.unmatched_text.id}-member_id": str(w.member_a.id)}),
+    # A picture held with an unmatched text: any staff member may see it, as they may read the text.
+    Route("staff.sms_picture", lambda w: f"/staff/texts/pictures/{w.unmatched_picture.id}", GET=staff_only(200)),
 
     # staff: reports and the audit log (supervisors and admins)
     Route("staff.reports", lambda w: "/staff/reports", GET=supervisors_only(200)),

@@ -146,6 +146,7 @@ class World:
     locked_user: User
     recovery_code: str = ""
     held_case: object = None  # a closed case on legal hold, with no liaison (supervisors and admins see it)
+    unmatched_picture: object = None  # a picture held with w.unmatched_text (an MMS from that unknown number)
     passkey: object = None  # the liaison's own passkey (other staff may not rename or remove it: 404)
 
     def user_for(self, role: str):
@@ -219,6 +220,7 @@ def build_world() -> World:
         reset_target=factories.make_user(role="liaison"), locked_user=locked, recovery_code=codes[0],
         held_case=held_case)
     world.passkey, _authenticator = make_passkey(liaison)
+    world.unmatched_picture = factories.make_text_picture(inbound=world.unmatched_text)
     return world
 
 

@@ -437,6 +437,19 @@ def test_get_inbound_sms_or_404(w):
     _everyone_gets_404_for_a_missing_id(w, access.get_inbound_sms_or_404)
 
 
+def test_get_text_picture_or_404(w):
+    # A stored picture opens for whoever may open its text; one still being fetched or refused opens for nobody.
+    pictures = {f"p_{name}": factories.make_text_picture(inbound=inbound) for name, inbound in w.inbound.items()}
+    pictures["p_pending"] = factories.make_text_picture(inbound=w.inbound["in_unmatched"], status="pending",
+                                                        position=1)
+    pictures["p_rejected"] = factories.make_text_picture(inbound=w.inbound["in_a"], status="rejected", position=1)
+    everyone = "p_in_unmatched p_in_a p_in_a_keyword p_in_b p_in_c"
+    assert _open_table(w, access.get_text_picture_or_404, pictures) == _table(
+        liaison_a="p_in_unmatched p_in_a p_in_a_keyword", backup_a="p_in_unmatched p_in_a p_in_a_keyword",
+        liaison_b="p_in_unmatched p_in_b", supervisor=everyone, admin=everyone)
+    _everyone_gets_404_for_a_missing_id(w, access.get_text_picture_or_404)
+
+
 # --- The mutation run (make mutation) -----------------------------------------------------------------------
 
 def test_the_mutation_run_mutates_access_py_against_every_access_test():

@@ -297,7 +297,7 @@ def _snapshot(names) -> dict[str, list[dict]]:
 
 
 # Columns added later with a server default: the value an old row gets instead of NULL.
-ADDED_LATER = {"require_passkeys": False}
+ADDED_LATER = {"require_passkeys": False, "source": "portal"}  # a lead before 0015 came through the portal
 
 
 def _old_columns(after: list[dict], before: list[dict]) -> list[dict]:

@@ -71,7 +71,8 @@ def test_a_received_text_is_redacted_at_twilio_once_stored_and_its_media_are_lef
     db.session.expire_all()
     assert db.session.get(InboundSms, stored.id).provider_redacted_at is not None
     assert db.session.get(InboundSms, stored.id).body == MARKER  # our copy stays (retention decides)
-    # The portal does not store MMS media yet: deleting Twilio's copy would lose the only one.
+    # Media are not this job's: tasks/media.py deletes Twilio's copy of a picture only once ours is stored
+    # (tests/test_sms_mms.py), so the redaction never loses the only copy.
     assert len(portal_twilio.find(received.sid).media) == 1
 
 

@@ -26,6 +26,7 @@ from .messaging import (
     OUTBOX_STATUSES,
     CaseMessage,
     InboundSms,
+    InboundSmsMedia,
     Notification,
 )
 from .notices import NOTICE_ITEM_KINDS, NoticeLink
@@ -40,7 +41,7 @@ __all__ = [
     "OUTBOX_STATUSES", "OUTCOMES", "OUTREACH_SOURCES", "REVOKE_METHODS", "ROLES", "STAFF_ROLES", "STAGES",
     "STAGES_BY_KEY", "STAGE_KEYS", "SUBMITTER_STATUS", "UPDATE_KINDS", "Agency", "Appointment", "AuditEvent",
     "AvailabilityException", "AvailabilityWindow", "Case", "CaseMessage", "CaseUpdate", "ContactConsent",
-    "FamilyMember", "InboundSms", "Invitation", "Lead", "LeadAttachment", "LeadNote", "LeadQuestion",
-    "MfaRecoveryCode", "NoticeLink", "Notification", "Outreach", "Passkey", "Resource", "Stage", "TipLink",
-    "UTCDateTime", "User", "WebauthnChallenge", "stage_info", "utcnow",
+    "FamilyMember", "InboundSms", "InboundSmsMedia", "Invitation", "Lead", "LeadAttachment", "LeadNote",
+    "LeadQuestion", "MfaRecoveryCode", "NoticeLink", "Notification", "Outreach", "Passkey", "Resource", "Stage",
+    "TipLink", "UTCDateTime", "User", "WebauthnChallenge", "stage_info", "utcnow",
 ]

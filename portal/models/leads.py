@@ -14,6 +14,8 @@ if TYPE_CHECKING:  # for the relationship annotations only
     from .accounts import User
     from .cases import Case, FamilyMember
 
+# How a lead reached us: the portal's lead form (a family member or a tipster), or a text message (MMS).
+LEAD_SOURCES = ("portal", "text")
 LEAD_STATUSES = ("new", "reviewing", "assigned", "followed_up", "closed")
 # What the submitter sees: a simpler word for each staff-side status.
 SUBMITTER_STATUS = {
@@ -61,6 +63,7 @@ class Lead(db.Model):
     phone_and_accounts: Mapped[str] = mapped_column(EncryptedText("leads.phone_and_accounts"), default="")
     details: Mapped[str] = mapped_column(EncryptedText("leads.details"), default="")
     status: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    source: Mapped[str] = mapped_column(String(8), default="portal", server_default="portal")  # LEAD_SOURCES
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # A double click or a resubmitted form carries the same key, so it never makes a second lead.

@@ -127,3 +127,59 @@ class CaseMessage(db.Model):
 
     family_member: Mapped[FamilyMember | None] = relationship("FamilyMember")
     author: Mapped[User | None] = relationship("User")
+
+
+MEDIA_STATUSES = ("pending", "stored", "rejected", "failed")
+
+
+class InboundSmsMedia(db.Model):
+    """One picture of an MMS: fetched from the provider after the webhook, cleaned and stored, then deleted there.
+
+    Written in the webhook's transaction as 'pending'; a job fetches it (tasks/media.py). A stored file is held
+    here (the same fields as a lead attachment) until it becomes part of a lead (lead_attachment_id): at once for
+    a number on one case, when staff link the text for an unknown number. 'failed' with a next_attempt_at is
+    tried again by the sweep; without one it was given up. 'rejected' was refused for good (error says why).
+    """
+
+    __tablename__ = "inbound_sms_media"
+    __table_args__ = (
+        Index("ix_inbound_sms_media_inbound_sms_id_position", "inbound_sms_id", "position", unique=True),
+        Index("ix_inbound_sms_media_status_next_attempt_at", "status", "next_attempt_at"),
+        one_of("status", MEDIA_STATUSES),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inbound_sms_id: Mapped[int] = mapped_column(ForeignKey("inbound_sms.id"))
+    position: Mapped[int] = mapped_column(Integer)  # N of MediaUrlN
+    media_sid: Mapped[str] = mapped_column(String(64))
+    media_url: Mapped[str] = mapped_column(String(1000))  # as the webhook named it; fetched only from Twilio
+    declared_type: Mapped[str] = mapped_column(String(100), default="")  # MediaContentTypeN: never trusted
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str | None] = mapped_column(String(32))
+    # The held file (see LeadAttachment for what each field means), until it joins a lead.
+    stored_name: Mapped[str | None] = mapped_column(String(80), unique=True)
+    original_name: Mapped[str | None] = mapped_column(String(255))
+    content_type: Mapped[str | None] = mapped_column(String(80))
+    size: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    original_stored_name: Mapped[str | None] = mapped_column(String(80), unique=True)
+    original_sha256: Mapped[str | None] = mapped_column(String(64))
+    original_size: Mapped[int | None] = mapped_column(Integer)
+    original_content_type: Mapped[str | None] = mapped_column(String(80))
+    original_key: Mapped[str | None] = mapped_column(EncryptedText("inbound_sms_media.original_key"))
+    lead_attachment_id: Mapped[int | None] = mapped_column(ForeignKey("lead_attachments.id"))
+    # Twilio's copy: when it was deleted (or found gone), or the code that made us stop trying.
+    provider_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delete_error: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    inbound_sms: Mapped[InboundSms] = relationship("InboundSms")
+
+    @property
+    def is_held(self) -> bool:
+        """Whether a stored file waits here for a lead."""
+        return self.status == "stored" and self.lead_attachment_id is None and self.stored_name is not None

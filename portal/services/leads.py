@@ -108,7 +108,7 @@ def find_submission(key: str) -> Lead | None:
 
 def submit_lead(*, case: Case, content: LeadContent, files: list[StoredFile], key: str,
                 member: FamilyMember | None = None, user: User | None = None, tip_link: TipLink | None = None,
-                passphrase: str | None = None) -> tuple[Lead, bool]:
+                passphrase: str | None = None, source: str = "portal") -> tuple[Lead, bool]:
     """Save a lead with its files, once per key: returns (lead, created). A repeat returns the first lead."""
     content = content.cleaned()
     if content.is_empty() and not files:
@@ -122,7 +122,7 @@ def submit_lead(*, case: Case, content: LeadContent, files: list[StoredFile], ke
         submitted_by_id=user.id if user else None, tip_link_id=tip_link.id if tip_link else None,
         is_anonymous=anonymous, people=content.people, last_48_hours=content.last_48_hours,
         supplier=content.supplier, phone_and_accounts=content.phone_and_accounts, details=content.details,
-        status="new", submission_key=key,
+        status="new", submission_key=key, source=source,
         tip_code=new_tip_code() if anonymous else None,
         tip_passphrase_hash=_hasher.hash(normalize_passphrase(passphrase)) if anonymous and passphrase else None,
     )

@@ -26,6 +26,7 @@ from ..models import (
     Case,
     CaseMessage,
     InboundSms,
+    InboundSmsMedia,
     Lead,
     LeadAttachment,
     LeadNote,
@@ -176,7 +177,10 @@ def purge_case(case_id: int, *, now: datetime | None = None) -> CasePurge | None
         return None
     files = _files(case.id, kinds)
     if files is not None:
-        for attachment in db.session.scalars(files).all():
+        attachments = db.session.scalars(files).all()
+        # A texted picture's row shares its lead attachment's files: it goes with them.
+        _delete(delete(InboundSmsMedia).where(InboundSmsMedia.lead_attachment_id.in_([a.id for a in attachments])))
+        for attachment in attachments:
             uploads.delete_attachment_files(attachment)
             db.session.delete(attachment)
         db.session.flush()
@@ -192,6 +196,7 @@ def purge_case(case_id: int, *, now: datetime | None = None) -> CasePurge | None
         _delete(delete(NoticeLink).where(NoticeLink.case_id == case.id, NoticeLink.item_kind == "message"))
     if "texts" in kinds:
         inbound = list(db.session.scalars(_inbound(case.id)))
+        _purge_text_pictures(inbound)
         # A kept conversation message no longer points at the received text it came from.
         _delete(update(CaseMessage).where(CaseMessage.inbound_sms_id.in_(inbound)).values(inbound_sms_id=None))
         _delete(delete(InboundSms).where(InboundSms.id.in_(inbound)))
@@ -201,6 +206,14 @@ def purge_case(case_id: int, *, now: datetime | None = None) -> CasePurge | None
     audit.record("retention.purge", ("cases", case_id), actor=None, kinds=sorted(kinds),
                  **{kind: n for kind, n in done.counts.items() if n})
     return done
+
+
+def _purge_text_pictures(inbound_ids: list[int]) -> None:
+    """Remove the pictures of received texts: their rows, and the files of any still held (not part of a lead)."""
+    for row in db.session.scalars(select(InboundSmsMedia).where(InboundSmsMedia.inbound_sms_id.in_(inbound_ids),
+                                                                InboundSmsMedia.lead_attachment_id.is_(None))):
+        uploads.delete_attachment_files(row)
+    _delete(delete(InboundSmsMedia).where(InboundSmsMedia.inbound_sms_id.in_(inbound_ids)))
 
 
 def _delete(stmt) -> None:

@@ -15,6 +15,8 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..models import Case, FamilyMember
 from ..services.notifications.inbound import link_inbound_sms, numbers_on_several_cases, unmatched_texts
+from ..services.notifications.mms import held_media
+from ..uploads import send_attachment
 from ..web.errors import flash_error
 from . import bp
 
@@ -47,7 +49,7 @@ def _inbox_page(forms: dict[int, LinkTextForm] | None = None, status: int = 200)
         form.member_id.choices = choices
         forms[text.id] = form
     return render_template("staff/sms_inbox.html", texts=texts, forms=forms, has_choices=len(choices) > 1,
-                           shared=shared), status
+                           shared=shared, media=held_media([t.id for t in texts])), status
 
 
 @bp.route("/texts/unmatched")
@@ -72,3 +74,9 @@ def link_sms(inbound_id: int):
         return redirect(url_for("staff.sms_inbox"))
     flash(_("The text is now in %(name)s's conversation.", name=member.name), "success")
     return redirect(url_for("staff.sms_inbox"))
+
+
+@bp.route("/texts/pictures/<int:media_id>")
+def sms_picture(media_id: int):
+    """A picture held with a received text (cleaned, as a download that an <img> can show); staff only."""
+    return send_attachment(access.get_text_picture_or_404(current_user, media_id))

@@ -1,5 +1,6 @@
 """Background jobs on huey: deliver texts after commit, sweep retries and queue reminders every minute, digests,
-redacting Twilio's copies (every minute) and the daily retention purge.
+redacting Twilio's copies (every minute), fetching the pictures of texts sent to us (MMS, after the webhook's commit
+and every minute for retries) and the daily retention purge.
 
 Storage: Redis when REDIS_URL is set (any number of consumers, on any number of machines), otherwise a SQLite
 file in the instance directory. `flask worker` starts a consumer; `make run` starts one beside the web server.
@@ -23,7 +24,7 @@ from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
 from ..extensions import db
 from ..services import digest, reminders
-from . import delivery, redaction, retention
+from . import delivery, media, redaction, retention
 from .delivery import deliver_message  # noqa: F401  (part of this module's interface)
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,22 @@ def sweep_outbox() -> None:
     delivery.sweep()
 
 
+@app_task()
+def fetch_text_pictures(ids: list[int]) -> None:
+    """Fetch, clean and store the pictures of a text a webhook just recorded, then make their lead."""
+    media.process(ids=ids)
+
+
+@periodic_app_task(crontab(minute="*"))
+def sweep_text_pictures() -> None:
+    """Every minute: fetch pictures whose job was lost or whose fetch failed and is due again; delete Twilio's."""
+    try:
+        with huey.lock_task("sweep-text-pictures"):  # two consumers at the same minute: one sweeps
+            media.process()
+    except TaskLockedException:
+        return
+
+
 @periodic_app_task(crontab(minute="*"))
 def appointment_reminders() -> None:
     """Every minute: queue the 24-hour and 1-hour appointment reminders that have come due."""
@@ -155,6 +172,22 @@ def dispatch_outbox(ids: list[int]) -> None:
                 deliver_texts(list(ids[start:start + size]))
         except Exception:  # e.g. Redis is down: the rows are committed, the every-minute sweep sends them
             log.exception("could not hand %d texts to the worker; the sweep will send them", len(ids))
+
+
+def dispatch_media(ids: list[int]) -> None:
+    """Called after a commit that recorded text pictures: fetch them now (inline) or in a worker (worker)."""
+    mode = current_app.config["SMS_DELIVERY"]
+    if mode == "inline":
+        try:
+            media.process(ids=list(ids))
+        except Exception:  # the webhook's answer must never depend on Twilio's media
+            log.exception("inline fetch failed for %d text pictures; the sweep will fetch them", len(ids))
+    elif mode == "worker":
+        try:
+            configure_huey(current_app.config)
+            fetch_text_pictures(list(ids))
+        except Exception:  # e.g. Redis is down: the rows are committed, the every-minute sweep fetches them
+            log.exception("could not hand %d text pictures to the worker; the sweep will fetch them", len(ids))
 
 
 def run_consumer(app: Flask, *, workers: int = 4, periodic: bool = True) -> None:

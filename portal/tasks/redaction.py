@@ -3,8 +3,8 @@ Twilio keeps of it is blanked through the provider (SmsClient.redact_body). A jo
 status or the inbound text is committed first and never depends on Twilio answering; a row waits here until its
 redaction is done (provider_redacted_at) or refused for good (redact_error), so an outage only delays it.
 
-Media of inbound texts (MMS) are not stored yet, so none is deleted here: once the portal stores them, the same
-loop calls SmsClient.delete_media for each one it stored.
+Media of inbound texts (MMS) are not this job's: tasks/media.py deletes Twilio's copy of each picture once the
+portal has stored its own (or refused it), so the only copy is never lost.
 """
 from __future__ import annotations
 

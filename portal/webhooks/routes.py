@@ -9,6 +9,7 @@ from twilio.request_validator import RequestValidator
 
 from ..extensions import db
 from ..services.notifications.inbound import receive_inbound_sms
+from ..services.notifications.mms import media_in_form
 from ..services.notifications.status import apply_status_callback
 from ..web.security import rate_limit_blueprint
 from . import bp
@@ -67,7 +68,9 @@ def status_callback():
 
 @bp.route("/twilio/sms", methods=["POST"])
 def inbound_sms():
-    """A text sent to our number: a consent keyword, a reply for the case conversation, or an unknown sender."""
+    """A text sent to our number: a consent keyword, a reply for the case conversation, or an unknown sender.
+
+    Its pictures (MMS) are only recorded here; a job fetches them after this commits (tasks/media.py)."""
     message_sid = request.form.get("MessageSid") or request.form.get("SmsSid")
     sender = request.form.get("From")
     if not message_sid or not sender:
@@ -75,7 +78,7 @@ def inbound_sms():
     try:
         with db.session.begin_nested():  # the duplicate shows at its flush; the request's commit saves the rest
             receive_inbound_sms(message_sid=message_sid, from_number=sender, to_number=request.form.get("To", ""),
-                                body=request.form.get("Body", ""))
+                                body=request.form.get("Body", ""), media=media_in_form(request.form))
     except IntegrityError:  # the same MessageSid arrived twice at once: the other request handled it
         db.session.rollback()
     return Response(EMPTY_TWIML, mimetype="text/xml")

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from .base import SendResult, SmsClient, SmsError
+from .base import FetchedMedia, MediaRefused, SendResult, SmsClient, SmsError
 from .local import ConsoleSmsClient, MemorySmsClient
 
-__all__ = ["BACKENDS", "ConsoleSmsClient", "MemorySmsClient", "SendResult", "SmsClient", "SmsError",
-           "build_sms_client"]
+__all__ = ["BACKENDS", "ConsoleSmsClient", "FetchedMedia", "MediaRefused", "MemorySmsClient", "SendResult",
+           "SmsClient", "SmsError", "build_sms_client"]
 
 BACKENDS = ("console", "memory", "twilio")
 

@@ -7,7 +7,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 
-from .base import SendResult, SmsError
+from .base import FetchedMedia, MediaRefused, SendResult, SmsError
 
 LINK_MARK = "[link]"
 TOKEN_MARK = "[token]"  # noqa: S105  (a placeholder, not a secret)
@@ -55,6 +55,10 @@ class ConsoleSmsClient:
         """Nothing is kept anywhere but the console: nothing to redact."""
         return True
 
+    def fetch_media(self, url: str, *, max_bytes: int) -> FetchedMedia:
+        """The console receives no texts, so it has no media: always refused."""
+        raise MediaRefused("the console client has no media", code="no_media")
+
     def delete_media(self, *, provider_sid: str, media_sid: str) -> bool:
         """Nothing is kept anywhere but the console: nothing to delete."""
         return True
@@ -67,6 +71,8 @@ class MemorySmsClient:
     sent: list[dict] = field(default_factory=list)
     redacted: list[str] = field(default_factory=list)  # provider sids whose body was blanked
     deleted_media: list[tuple[str, str]] = field(default_factory=list)  # (message sid, media sid)
+    media: dict[str, FetchedMedia] = field(default_factory=dict)  # url -> what fetch_media answers
+    fetched: list[str] = field(default_factory=list)  # every url fetch_media was asked for
     fail_with: SmsError | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -89,6 +95,19 @@ class MemorySmsClient:
             self.redacted.append(provider_sid)
             return True
 
+    def fetch_media(self, url: str, *, max_bytes: int) -> FetchedMedia:
+        """The media put in self.media under this url; MediaRefused for any other url or one over max_bytes."""
+        if self.fail_with is not None:
+            raise self.fail_with
+        with self._lock:
+            self.fetched.append(url)
+            found = self.media.get(url)
+        if found is None:
+            raise MediaRefused("no such media", code="host")
+        if len(found.data) > max_bytes:
+            raise MediaRefused("media too large", code="too_big")
+        return found
+
     def delete_media(self, *, provider_sid: str, media_sid: str) -> bool:
         """Note the media as deleted."""
         if self.fail_with is not None:
@@ -103,4 +122,6 @@ class MemorySmsClient:
             self.sent.clear()
             self.redacted.clear()
             self.deleted_media.clear()
+            self.media.clear()
+            self.fetched.clear()
             self.fail_with = None

@@ -14,7 +14,8 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from .base import SendResult, SmsError
+from . import twilio_media
+from .base import FetchedMedia, SendResult, SmsError
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,10 @@ class TwilioSmsClient:
     def redact_body(self, *, provider_sid: str) -> bool:
         """Blank Twilio's copy of a text's body (POST Body="" to the message: Twilio's documented redaction)."""
         return self._call("redact", provider_sid, lambda client: client.messages(provider_sid).update(body=""))
+
+    def fetch_media(self, url: str, *, max_bytes: int) -> FetchedMedia:
+        """The bytes of one media file of a text sent to us, from Twilio's API host only (twilio_media.py)."""
+        return twilio_media.fetch_media(url, settings=self.settings, max_bytes=max_bytes)
 
     def delete_media(self, *, provider_sid: str, media_sid: str) -> bool:
         """Delete one media file of a message at Twilio (DELETE .../Messages/{sid}/Media/{media_sid})."""

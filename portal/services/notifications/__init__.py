@@ -5,6 +5,7 @@ states.py    the one state machine every channel follows
 status.py    the provider's status callbacks (forward only, idempotent)
 consent.py   opt-out and opt-in by number, numbers that may be wrong
 inbound.py   texts people send us: keywords, replies into the conversation, the unmatched inbox
+mms.py       pictures texted to us: recorded by the webhook, then a lead (one case) or held for staff
 history.py   what notifications leave in the contact history
 policy.py    the texting rules in numbers: daytime window, quiet hours, retries, provider error codes
 redaction.py one-time link tokens out of a text's stored body once it is sent (or never will be)

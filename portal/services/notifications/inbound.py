@@ -14,6 +14,7 @@ from ...models import FamilyMember, InboundSms, Notification, User, utcnow
 from ...providers.sms import keywords
 from . import consent, policy
 from .history import add_to_conversation
+from .mms import lead_from_text, record_media
 from .outbox import portal_link, queue_sms, render_sms
 
 log = logging.getLogger(__name__)
@@ -117,8 +118,11 @@ def _help(inbound: InboundSms, members: list[FamilyMember], opted_out: bool) -> 
            agency_phone=get_agency().phone)
 
 
-def receive_inbound_sms(*, message_sid: str, from_number: str, to_number: str, body: str) -> InboundSms | None:
-    """Record a text sent to us and act on it; None when this MessageSid was handled before."""
+def receive_inbound_sms(*, message_sid: str, from_number: str, to_number: str, body: str,
+                        media: list[tuple[str, str]] | None = None) -> InboundSms | None:
+    """Record a text sent to us and act on it; None when this MessageSid was handled before.
+
+    media: (MediaUrlN, MediaContentTypeN) of its pictures, recorded to be fetched after commit (mms.py)."""
     if db.session.scalar(select(InboundSms.id).where(InboundSms.message_sid == message_sid)) is not None:
         return None
     inbound = InboundSms(message_sid=message_sid, from_number=from_number[:20], to_number=to_number[:20],
@@ -137,7 +141,9 @@ def receive_inbound_sms(*, message_sid: str, from_number: str, to_number: str, b
             add_to_conversation(db.session, inbound, member)
         elif not opted_out:
             _acknowledge_unmatched(inbound, members)
-        log.info("inbound text id=%s handling=%s", inbound.id, inbound.handling)
+        if media:
+            record_media(inbound, media)
+        log.info("inbound text id=%s handling=%s media=%d", inbound.id, inbound.handling, len(media or []))
         return inbound
     inbound.handling = "keyword"
     owner = pick_member(inbound.from_number, members)
@@ -179,3 +185,4 @@ def link_inbound_sms(inbound: InboundSms, member: FamilyMember, *, staff: User) 
     inbound.linked_at = utcnow()
     db.session.flush()
     audit.record("inbound_sms.link", inbound, actor=staff, family_member_id=member.id, case_id=member.case_id)
+    lead_from_text(inbound)  # its held pictures become the member's lead (or do, once the last one is fetched)
