@@ -15,9 +15,9 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..models import CADENCES, CHANNELS, LANGUAGES, STAGE_KEYS, Case, CaseUpdate, FamilyMember, Stage, User, stage_info
 from ..models import utcnow as _utcnow
+from .notifications.email import queue_family_notice
 from .notifications.outbox import (
     portal_link,
-    queue_family_sms,
     queue_sms,
     render_family_sms,
     render_sms,
@@ -118,6 +118,8 @@ def update_family_member(member: FamilyMember, *, name: str, relationship: str, 
     values = {"name": name.strip(), "relationship_to_decedent": relationship.strip(),
               "email": email.strip().lower() if email else None, "language": language, "cadence": cadence,
               "is_spokesperson": is_spokesperson, "preferred_channel": preferred_channel or None}
+    if values["email"] != member.email:
+        member.email_undelivered_at = None  # a new address is not known to be refused
     for key, value in values.items():
         if getattr(member, key) != value:
             changed.append(key)
@@ -176,7 +178,7 @@ def _move(case: Case, *, stage_to: str, message: str, author: User | None, kind:
                                      stage_from=stage_from, stage_to=stage_to)
     texted = 0
     for member in case.family_members:
-        texted += queue_family_sms(member, "stage_change", kind=kind, **_text_context(case, stage_to)) is not None
+        texted += queue_family_notice(member, "stage_change", kind=kind, **_text_context(case, stage_to)) is not None
     audit.record("case.stage_change", case, actor=author, stage_from=stage_from, stage_to=stage_to, texts=texted)
     return update
 
@@ -229,7 +231,7 @@ def reassign_case(case: Case, *, liaison: User, backup_liaison: User | None, han
     told = add_update(case, body=words, family_visible=True, author=author, kind="handover")
     link = portal_link("family.case", case_id=case.id)
     for member in case.family_members:
-        queue_family_sms(member, "handover", kind="handover", liaison_name=liaison.name, link=link)
+        queue_family_notice(member, "handover", kind="handover", liaison_name=liaison.name, link=link)
     if liaison.phone and (previous is None or previous.id != liaison.id):
         staff_link = portal_link("staff.case", case_id=case.id)
         queue_sms(to=liaison.phone, kind="staff_handover", language=liaison.language, case=case,

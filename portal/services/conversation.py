@@ -9,7 +9,8 @@ from .. import audit
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import Case, CaseMessage, FamilyMember, Outreach, User, utcnow
-from .notifications.outbox import portal_link, queue_family_sms
+from .notifications.email import queue_family_notice
+from .notifications.outbox import portal_link
 
 MAX_MESSAGE = 5000
 
@@ -56,7 +57,7 @@ def post_staff_message(*, case: Case, author: User, body: str) -> CaseMessage:
     audit.record("case_message.create", message, actor=author, case_id=case.id, sender="staff")
     for member in case.family_members:
         if member.user_id is not None:
-            queue_family_sms(member, "staff_message", kind="staff_message", author_name=author.name,
+            queue_family_notice(member, "staff_message", kind="staff_message", author_name=author.name,
                              decedent_name=case.decedent_name, link=portal_link("family.messages", case_id=case.id))
     return message
 

@@ -71,7 +71,7 @@ def queue_sms(*, to: str, body: str, kind: str, language: str = "en", case: Case
 def _waiting_generic_update(member: FamilyMember, kind: str) -> Notification | None:
     return db.session.scalar(
         select(Notification).where(Notification.family_member_id == member.id, Notification.kind == kind,
-                                    Notification.status.in_(WAITING))
+                                    Notification.channel == "sms", Notification.status.in_(WAITING))
         .order_by(Notification.id).limit(1)
     )
 
@@ -120,7 +120,8 @@ def send_time_for(member: FamilyMember) -> datetime:
 
 def cancel_waiting_texts(member: FamilyMember, *, kind: str,
                          queued_between: tuple[datetime, datetime] | None = None) -> int:
-    """Cancel a member's texts of this kind that have not gone out yet (e.g. reminders of a cancelled appointment).
+    """Cancel a member's texts and emails of this kind that have not gone out yet (e.g. reminders of a cancelled
+    appointment).
 
     queued_between narrows it to texts written in that span (e.g. the run that queued one appointment's reminder).
     """
