@@ -217,3 +217,34 @@ def test_the_console_client_prints_no_address_and_no_link():
         subject="Hi", text="Read it here: http://localhost/invite/abcdefghijklmnopqrstuvwxyz", html="<p>x</p>"))
     printed = stream.getvalue()
     assert "r•••@family.example" in printed and "rosa@" not in printed and "abcdefghijklmnop" not in printed
+
+
+def _edit(staff, member, **changes):
+    url = f"/staff/members/{member.id}/edit"
+    data = {"edit-name": member.name, "edit-relationship": "Parent", "edit-phone": member.phone or "",
+            "edit-email": member.email or "", "edit-language": member.language, "edit-cadence": member.cadence,
+            "edit-preferred_channel": "", **changes}
+    return post_form(staff, url, data, token_page=url)
+
+
+def test_staff_record_a_yes_to_email_and_later_a_no(db, setup):
+    case = setup["case"]
+    member = _member(case, consent=False)
+    page = setup["staff"].get(f"/staff/members/{member.id}/edit").get_data(as_text=True)
+    assert "They agreed to get email about the case" in page
+    assert _edit(setup["staff"], member, **{"edit-email_consent": "y"}).status_code == 302
+    db.session.expire_all()
+    member = db.session.get(FamilyMember, member.id)
+    assert member.email_consent_at is not None and why_no_email(member) is None
+    assert _edit(setup["staff"], member).status_code == 302  # the box left empty: they said no
+    db.session.expire_all()
+    member = db.session.get(FamilyMember, member.id)
+    assert member.email_opted_out_at is not None and why_no_email(member) == "asked for no more emails"
+
+
+def test_consent_to_email_needs_an_address(db, setup):
+    member = _member(setup["case"], address=None, consent=False)
+    response = _edit(setup["staff"], member, **{"edit-email_consent": "y"})
+    assert response.status_code == 422 and "Add their email address first." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(FamilyMember, member.id).email_consent_at is None

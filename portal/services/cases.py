@@ -99,10 +99,28 @@ def add_family_member(case: Case, *, name: str, relationship: str = "", phone: s
     return member
 
 
+def _email_consent(member: FamilyMember, consent: bool | None, *, has_address: bool) -> list[str]:
+    """Record the member's yes (or no) to email; returns ["email_consent"] when it changed."""
+    emailed = member.email_consent_at is not None and member.email_opted_out_at is None
+    if consent is None or consent == emailed:
+        return []
+    if consent and not has_address:
+        raise ServiceError(_("Add their email address first."), "email_consent")
+    if consent:
+        member.email_consent_at, member.email_opted_out_at = _utcnow(), None
+    else:
+        member.email_opted_out_at = _utcnow()
+    return ["email_consent"]
+
+
 def update_family_member(member: FamilyMember, *, name: str, relationship: str, phone: str | None,
                          email: str | None, language: str, cadence: str, is_spokesperson: bool,
-                         preferred_channel: str | None = None, by: User | None) -> FamilyMember:
-    """Change a relative's details (e.g. a corrected phone number, a cadence they told us by phone)."""
+                         preferred_channel: str | None = None, email_consent: bool | None = None,
+                         by: User | None) -> FamilyMember:
+    """Change a relative's details (e.g. a corrected phone number, a cadence they told us by phone).
+
+    email_consent: True when they agreed to email (recorded now), False when they no longer want it (an opt-out),
+    None to leave it as it is."""
     if language not in LANGUAGES or cadence not in CADENCES:
         raise ServiceError("unknown language or cadence")
     if preferred_channel and preferred_channel not in CHANNELS:
@@ -120,6 +138,7 @@ def update_family_member(member: FamilyMember, *, name: str, relationship: str, 
               "is_spokesperson": is_spokesperson, "preferred_channel": preferred_channel or None}
     if values["email"] != member.email:
         member.email_undelivered_at = None  # a new address is not known to be refused
+    changed += _email_consent(member, email_consent, has_address=bool(values["email"]))
     for key, value in values.items():
         if getattr(member, key) != value:
             changed.append(key)
