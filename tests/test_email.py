@@ -248,3 +248,17 @@ def test_consent_to_email_needs_an_address(db, setup):
     assert response.status_code == 422 and "Add their email address first." in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(FamilyMember, member.id).email_consent_at is None
+
+
+def test_the_stage_preview_says_who_gets_the_email_and_who_gets_it_instead_of_a_text(db, setup):
+    case = setup["case"]
+    _member(case, preferred_channel="email")
+    _member(case, address="ana@family.example")
+    response = post_form(setup["staff"], f"/staff/cases/{case.id}/stage/preview",
+                         {"stage-stage": "investigating", "stage-message": SECRET},
+                         token_page=f"/staff/cases/{case.id}")
+    page = response.get_data(as_text=True)
+    assert "No text: they get it by email instead." in page
+    assert "By email to rosa@family.example, with the same words and link." in page
+    assert "By email to ana@family.example, with the same words and link." in page
+    assert page.count('class="sms-preview"') == 1  # only Ana is texted too

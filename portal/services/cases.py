@@ -15,7 +15,7 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..models import CADENCES, CHANNELS, LANGUAGES, STAGE_KEYS, Case, CaseUpdate, FamilyMember, Stage, User, stage_info
 from ..models import utcnow as _utcnow
-from .notifications.email import queue_family_notice
+from .notifications.email import email_replaces_text, queue_family_notice, why_no_email
 from .notifications.outbox import (
     portal_link,
     queue_sms,
@@ -157,6 +157,7 @@ class FamilyNotice:
     text: str | None
     why_not: str | None = None
     waits_until: datetime | None = None  # the text waits for the member's daytime (08:00-21:00, quiet hours)
+    email: str | None = None  # the address the same notice is emailed to, if they get email
 
 
 @dataclass
@@ -178,13 +179,15 @@ def preview_stage_change(case: Case, *, stage_to: str, message: str) -> StagePre
         raise ServiceError(_("Choose a stage from the list."), "message")
     notices, now = [], _utcnow()
     for member in case.family_members:
-        why = why_no_text(member)
+        email = member.email if why_no_email(member) is None else None
+        why = _("they get it by email instead") if email_replaces_text(member) else why_no_text(member)
         if why:
-            notices.append(FamilyNotice(member=member, text=None, why_not=why))
+            notices.append(FamilyNotice(member=member, text=None, why_not=why, email=email))
             continue
         text = render_family_sms(member, "stage_change", **_text_context(case, stage_to))  # as queue_family_sms does
         send_at = send_time_for(member)
-        notices.append(FamilyNotice(member=member, text=text, waits_until=send_at if send_at > now else None))
+        notices.append(FamilyNotice(member=member, text=text, waits_until=send_at if send_at > now else None,
+                                    email=email))
     return StagePreview(stage=stage_info(stage_to), message=message.strip(), notices=notices)
 
 

@@ -27,7 +27,7 @@ from ..models import Agency, FamilyMember, Notification, utcnow
 from ..providers.email import EmailError
 from ..providers.sms import SmsError
 from ..services.notifications import consent, policy
-from ..services.notifications.email import content_of
+from ..services.notifications.email import content_of, record_address_state
 from ..services.notifications.history import add_sent_outreach
 from ..services.notifications.redaction import redact_one_time_links
 from ..services.notifications.states import CLAIMABLE
@@ -133,17 +133,6 @@ def _send(item: Claimed):
     return client.send(to=item.recipient, body=item.body, outbox_id=item.id)
 
 
-def _email_address_state(session: Session, item: Claimed, *, undelivered_at: datetime | None) -> None:
-    """Record on the member whether the mail server refused their current address for good (None: it works)."""
-    if item.family_member_id is None:
-        return
-    member = FamilyMember.__table__
-    where = [member.c.id == item.family_member_id, member.c.email == item.recipient]
-    if undelivered_at is None:
-        where.append(member.c.email_undelivered_at.is_not(None))  # no write for every email that goes out
-    session.execute(update(member).where(*where).values(email_undelivered_at=undelivered_at))
-
-
 def _record_sent(session: Session, item: Claimed, token: datetime, provider_sid: str) -> None:
     now = utcnow()
     # Normally the text is still ours. If the claim was lost it may be queued again: we did send it, so say so.
@@ -164,7 +153,7 @@ def _record_sent(session: Session, item: Claimed, token: datetime, provider_sid:
                         .values(attempts=table.c.attempts + 1, sent_at=func.coalesce(table.c.sent_at, now),
                                 **_redacted(item)))
     if item.channel == "email":
-        _email_address_state(session, item, undelivered_at=None)
+        record_address_state(session, member_id=item.family_member_id, address=item.recipient, refused_at=None)
     session.commit()
 
 
@@ -179,7 +168,7 @@ def _record_failure(session: Session, item: Claimed, token: datetime, exc: SmsEr
         consent.opt_out_number(session, item.recipient, now=now)
     elif not texted and not exc.retryable:  # the mail server refused the address for good (SMTP 5xx)
         values["status"] = "failed"
-        _email_address_state(session, item, undelivered_at=now)
+        record_address_state(session, member_id=item.family_member_id, address=item.recipient, refused_at=now)
     elif texted and exc.code in policy.WRONG_NUMBER_CODES:
         values["status"] = "failed"
         consent.flag_number(session, item.recipient, now=now)

@@ -13,11 +13,14 @@ The policy, for everyone who tells a family member something through queue_famil
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from ...extensions import db
 from ...models import Case, FamilyMember, Notification
@@ -52,6 +55,11 @@ def why_no_email(member: FamilyMember) -> str | None:
     if member.email_undelivered_at is not None:
         return _("email undelivered: the address may be wrong")
     return None
+
+
+def email_replaces_text(member: FamilyMember) -> bool:
+    """Whether this member's notices go by email alone: they prefer email and can get it."""
+    return member.preferred_channel == "email" and why_no_email(member) is None
 
 
 def _agency_name() -> str:
@@ -118,7 +126,21 @@ def queue_family_notice(member: FamilyMember, name: str, *, kind: str, urgent: b
     """Tell a family member something on each channel they chose: email if they agreed to it, and the text as
     queue_family_sms decides (not both when they prefer email). Returns the text queued, or None (as
     queue_family_sms does, so callers can count texts)."""
-    emailed = queue_family_email(member, name, kind=kind, urgent=urgent, **context)
-    if emailed is not None and member.preferred_channel == "email":
+    queue_family_email(member, name, kind=kind, urgent=urgent, **context)
+    if email_replaces_text(member):
         return None
     return queue_family_sms(member, name, kind=kind, urgent=urgent, **context)
+
+
+def record_address_state(session: Session, *, member_id: int | None, address: str,
+                         refused_at: datetime | None) -> None:
+    """Note on the member whether the mail server refused this, their current address, for good (None: it works).
+
+    Delivery calls it in its own session: refused_at raises the "email undelivered" flag, None clears it."""
+    if member_id is None:
+        return
+    member = FamilyMember.__table__
+    where = [member.c.id == member_id, member.c.email == address]
+    if refused_at is None:
+        where.append(member.c.email_undelivered_at.is_not(None))  # no write for every email that goes out
+    session.execute(update(member).where(*where).values(email_undelivered_at=refused_at))
