@@ -262,3 +262,12 @@ def test_the_stage_preview_says_who_gets_the_email_and_who_gets_it_instead_of_a_
     assert "By email to rosa@family.example, with the same words and link." in page
     assert "By email to ana@family.example, with the same words and link." in page
     assert page.count('class="sms-preview"') == 1  # only Ana is texted too
+
+
+def test_staff_read_an_email_in_the_case_outbox_as_its_subject_and_words(db, setup):
+    case = setup["case"]
+    _member(case)
+    _message(setup["staff"], case)
+    page = setup["staff"].get(f"/staff/cases/{case.id}").get_data(as_text=True)
+    assert "There is an update from Demo County Police Department. Read it here:" in page
+    assert "&#34;subject&#34;" not in page and '"subject"' not in page  # not the stored JSON
