@@ -271,3 +271,28 @@ def test_staff_read_an_email_in_the_case_outbox_as_its_subject_and_words(db, set
     page = setup["staff"].get(f"/staff/cases/{case.id}").get_data(as_text=True)
     assert "There is an update from Demo County Police Department. Read it here:" in page
     assert "&#34;subject&#34;" not in page and '"subject"' not in page  # not the stored JSON
+
+
+def test_an_appointment_reminder_goes_by_email_too_in_spanish(db, smtp):
+    import time_machine
+
+    from portal.models import Appointment
+    from portal.services.reminders import queue_due_reminders
+
+    from .sms_helpers import DAYTIME
+
+    liaison = factories.make_user(role="liaison", name="Officer Dana Rivera")
+    member = _member(factories.make_case(liaison=liaison), language="es")
+    starts = DAYTIME + timedelta(days=2)
+    db.session.add(Appointment(case_id=member.case_id, family_member_id=member.id, liaison_id=liaison.id,
+                               starts_at=starts, ends_at=starts + timedelta(minutes=30),
+                               created_at=starts - timedelta(days=3), status="booked"))
+    db.session.commit()
+    with time_machine.travel(starts - timedelta(hours=23), tick=True):
+        assert queue_due_reminders() == 1
+        db.session.commit()  # the job's own commit
+        delivery.drain()
+    [received] = smtp.to("rosa@family.example")
+    text, html = _parts(received)
+    assert received["Subject"].strip() == "Demo County Police Department: recordatorio de su cita"
+    assert "jue, 5 mar, 11:00" in text and "Rivera" not in text and 'lang="es"' in html
