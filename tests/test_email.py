@@ -118,7 +118,14 @@ def test_a_refused_address_fails_the_email_and_flags_it_for_staff(db, setup, smt
     page = setup["staff"].get(f"/staff/cases/{case.id}").get_data(as_text=True)
     assert "Email undelivered" in page and "Email is not getting through for" in page
     assert "Check the email address" in page
-    assert why_no_email(db.session.get(FamilyMember, member.id)) is not None  # no more email to that address
+    del smtp.refuse["gone@family.example"]  # the mailbox works again: the next email gets through
+    _message(setup["staff"], case, body="Another word")
+    delivery.drain()
+    assert len(smtp.to("gone@family.example")) == 1
+    db.session.expire_all()
+    assert db.session.get(FamilyMember, member.id).email_undelivered_at is None
+    page = setup["staff"].get(f"/staff/cases/{case.id}").get_data(as_text=True)
+    assert "Email undelivered" not in page and "Email is not getting through" not in page
 
 
 def test_a_new_address_clears_the_flag(db, setup, smtp):
@@ -296,3 +303,36 @@ def test_an_appointment_reminder_goes_by_email_too_in_spanish(db, smtp):
     text, html = _parts(received)
     assert received["Subject"].strip() == "Demo County Police Department: recordatorio de su cita"
     assert "jue, 5 mar, 11:00" in text and "Rivera" not in text and 'lang="es"' in html
+
+
+def test_an_email_still_refused_after_every_retry_fails_and_flags_the_address(db, setup, smtp, daytime):
+    from portal.services.notifications import policy
+
+    case = setup["case"]
+    member = _member(case)
+    smtp.refuse["rosa@family.example"] = "452 4.2.2 Mailbox full"
+    _message(setup["staff"], case)
+    for _attempt in range(policy.MAX_ATTEMPTS):
+        delivery.drain()
+        daytime.shift(timedelta(days=1))  # past the longest wait between two attempts
+    [row] = _emails(db)
+    assert (row.status, row.attempts, row.error_code) == ("failed", policy.MAX_ATTEMPTS, "452")
+    assert db.session.get(FamilyMember, member.id).email_undelivered_at is not None
+
+
+def test_email_undelivered_counts_from_the_first_refusal(app, db, setup, smtp, daytime):
+    case = setup["case"]
+    member = _member(case, address="gone@family.example")
+    smtp.refuse["gone@family.example"] = "550 5.1.1 No such mailbox here"
+    _message(setup["staff"], case)
+    delivery.drain()
+    first = db.session.get(FamilyMember, member.id).email_undelivered_at
+    daytime.shift(timedelta(days=3))
+    staff = app.test_client()  # the first session has long expired
+    sign_in(staff, setup["liaison"])
+    _message(staff, case, body="Again")
+    delivery.drain()
+    db.session.expire_all()
+    assert db.session.get(FamilyMember, member.id).email_undelivered_at == first
+    assert [r.status for r in _emails(db)] == ["failed", "failed"]
+    assert "Email is not getting through for 3 days" in staff.get(f"/staff/cases/{case.id}").get_data(as_text=True)

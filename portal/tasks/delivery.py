@@ -166,9 +166,6 @@ def _record_failure(session: Session, item: Claimed, token: datetime, exc: SmsEr
     if texted and exc.code == policy.OPTED_OUT_CODE:
         values["status"] = "blocked"
         consent.opt_out_number(session, item.recipient, now=now)
-    elif not texted and not exc.retryable:  # the mail server refused the address for good (SMTP 5xx)
-        values["status"] = "failed"
-        record_address_state(session, member_id=item.family_member_id, address=item.recipient, refused_at=now)
     elif texted and exc.code in policy.WRONG_NUMBER_CODES:
         values["status"] = "failed"
         consent.flag_number(session, item.recipient, now=now)
@@ -179,6 +176,8 @@ def _record_failure(session: Session, item: Claimed, token: datetime, exc: SmsEr
         values["next_attempt_at"] = now + policy.retry_delay(attempts)
     if values["status"] != "queued":  # never to be sent: its one-time link has no more use here
         values.update(_redacted(item))
+    if not texted and values["status"] == "failed":  # refused for good (SMTP 5xx) or never taken: flag it
+        record_address_state(session, member_id=item.family_member_id, address=item.recipient, refused_at=now)
     _finish(session, item, token, **values)
     counter = {"blocked": "blocked", "failed": "failed", "queued": "retrying"}[values["status"]]
     setattr(result, counter, getattr(result, counter) + 1)

@@ -2,7 +2,7 @@
 
 The policy, for everyone who tells a family member something through queue_family_notice(member, name, kind=...):
 - A text goes as before (queue_family_sms and its rules). An email goes too when the member has an address, gave
-  email consent and has not opted out or had it refused for good (why_no_email). A member who prefers email and
+  email consent and has not opted out (why_no_email). A member who prefers email and
   gets it is not texted the same notice.
 - templates/email/<name>.txt and <name>.html get `detailed` (the member's detailed_texts choice) and show case
   details only inside `{% if detailed %}`; the subject names no detail unless detailed either.
@@ -19,11 +19,12 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy import func, literal, update
 from sqlalchemy.orm import Session
 
 from ...extensions import db
 from ...models import Case, FamilyMember, Notification
+from ...models.types import UTCDateTime
 from ...providers.email import EmailContent
 from .outbox import OUTBOX_SESSION_KEY, portal_link, queue_family_sms
 
@@ -52,8 +53,8 @@ def why_no_email(member: FamilyMember) -> str | None:
         return _("asked for no more emails")
     if member.email_consent_at is None:
         return _("has not agreed to email")
-    if member.email_undelivered_at is not None:
-        return _("email undelivered: the address may be wrong")
+    # A refused address (email_undelivered_at) is still tried: the flag tells staff, and clears itself when one
+    # gets through (a full mailbox or a server's bad day also answers 5xx).
     return None
 
 
@@ -143,4 +144,7 @@ def record_address_state(session: Session, *, member_id: int | None, address: st
     where = [member.c.id == member_id, member.c.email == address]
     if refused_at is None:
         where.append(member.c.email_undelivered_at.is_not(None))  # no write for every email that goes out
-    session.execute(update(member).where(*where).values(email_undelivered_at=refused_at))
+        value = None
+    else:  # the first refusal since it last worked: "not getting through for <age>" counts from there
+        value = func.coalesce(member.c.email_undelivered_at, literal(refused_at, UTCDateTime()))
+    session.execute(update(member).where(*where).values(email_undelivered_at=value))
