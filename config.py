@@ -121,6 +121,16 @@ class Config:
     NOTICE_BATCH_SECONDS = _int("NOTICE_BATCH_SECONDS", 600)
     # The largest picture texted to us (MMS) that is downloaded; the download stops as soon as it passes this.
     MMS_MAX_BYTES = _int("MMS_MAX_BYTES", 25 * 1024 * 1024)
+    # Email, the second channel (README: "Email"): smtp sends through MAIL_SERVER (Flask-Mailman), console prints,
+    # memory keeps a list (tests).
+    EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "console")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = _int("MAIL_PORT", 587)
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER")
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT") or 10)
     HUEY_NAME = os.environ.get("HUEY_NAME", "portal")
     HUEY_SQLITE_PATH = os.environ.get("HUEY_SQLITE_PATH", str(INSTANCE_DIR / "huey.db"))
     TESTING = False
@@ -151,6 +161,8 @@ class TestingConfig(Config):
     ENCRYPTION_KEY_FILE = None
     SQLALCHEMY_DATABASE_URI = _normalize_db_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
     SMS_BACKEND = "memory"
+    EMAIL_BACKEND = "memory"
+    MAIL_DEFAULT_SENDER = "Demo County Police Department <family-liaison@agency.example>"
     SMS_DELIVERY = "none"
     NOTICE_BATCH_SECONDS = 0  # tests that batch notices set the window themselves
     WTF_CSRF_ENABLED = True
@@ -179,6 +191,14 @@ class ProductionConfig(Config):
             )
         if len(os.environ["SECRET_KEY"]) < 32:
             raise RuntimeError("Production configuration refuses to start: SECRET_KEY must be at least 32 characters.")
+        self.EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "smtp")
+        if self.EMAIL_BACKEND == "smtp":
+            no_mail = [name for name in ("MAIL_SERVER", "MAIL_DEFAULT_SENDER") if not os.environ.get(name)]
+            if no_mail:
+                raise RuntimeError("Production configuration refuses to start: EMAIL_BACKEND=smtp needs "
+                                   + " and ".join(no_mail) + " in the environment.")
+            self.MAIL_SERVER = os.environ["MAIL_SERVER"]
+            self.MAIL_DEFAULT_SENDER = os.environ["MAIL_DEFAULT_SENDER"]
         self.ENCRYPTION_KEYS = os.environ.get("ENCRYPTION_KEYS")
         self.ENCRYPTION_KEY_FILE = os.environ.get("ENCRYPTION_KEY_FILE")
 

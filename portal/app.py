@@ -14,7 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from config import BASE_DIR, INSTANCE_DIR, Config, load_config
 
 from . import crypto, uploads
-from .extensions import babel, csrf, db, limiter, login_manager, migrate, talisman
+from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate, talisman
 from .web.boundary import PortalFlask, discard_session
 from .web.security import DatabaseIdConverter
 from .web.urls import is_tip_page
@@ -127,6 +127,8 @@ def register_extensions(app: Flask) -> None:
         frame_options="DENY",
     )
     app.extensions["sms_client"] = sms_client_for(app, app.config["SMS_BACKEND"])
+    mail.init_app(app)
+    app.extensions["email_client"] = email_client_for(app, app.config["EMAIL_BACKEND"])
     _register_outbox_dispatch(app)
 
 
@@ -139,6 +141,13 @@ def sms_client_for(app: Flask, backend: str):
         return app.config["PUBLIC_BASE_URL"].rstrip("/") + path
 
     return build_sms_client(backend, settings=app.config, status_callback_url=status_callback_url)
+
+
+def email_client_for(app: Flask, backend: str):
+    """The email client for a backend name, reading the app's live MAIL_* settings through Flask-Mailman."""
+    from .providers.email import build_email_client
+
+    return build_email_client(backend, settings=app.config, connect=mail.get_connection)
 
 
 @login_manager.user_loader

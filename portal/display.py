@@ -71,7 +71,7 @@ CONSENT_METHOD_LABELS = {
     "said_yes_on_call": _l("Said yes on a call"), "written_form": _l("Signed a written form"),
     "replied_yes": _l("Replied YES to our request"), "replied_start": _l("Texted START"),
     "portal_signup": _l("Turned texts on in the portal"), "portal_preferences": _l("Turned texts on in the portal"),
-    "before_history": _l("On record before this history"),
+    "before_history": _l("On record before this history"), "told_staff": _l("Told staff they agree"),
     "replied_stop": _l("Replied STOP"), "turned_off_in_portal": _l("Turned texts off in the portal"),
     "staff_recorded_refusal": _l("Told us no"), "consent_request": _l("We texted a request for consent"),
 }

@@ -14,7 +14,8 @@ from portal.extensions import db as _db
 
 from . import factories
 
-pytest_plugins = ["tests.sms_helpers"]  # the texts fixtures: daytime, fake_twilio, twilio, live_portal
+# the texts fixtures (daytime, fake_twilio, twilio, live_portal) and the email ones (smtp_server, smtp)
+pytest_plugins = ["tests.sms_helpers", "tests.email_helpers"]
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
@@ -73,6 +74,7 @@ def db(app):
     """The database, empty at the start of every test; yields the Flask-SQLAlchemy object."""
     with app.app_context():
         app.extensions["sms_client"].clear()
+        app.extensions["email_client"].clear()
         yield _db
         _db.session.remove()
         _wipe(_db.engine)

@@ -20,6 +20,7 @@ def production_app(app, monkeypatch, **overrides):
     monkeypatch.setenv("SECRET_KEY", PRODUCTION_SECRET)
     monkeypatch.setenv("DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])
     monkeypatch.setenv("ENCRYPTION_KEYS", app.config["ENCRYPTION_KEYS"])  # production refuses to start without keys
+    monkeypatch.setenv("EMAIL_BACKEND", "memory")  # production sends email through SMTP by default
     saved_talisman = dict(vars(talisman))
     saved_limiter = limiter.enabled
     try:

@@ -32,8 +32,33 @@ def test_production_starts_with_its_secrets(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.db'}")
     monkeypatch.setenv("ENCRYPTION_KEYS", new_key_line("p1"))
+    monkeypatch.setenv("MAIL_SERVER", "smtp.agency.example")
+    monkeypatch.setenv("MAIL_DEFAULT_SENDER", "liaison@agency.example")
     config = ProductionConfig()
     assert config.SESSION_COOKIE_SECURE is True
+    assert config.EMAIL_BACKEND == "smtp" and config.MAIL_SERVER == "smtp.agency.example"
+
+
+@pytest.mark.parametrize("unset", ["MAIL_SERVER", "MAIL_DEFAULT_SENDER"])
+def test_production_refuses_smtp_email_without_a_server_or_sender(monkeypatch, unset):
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db.example/portal")
+    monkeypatch.setenv("ENCRYPTION_KEYS", new_key_line("p1"))
+    monkeypatch.setenv("MAIL_SERVER", "smtp.agency.example")
+    monkeypatch.setenv("MAIL_DEFAULT_SENDER", "liaison@agency.example")
+    monkeypatch.delenv("EMAIL_BACKEND", raising=False)  # smtp is production's default
+    monkeypatch.delenv(unset)
+    with pytest.raises(RuntimeError, match=unset):
+        ProductionConfig()
+
+
+def test_production_without_email_needs_no_mail_server(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db.example/portal")
+    monkeypatch.setenv("ENCRYPTION_KEYS", new_key_line("p1"))
+    monkeypatch.setenv("EMAIL_BACKEND", "console")
+    monkeypatch.delenv("MAIL_SERVER", raising=False)
+    assert ProductionConfig().EMAIL_BACKEND == "console"
 
 
 def test_unknown_config_name_is_refused():

@@ -9,6 +9,7 @@ from portal import models
 from portal.extensions import db as _db
 from portal.models import Notification
 from portal.models.consent import CONSENT_CHANNELS, CONSENT_EVENTS
+from portal.models.messaging import MEDIA_STATUSES
 from portal.models.security import CHALLENGE_PURPOSES
 
 from . import factories
@@ -40,6 +41,8 @@ VOCABULARIES = {
     ("notifications", "language"): models.LANGUAGES,
     ("notifications", "status"): models.OUTBOX_STATUSES,
     ("inbound_sms", "handling"): models.INBOUND_HANDLINGS,
+    ("inbound_sms_media", "status"): MEDIA_STATUSES,
+    ("notice_links", "item_kind"): models.NOTICE_ITEM_KINDS,
     ("contact_consents", "channel"): CONSENT_CHANNELS,
     ("contact_consents", "event"): CONSENT_EVENTS,
     ("contact_consents", "method"): models.CONSENT_METHODS,

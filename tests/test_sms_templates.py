@@ -33,6 +33,11 @@ CASES = [
     ("appointment_reminder_24h", {"detailed": True, "when": WHEN, "mode": "video",
                                   "liaison_name": "Officer Dana Rivera"}, False),
     ("appointment_reminder_1h", {"time": "10:00 AM", "mode": "phone"}, False),
+    ("consent_request", {"liaison_name": "Dana"}, False),
+    ("consent_request", {"liaison_name": ""}, False),
+    ("consent_confirmation", {}, False),
+    ("notice_batch", {}, False),
+    ("unmatched_receipt", {}, False),
     ("appointment_reminder_1h", {"detailed": True, "time": "10:00 AM", "mode": "in_person",
                                  "liaison_name": "Officer Dana Rivera"}, False),
 ]
@@ -49,6 +54,16 @@ def test_every_text_template_fits_its_segments_and_names_the_sender(app):
         assert segments <= (2 if may_be_longer else 1), f"{name} takes {segments} segments: {body!r}"
         assert AGENCY in body, f"{name} does not name the sender"
         assert "{" not in body and "%" not in body, f"{name} left a placeholder: {body!r}"
+
+
+CONSENT_TEXTS = ("consent_request", "consent_confirmation", "notice_batch", "unmatched_receipt")
+
+
+def test_the_consent_texts_fit_one_gsm_segment_in_spanish_too(app):
+    for name, context, _ in CASES:
+        if name in CONSENT_TEXTS:
+            body = render_sms(name, "es", **{**COMMON, **context})
+            assert segment_count(body)[::2] == ("GSM-7", 1), f"{name}: {body!r}"
 
 
 @pytest.mark.parametrize("language", ["en", "es"])

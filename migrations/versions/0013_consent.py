@@ -22,7 +22,7 @@ OLD_STATUSES = ('queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed
                 'cancelled')
 NEW_STATUSES = OLD_STATUSES + ('awaiting_consent',)
 CONSENT_METHODS = ('said_yes_on_call', 'written_form', 'replied_yes', 'replied_start', 'portal_signup',
-                   'before_history', 'replied_stop', 'turned_off_in_portal', 'staff_recorded_refusal',
+                   'before_history', 'told_staff', 'replied_stop', 'turned_off_in_portal', 'staff_recorded_refusal',
                    'consent_request')
 
 

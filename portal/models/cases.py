@@ -106,6 +106,11 @@ class FamilyMember(db.Model):
     sms_consent_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     stop_line_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     phone_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # "number may be wrong"
+    # Email: sent only with consent (when it was given), never after an opt-out; the mail server's last permanent
+    # refusal of the current address (the "email undelivered" flag), cleared when an email gets through.
+    email_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    email_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    email_undelivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     # Kept by the database (models/last_contact.py): the latest real contact naming this member.

@@ -16,9 +16,10 @@ if TYPE_CHECKING:  # for the relationship annotations only
 CONSENT_CHANNELS = ("sms", "email")
 CONSENT_EVENTS = ("granted", "revoked", "requested")
 # How consent was given: said yes on a call (linked to that outreach entry), signed a written form, replied YES to
-# the consent request, texted START after a STOP, turned texts on in the portal, or on record before this history.
+# the consent request, texted START after a STOP, turned texts on in the portal, told staff (email), or on record
+# before this history.
 GRANT_METHODS = ("said_yes_on_call", "written_form", "replied_yes", "replied_start", "portal_signup",
-                 "before_history")
+                 "before_history", "told_staff")
 REVOKE_METHODS = ("replied_stop", "turned_off_in_portal", "staff_recorded_refusal")
 REQUEST_METHODS = ("consent_request",)
 CONSENT_METHODS = GRANT_METHODS + REVOKE_METHODS + REQUEST_METHODS

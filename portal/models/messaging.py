@@ -1,6 +1,7 @@
 """The SMS outbox, inbound texts and the portal conversation between a family and its liaison team."""
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -72,6 +73,17 @@ class Notification(db.Model):
 
     case: Mapped[Case | None] = relationship("Case")
     family_member: Mapped[FamilyMember | None] = relationship("FamilyMember")
+
+    @property
+    def readable_body(self) -> str:
+        """What staff read of it: a text's body; an email's subject and plain-text part (its body is their JSON)."""
+        if self.channel != "email":
+            return self.body
+        try:
+            parts = json.loads(self.body)
+            return f"{parts['subject']}\n\n{parts['text']}".strip()
+        except (ValueError, KeyError, TypeError):
+            return self.body
 
 
 class InboundSms(db.Model):

@@ -30,7 +30,8 @@ from ..models import (
 )
 from ..models.types import UTCDateTime
 from .agency import get_agency
-from .notifications.outbox import cancel_waiting_texts, portal_link, queue_family_sms
+from .notifications.email import queue_family_notice
+from .notifications.outbox import cancel_waiting_texts, portal_link
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +164,7 @@ def _insert(appointment: Appointment) -> None:
 
 def _confirm_text(appointment: Appointment, member: FamilyMember, template: str, kind: str) -> None:
     when = appointment_when(appointment.starts_at, member.language, member.timezone)[0] if appointment.starts_at else ""
-    queue_family_sms(member, template, kind=kind, mode=appointment.mode, when=when,
+    queue_family_notice(member, template, kind=kind, mode=appointment.mode, when=when,
                      liaison_name=appointment.liaison.name if appointment.liaison else "",
                      link=portal_link("family.appointment", appointment_id=appointment.id))
 

@@ -10,7 +10,8 @@ from .. import audit
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import Appointment, AvailabilityException, AvailabilityWindow, Outreach, User, utcnow
-from .notifications.outbox import portal_link, queue_family_sms
+from .notifications.email import queue_family_notice
+from .notifications.outbox import portal_link
 
 MODE_CHANNEL = {"phone": "phone", "video": "video", "in_person": "visit"}
 
@@ -90,7 +91,7 @@ def confirm_appointment(appointment: Appointment, *, by: User | None) -> None:
         appointment.liaison_id = by.id
     member = appointment.family_member
     if appointment.kind == "callback" and member is not None:
-        queue_family_sms(member, "callback_confirmed", kind="callback_confirmed",
+        queue_family_notice(member, "callback_confirmed", kind="callback_confirmed",
                          link=portal_link("family.case", case_id=appointment.case_id))
     audit.record("appointment.confirm", appointment, actor=by, case_id=appointment.case_id, status_from=was)
 

@@ -28,8 +28,10 @@ from ..models import (
     stage_info,
 )
 from ..models import utcnow as _utcnow
+from .notifications import consent
 from .notifications.consent import has_sms_consent
-from .notifications.links import link_for, needs_one_time_link
+from .notifications.email import email_replaces_text, why_no_email
+from .notifications.links import needs_one_time_link
 from .notifications.notices import queue_notice
 from .notifications.outbox import (
     portal_link,
@@ -124,10 +126,30 @@ def forget_number_consent(member: FamilyMember) -> None:
                        .values(status="cancelled").execution_options(synchronize_session=False))
 
 
+def _email_consent(member: FamilyMember, agreed: bool | None, *, address: str | None, by: User | None) -> list[str]:
+    """Record the member's yes (or no) to email, in the consent history too; returns ["email_consent"] when it
+    changed."""
+    emailed = member.email_consent_at is not None and member.email_opted_out_at is None
+    if agreed is None or agreed == emailed:
+        return []
+    if agreed and not address:
+        raise ServiceError(_("Add their email address first."), "email_consent")
+    if agreed:
+        member.email_consent_at, member.email_opted_out_at = _utcnow(), None
+    else:
+        member.email_opted_out_at = _utcnow()
+    consent.record_email_event(member, agreed=agreed, address=address or member.email or "", by=by)
+    return ["email_consent"]
+
+
 def update_family_member(member: FamilyMember, *, name: str, relationship: str, phone: str | None,
                          email: str | None, language: str, cadence: str, is_spokesperson: bool,
-                         preferred_channel: str | None = None, by: User | None) -> FamilyMember:
-    """Change a relative's details (e.g. a corrected phone number, a cadence they told us by phone)."""
+                         preferred_channel: str | None = None, email_consent: bool | None = None,
+                         by: User | None) -> FamilyMember:
+    """Change a relative's details (e.g. a corrected phone number, a cadence they told us by phone).
+
+    email_consent: True when they agreed to email (recorded now), False when they no longer want it (an opt-out),
+    None to leave it as it is."""
     if language not in LANGUAGES or cadence not in CADENCES:
         raise ServiceError("unknown language or cadence")
     if preferred_channel and preferred_channel not in CHANNELS:
@@ -144,6 +166,9 @@ def update_family_member(member: FamilyMember, *, name: str, relationship: str, 
     values = {"name": name.strip(), "relationship_to_decedent": relationship.strip(),
               "email": email.strip().lower() if email else None, "language": language, "cadence": cadence,
               "is_spokesperson": is_spokesperson, "preferred_channel": preferred_channel or None}
+    if values["email"] != member.email:
+        member.email_undelivered_at = None  # a new address is not known to be refused
+    changed += _email_consent(member, email_consent, address=values["email"], by=by)
     for key, value in values.items():
         if getattr(member, key) != value:
             changed.append(key)
@@ -163,6 +188,7 @@ class FamilyNotice:
     why_not: str | None = None
     waits_until: datetime | None = None  # the text waits for the member's daytime (08:00-21:00, quiet hours)
     awaiting_consent: bool = False  # no consent on record: the text waits for their yes (we ask first)
+    email: str | None = None  # the address the same notice is emailed to, if they get email
 
 
 @dataclass
@@ -184,9 +210,10 @@ def preview_stage_change(case: Case, *, stage_to: str, message: str) -> StagePre
         raise ServiceError(_("Choose a stage from the list."), "message")
     notices, now = [], _utcnow()
     for member in case.family_members:
-        why = why_no_text(member)
+        email = member.email if why_no_email(member) is None else None
+        why = _("they get it by email instead") if email_replaces_text(member) else why_no_text(member)
         if why:
-            notices.append(FamilyNotice(member=member, text=None, why_not=why))
+            notices.append(FamilyNotice(member=member, text=None, why_not=why, email=email))
             continue
         context = _text_context(case, stage_to)
         if needs_one_time_link(member):
@@ -194,7 +221,7 @@ def preview_stage_change(case: Case, *, stage_to: str, message: str) -> StagePre
         text = render_family_sms(member, "stage_change", **context)  # as queue_family_sms does
         send_at = send_time_for(member)
         notices.append(FamilyNotice(member=member, text=text, waits_until=send_at if send_at > now else None,
-                                    awaiting_consent=not has_sms_consent(member)))
+                                    awaiting_consent=not has_sms_consent(member), email=email))
     return StagePreview(stage=stage_info(stage_to), message=message.strip(), notices=notices)
 
 
@@ -258,7 +285,7 @@ def reassign_case(case: Case, *, liaison: User, backup_liaison: User | None, han
     told = add_update(case, body=words, family_visible=True, author=author, kind="handover")
     link = portal_link("family.case", case_id=case.id)
     for member in case.family_members:
-        queue_notice(member, "handover", kind="handover", liaison_name=liaison.name, link=link_for(member, told, link))
+        queue_notice(member, "handover", kind="handover", liaison_name=liaison.name, link=link, item=told)
     if liaison.phone and (previous is None or previous.id != liaison.id):
         staff_link = portal_link("staff.case", case_id=case.id)
         queue_sms(to=liaison.phone, kind="staff_handover", language=liaison.language, case=case,
@@ -273,7 +300,7 @@ def reassign_case(case: Case, *, liaison: User, backup_liaison: User | None, han
 def notify_family(case: Case, name: str, item: CaseUpdate, *, kind: str, link: str, **context) -> int:
     """Tell every family member by text that there is something new (batched), with a one-time link to the item for
     a member without an account; returns how many texts."""
-    return sum(queue_notice(member, name, kind=kind, link=link_for(member, item, link), **context) is not None
+    return sum(queue_notice(member, name, kind=kind, link=link, item=item, **context) is not None
                for member in case.family_members)
 
 

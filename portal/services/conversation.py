@@ -10,7 +10,7 @@ from ..display import first_name
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import Case, CaseMessage, FamilyMember, Notification, Outreach, User, utcnow
-from .notifications.links import link_for, needs_one_time_link
+from .notifications.links import needs_one_time_link
 from .notifications.notices import queue_notice
 from .notifications.outbox import portal_link, queue_family_sms, why_no_text
 
@@ -65,13 +65,14 @@ def post_staff_message(*, case: Case, author: User, body: str, text_to: list[int
                                   "only.", n=MAX_TEXT)), "body")
     texted = 0
     for member in case.family_members:
+        notice = {"kind": "staff_message", "author_name": author.name, "decedent_name": case.decedent_name,
+                  "link": portal_link("family.messages", case_id=case.id), "item": message}
         if member.id in picked or (member.user_id is None and member.detailed_texts):
             texted += queue_family_sms(member, "staff_text", kind="staff_text", case_message_id=message.id,
                                        author_first_name=first_name(author.name), body=message.body) is not None
+            queue_notice(member, "staff_message", by_text=False, **notice)  # and by email, if they get email
         elif member.user_id is not None or needs_one_time_link(member):
-            link = link_for(member, message, portal_link("family.messages", case_id=case.id))
-            queue_notice(member, "staff_message", kind="staff_message", author_name=author.name,
-                         decedent_name=case.decedent_name, link=link)
+            queue_notice(member, "staff_message", **notice)
     audit.record("case_message.create", message, actor=author, case_id=case.id, sender="staff", texts=texted)
     return message
 

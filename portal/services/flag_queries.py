@@ -6,7 +6,8 @@
    page over a whole agency stays small. It reads the latest contacts kept on cases and family members
    (models/last_contact.py), never all of outreach.
 2. `pending_flags`: the candidates of the rules that need Python (business days in the agency's zone, or two
-   signals to combine): unanswered family messages, unconfirmed callbacks, texts not getting through. Few rows.
+   signals to combine): unanswered family messages, unconfirmed callbacks, texts not getting through, email
+   refused. Few rows.
 """
 from __future__ import annotations
 
@@ -225,8 +226,8 @@ def _order(rows):
 def pending_flags(scope: str | None):
     """Candidates for the flags decided in Python: each already past every check SQL can make cheaply.
 
-    Columns: kind (message, callback, text_failed, phone_flagged), case_id, member_id, ref_id, at, member_last and
-    the names to show.
+    Columns: kind (message, callback, text_failed, phone_flagged, email_undelivered), case_id, member_id, ref_id,
+    at, member_last and the names to show.
     """
     def in_scope(stmt):
         return scoped(stmt, scope)
@@ -237,7 +238,7 @@ def pending_flags(scope: str | None):
                               staff_reply.created_at > CaseMessage.created_at, staff_reply.created_at <= NOW)
     good = aliased(Notification)
     later_ok = exists().where(good.family_member_id == Notification.family_member_id, good.status.in_(GOOD_TEXT),
-                              good.created_at > Notification.created_at)
+                              good.channel == Notification.channel, good.created_at > Notification.created_at)
     fm = FamilyMember
     mlast = member_last()
     empty_time = null().cast(UTCDateTime)
@@ -260,12 +261,17 @@ def pending_flags(scope: str | None):
                      func.min(Notification.updated_at), mlast)
               .select_from(Notification).join(fm, fm.id == Notification.family_member_id)
               .join(Case, Case.id == fm.case_id)
-              .where(Notification.status.in_(FAILED_TEXT), Notification.recipient == fm.phone,
+              .where(Notification.status.in_(FAILED_TEXT), Notification.channel == "sms",
+                     Notification.recipient == fm.phone,
                      Notification.updated_at <= NOW, ~later_ok)
               .group_by(fm.id, fm.case_id, Case.id)),
         in_scope(select(literal_column("'phone_flagged'", String), fm.case_id, fm.id, null().cast(Integer),
                      fm.phone_flagged_at, mlast)
               .join(Case, Case.id == fm.case_id).where(fm.phone_flagged_at <= NOW)),
+        # The mail server refused the member's current address for good (tasks/delivery.py sets and clears it).
+        in_scope(select(literal_column("'email_undelivered'", String), fm.case_id, fm.id, null().cast(Integer),
+                     fm.email_undelivered_at, mlast)
+              .join(Case, Case.id == fm.case_id).where(fm.email_undelivered_at <= NOW)),
     ]
     u = union_all(*branches).subquery("pending")
     member = aliased(FamilyMember)

@@ -24,6 +24,7 @@ REASONS = {
     "lead_unreviewed": _l("A lead has waited %(age)s for review"),
     "message_unanswered": _l("A message from the family has waited %(age)s for a reply"),
     "text_undelivered": _l("Texts are not getting through for %(age)s: the number may be wrong"),
+    "email_undelivered": _l("Email is not getting through for %(age)s: the address may be wrong"),
     "callback_unconfirmed": _l("A callback request has waited %(age)s for confirmation"),
     "meeting_request": _l("Asked %(age)s ago for a meeting about the prosecutor's decision"),
     "no_show": _l("Missed an appointment %(age)s ago"),
@@ -104,7 +105,7 @@ def ranked_flag(now: datetime, agency: Agency, r) -> Flag:
 
 
 def decide_pending(now: datetime, agency: Agency, rows) -> list[Flag]:
-    """Unanswered messages (oldest per case), unconfirmed callbacks and texts not getting through."""
+    """Unanswered messages (oldest per case), unconfirmed callbacks, texts and email not getting through."""
     flags: list[Flag] = []
     oldest_message: dict[int, object] = {}
     texts: dict[int, list] = {}
@@ -116,6 +117,8 @@ def decide_pending(now: datetime, agency: Agency, rows) -> list[Flag]:
             due = add_business_days(r.at, agency.callback_confirm_business_days, agency.timezone)
             if now >= due:
                 flags.append(_flag(now, r, kind="callback_unconfirmed", severity=ACT_NOW, since=r.at, due_at=due))
+        elif r.kind == "email_undelivered":  # a call does not mend an address: it stays until the address works
+            flags.append(_flag(now, r, kind="email_undelivered", severity=ACT_NOW, since=r.at))
         elif r.kind in ("text_failed", "phone_flagged"):
             texts.setdefault(r.member_id, []).append(r)
     for member_rows in texts.values():

@@ -15,7 +15,8 @@ from sqlalchemy.orm import selectinload
 from ..display import appointment_when
 from ..extensions import db
 from ..models import ACTIVE_SLOT_STATUSES, Appointment, utcnow
-from .notifications.outbox import portal_link, queue_family_sms
+from .notifications.email import queue_family_notice
+from .notifications.outbox import portal_link
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def queue_due_reminders(now: datetime | None = None) -> int:
             if claimed and appointment.created_at < appointment.starts_at - ahead:
                 member = appointment.family_member
                 when, at = appointment_when(appointment.starts_at, member.language, member.timezone)
-                queue_family_sms(member, template, kind="appointment_reminder", urgent=urgent, when=when, time=at,
+                queue_family_notice(member, template, kind="appointment_reminder", urgent=urgent, when=when, time=at,
                                  mode=appointment.mode,
                                  link=portal_link("family.appointment", appointment_id=appointment.id),
                                  liaison_name=appointment.liaison.name if appointment.liaison else None)

@@ -48,6 +48,7 @@ class EditFamilyMemberForm(FamilyMemberForm):
     cadence = SelectField(_l("How often they want contact"), choices=CADENCE_CHOICES)
     preferred_channel = SelectField(_l("How they prefer to be contacted"),
                                     choices=[("", _l("No preference"))] + CHANNEL_CHOICES)
+    email_consent = BooleanField(_l("They agreed to get email about the case"))
 
 
 class UpdateForm(FlaskForm):

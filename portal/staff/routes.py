@@ -188,13 +188,15 @@ def edit_member(member_id: int):
         form.phone.data, form.email.data, form.language.data = member.phone, member.email, member.language
         form.is_spokesperson.data, form.cadence.data = member.is_spokesperson, member.cadence
         form.preferred_channel.data = member.preferred_channel or ""
+        form.email_consent.data = member.email_consent_at is not None and member.email_opted_out_at is None
     elif form.validate_on_submit():
         try:
             update_family_member(member, name=form.name.data, relationship=form.relationship.data or "",
                                  phone=form.phone.data or None, email=form.email.data or None,
                                  language=form.language.data, cadence=form.cadence.data,
                                  is_spokesperson=form.is_spokesperson.data,
-                                 preferred_channel=form.preferred_channel.data or None, by=current_user)
+                                 preferred_channel=form.preferred_channel.data or None,
+                                 email_consent=form.email_consent.data, by=current_user)
         except ServiceError as exc:
             show_error(form, exc)
         else:

@@ -24,8 +24,10 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import Agency, FamilyMember, Notification, utcnow
+from ..providers.email import EmailError
 from ..providers.sms import SmsError
 from ..services.notifications import consent, policy
+from ..services.notifications.email import content_of, record_address_state
 from ..services.notifications.history import add_sent_outreach
 from ..services.notifications.redaction import redact_one_time_links
 from ..services.notifications.states import CLAIMABLE
@@ -123,6 +125,14 @@ def _redacted(item: Claimed) -> dict:
     return {"body": body} if body != item.body else {}
 
 
+def _send(item: Claimed):
+    """Hand one notification to its channel's client: a text's body as it is, an email's stored parts."""
+    client = client_for(item.channel)
+    if item.channel == "email":
+        return client.send(to=item.recipient, content=content_of(item.body), outbox_id=item.id)
+    return client.send(to=item.recipient, body=item.body, outbox_id=item.id)
+
+
 def _record_sent(session: Session, item: Claimed, token: datetime, provider_sid: str) -> None:
     now = utcnow()
     # Normally the text is still ours. If the claim was lost it may be queued again: we did send it, so say so.
@@ -137,22 +147,26 @@ def _record_sent(session: Session, item: Claimed, token: datetime, provider_sid:
     ).rowcount
     if moved:
         add_sent_outreach(session, outbox_id=item.id, case_id=item.case_id, family_member_id=item.family_member_id,
-                          at=now)
+                          at=now, channel=item.channel)
     else:  # a status callback got here first and already moved it on (and logged the outreach)
         session.execute(update(table).where(table.c.id == item.id)
                         .values(attempts=table.c.attempts + 1, sent_at=func.coalesce(table.c.sent_at, now),
                                 **_redacted(item)))
+    if item.channel == "email":
+        record_address_state(session, member_id=item.family_member_id, address=item.recipient, refused_at=None)
     session.commit()
 
 
-def _record_failure(session: Session, item: Claimed, token: datetime, exc: SmsError, result: DrainResult) -> None:
+def _record_failure(session: Session, item: Claimed, token: datetime, exc: SmsError | EmailError,
+                    result: DrainResult) -> None:
     now = utcnow()
     attempts = item.attempts + 1
     values = {"attempts": attempts, "error_code": (exc.code or "")[:16] or None, "claimed_at": None}
-    if exc.code == policy.OPTED_OUT_CODE:
+    texted = item.channel == "sms"
+    if texted and exc.code == policy.OPTED_OUT_CODE:
         values["status"] = "blocked"
         consent.opt_out_number(session, item.recipient, now=now)
-    elif exc.code in policy.WRONG_NUMBER_CODES:
+    elif texted and exc.code in policy.WRONG_NUMBER_CODES:
         values["status"] = "failed"
         consent.flag_number(session, item.recipient, now=now)
     elif not exc.retryable or attempts >= policy.MAX_ATTEMPTS:
@@ -162,11 +176,13 @@ def _record_failure(session: Session, item: Claimed, token: datetime, exc: SmsEr
         values["next_attempt_at"] = now + policy.retry_delay(attempts)
     if values["status"] != "queued":  # never to be sent: its one-time link has no more use here
         values.update(_redacted(item))
+    if not texted and values["status"] == "failed":  # refused for good (SMTP 5xx) or never taken: flag it
+        record_address_state(session, member_id=item.family_member_id, address=item.recipient, refused_at=now)
     _finish(session, item, token, **values)
     counter = {"blocked": "blocked", "failed": "failed", "queued": "retrying"}[values["status"]]
     setattr(result, counter, getattr(result, counter) + 1)
-    log.info("text not sent: outbox_id=%s attempt=%d code=%s now=%s", item.id, attempts, values["error_code"],
-             values["status"])
+    log.info("%s not sent: outbox_id=%s attempt=%d code=%s now=%s", item.channel, item.id, attempts,
+             values["error_code"], values["status"])
 
 
 def _where(exc: BaseException) -> str:
@@ -178,21 +194,33 @@ def _where(exc: BaseException) -> str:
     return f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno}"
 
 
+def _stopped(item: Claimed, opted_out: set[str], members: dict) -> bool:
+    """Whether the recipient asked for no more of this channel since it was queued (STOP, or an email opt-out)."""
+    if item.channel == "sms":
+        return item.recipient in opted_out
+    member = members.get(item.family_member_id)
+    return member is not None and (member.email_opted_out_at is not None or member.email != item.recipient)
+
+
 def _send_batch(session: Session, batch: list[Claimed], token: datetime, result: DrainResult, *,
                 deadline: float, agency_tz: str) -> None:
-    opted_out = consent.opted_out_numbers(session, {i.recipient for i in batch})
+    opted_out = consent.opted_out_numbers(session, {i.recipient for i in batch if i.channel == "sms"})
     member_ids = {i.family_member_id for i in batch if i.family_member_id}
     members = {m.id: m for m in session.scalars(select(FamilyMember).where(FamilyMember.id.in_(member_ids)))} \
         if member_ids else {}
+    paused: set[str] = set()
     for index, item in enumerate(batch):
         if time.monotonic() > deadline:  # the claim may soon be handed to another consumer: stop in time
             result.released += release(session, batch[index:], token, at=utcnow())
             return
-        if item.recipient in opted_out and item.kind != policy.OPT_OUT_CONFIRMATION:
+        if item.channel in paused:  # this channel's provider is in trouble: leave its notifications for later
+            result.released += release(session, [item], token, at=utcnow() + policy.PAUSE_AFTER_PROVIDER_ERROR)
+            continue
+        if _stopped(item, opted_out, members) and item.kind != policy.OPT_OUT_CONFIRMATION:
             result.blocked += _finish(session, item, token, status="blocked", claimed_at=None, **_redacted(item))
             continue
         now = utcnow()
-        if not item.urgent:
+        if not item.urgent and item.channel == "sms":  # texts wait for daytime; an inbox does not ring
             member = members.get(item.family_member_id)
             send_at = (policy.next_send_time(now, member.timezone, member.quiet_start, member.quiet_end) if member
                        else policy.next_send_time(now, agency_tz))
@@ -201,22 +229,20 @@ def _send_batch(session: Session, batch: list[Claimed], token: datetime, result:
                                            claimed_at=None)
                 continue
         try:
-            sent = client_for(item.channel).send(to=item.recipient, body=item.body, outbox_id=item.id)
+            sent = _send(item)
         except Exception as exc:
-            if not isinstance(exc, SmsError):
+            if not isinstance(exc, (SmsError, EmailError)):
                 # Type and place only: an exception's own message (and so a traceback) may repeat the number
                 # or the body it was handed, which must never reach a log line.
-                log.error("text delivery crashed: outbox_id=%s error=%s at=%s", item.id, type(exc).__name__,
-                          _where(exc))
+                log.error("%s delivery crashed: outbox_id=%s error=%s at=%s", item.channel, item.id,
+                          type(exc).__name__, _where(exc))
                 exc = SmsError("unexpected error", code="error")
             _record_failure(session, item, token, exc, result)
             if exc.code == policy.OPTED_OUT_CODE:
                 opted_out.add(item.recipient)
-            if exc.retryable:  # the provider, not this text, is in trouble: leave the rest for later
+            if exc.retryable:  # the provider, not this one, is in trouble: leave the rest of its channel for later
                 result.paused = True
-                result.released += release(session, batch[index + 1:], token,
-                                           at=utcnow() + policy.PAUSE_AFTER_PROVIDER_ERROR)
-                return
+                paused.add(item.channel)
             continue
         _record_sent(session, item, token, sent.provider_sid)
         result.sent += 1

@@ -1,6 +1,7 @@
-"""Notifications (texts now, email next): the outbox, its state machine and the texting rules.
+"""Notifications (texts and email): the outbox, its state machine and the texting rules.
 
-outbox.py    render a notification in the recipient's language and write it in the caller's transaction
+outbox.py    render a text in the recipient's language and write it in the caller's transaction
+email.py     the same for email, and queue_family_notice: one notice on each channel the member chose
 states.py    the one state machine every channel follows
 status.py    the provider's status callbacks (forward only, idempotent)
 consent.py   opt-out and opt-in by number, numbers that may be wrong

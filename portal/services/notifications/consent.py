@@ -106,6 +106,14 @@ def record_spoken_consent(member: FamilyMember, outreach: Outreach, *, by: User)
     return record_consent(member, method="said_yes_on_call", wording=str(SPOKEN_WORDING), outreach=outreach, by=by)
 
 
+def record_email_event(member: FamilyMember, *, agreed: bool, address: str, by: User | None) -> None:
+    """Staff put the member's yes (or no) to email on record: kept in the consent history beside the texts'."""
+    row = _record(member, channel="email", event="granted" if agreed else "revoked",
+                  method="told_staff" if agreed else "staff_recorded_refusal", by=by)
+    row.address = address
+    audit.record("consent.grant" if agreed else "consent.revoke", member, actor=by, channel="email")
+
+
 def record_texts_turned_off(member: FamilyMember, *, by: User | None) -> None:
     """The member turned texts off in the portal: kept in the history (texts_enabled holds the switch)."""
     if member.phone:

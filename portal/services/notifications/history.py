@@ -10,13 +10,14 @@ from ...models import CaseMessage, FamilyMember, InboundSms, Outreach
 
 
 def add_sent_outreach(session: Session, *, outbox_id: int, case_id: int | None, family_member_id: int | None,
-                      at: datetime) -> None:
-    """Log one outbound text in its case's contact history (called once, when the text first counts as sent)."""
+                      at: datetime, channel: str = "sms") -> None:
+    """Log one outbound text or email in its case's contact history (once, when it first counts as sent)."""
     if case_id is None:  # e.g. a HELP reply to a number no case knows
         return
     # A plain INSERT (no unit of work): this runs once for every text a worker sends.
     session.execute(insert(Outreach.__table__).values(
-        case_id=case_id, family_member_id=family_member_id, channel="sms", direction="outbound",
+        # source_type "sms" names the outbox row (notifications), whatever its channel.
+        case_id=case_id, family_member_id=family_member_id, channel=channel, direction="outbound",
         outcome="message_sent", occurred_at=at, is_system=True, source_type="sms", source_id=outbox_id, notes=""))
 
 

@@ -19,6 +19,7 @@ from ... import audit
 from ...errors import ServiceError
 from ...extensions import db
 from ...models import Case, CaseMessage, CaseUpdate, FamilyMember, NoticeLink, utcnow
+from .email import why_no_email
 from .outbox import portal_link, why_no_text
 
 LINK_DAYS = 7
@@ -76,12 +77,14 @@ def needs_one_time_link(member: FamilyMember) -> bool:
     return member.user_id is None and not member.detailed_texts
 
 
-def link_for(member: FamilyMember, item: CaseUpdate | CaseMessage, fallback: str) -> str:
-    """The link a text to this member carries: a one-time link to the item without an account, else fallback.
+def link_for(member: FamilyMember, item: CaseUpdate | CaseMessage, fallback: str, *, channel: str = "sms") -> str:
+    """The link a text (or an email) to this member carries: a one-time link to the item without an account, else
+    fallback. Each channel gets its own link, so that opening the email does not lock the text's link out.
 
-    No link is written for a member no text can reach (why_no_text): it would never be sent.
+    No link is written for a member that channel cannot reach (why_no_text, why_no_email): it would never be sent.
     """
-    if needs_one_time_link(member) and why_no_text(member) is None:
+    reachable = why_no_text(member) is None if channel == "sms" else why_no_email(member) is None
+    if needs_one_time_link(member) and reachable:
         return issue_link(member, item)
     return fallback
 

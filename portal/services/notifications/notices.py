@@ -10,6 +10,8 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import FamilyMember, Notification, utcnow
 from . import consent, policy
+from .email import email_replaces_text, queue_family_email, why_no_email
+from .links import link_for
 from .outbox import queue_family_sms, render_family_sms
 from .states import WAITING
 
@@ -30,12 +32,22 @@ def _waiting_notice(member: FamilyMember) -> Notification | None:
         .order_by(Notification.id).limit(1))
 
 
-def queue_notice(member: FamilyMember, name: str, *, kind: str, link: str, **context) -> Notification | None:
-    """Tell one family member by text that there is something new; joins a notice still waiting to go to them.
+def queue_notice(member: FamilyMember, name: str, *, kind: str, link: str, item=None, by_text: bool = True,
+                 **context) -> Notification | None:
+    """Tell one family member that there is something new, by email (if they agreed to it) and by text.
 
-    The first notice waits the batch window (and the member's daytime); another one meanwhile turns it into one
-    "there are new updates" text with the newest link. Returns the text, or None when they get no texts.
+    item (the update or message it is about) gives a member without an account a one-time link on each channel.
+    The text joins a notice still waiting to go to them; otherwise it waits the batch window (and the member's
+    daytime), so that another one meanwhile makes one "there is news" text with the newest link. by_text=False
+    sends the email only. Returns the text, or None when no text goes.
     """
+    if why_no_email(member) is None:
+        queue_family_email(member, name, kind=kind, link=link_for(member, item, link, channel="email")
+                           if item is not None else link, **context)
+    if not by_text or email_replaces_text(member):
+        return None
+    if item is not None:
+        link = link_for(member, item, link)
     waiting = _waiting_notice(member)
     if waiting is not None:
         had_stop_line = "STOP" in waiting.body

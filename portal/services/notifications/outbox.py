@@ -81,7 +81,7 @@ def queue_sms(*, to: str, body: str, kind: str, language: str = "en", case: Case
 def _waiting_generic_update(member: FamilyMember, kind: str) -> Notification | None:
     return db.session.scalar(
         select(Notification).where(Notification.family_member_id == member.id, Notification.kind == kind,
-                                    Notification.status.in_(WAITING))
+                                    Notification.channel == "sms", Notification.status.in_(WAITING))
         .order_by(Notification.id).limit(1)
     )
 
@@ -146,7 +146,8 @@ def request_consent(member: FamilyMember) -> Notification | None:
 
 def cancel_waiting_texts(member: FamilyMember, *, kind: str,
                          queued_between: tuple[datetime, datetime] | None = None) -> int:
-    """Cancel a member's texts of this kind that have not gone out yet (e.g. reminders of a cancelled appointment).
+    """Cancel a member's texts and emails of this kind that have not gone out yet (e.g. reminders of a cancelled
+    appointment).
 
     queued_between narrows it to texts written in that span (e.g. the run that queued one appointment's reminder).
     """
