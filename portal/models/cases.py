@@ -103,6 +103,10 @@ class FamilyMember(db.Model):
     preferred_times: Mapped[str | None] = mapped_column(String(200))
     sms_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     phone_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # "number may be wrong"
+    # The carrier said this number cannot get texts (a landline, no such phone): when, and Twilio's error code.
+    # Cleared when staff change the number (services/cases.py).
+    phone_not_textable_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    phone_not_textable_code: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     # Kept by the database (models/last_contact.py): the latest real contact naming this member.

@@ -113,6 +113,7 @@ def update_family_member(member: FamilyMember, *, name: str, relationship: str, 
         changed.append("phone")
         member.phone = new_phone
         member.phone_flagged_at = None  # a new number is not known to be wrong
+        member.phone_not_textable_at = member.phone_not_textable_code = None  # nor known not to get texts
         if new_phone and member.sms_opted_out_at is None and not member.texts_enabled:
             member.texts_enabled = True
     values = {"name": name.strip(), "relationship_to_decedent": relationship.strip(),

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from ..extensions import db
 from ..models import Agency, FamilyMember, Notification, utcnow
 from ..providers.sms import SmsError
-from ..services.notifications import consent, policy
+from ..services.notifications import carrier_codes, consent, policy
 from ..services.notifications.history import add_sent_outreach
 from ..services.notifications.redaction import redact_one_time_links
 from ..services.notifications.states import CLAIMABLE
@@ -149,14 +149,15 @@ def _record_failure(session: Session, item: Claimed, token: datetime, exc: SmsEr
     now = utcnow()
     attempts = item.attempts + 1
     values = {"attempts": attempts, "error_code": (exc.code or "")[:16] or None, "claimed_at": None}
-    if exc.code == policy.OPTED_OUT_CODE:
+    action = carrier_codes.action_for(exc.code, retryable=exc.retryable)
+    if action == carrier_codes.OPTED_OUT:
         values["status"] = "blocked"
         consent.opt_out_number(session, item.recipient, now=now)
-    elif exc.code in policy.WRONG_NUMBER_CODES:
+    elif action == carrier_codes.NOT_TEXTABLE:
         values["status"] = "failed"
-        consent.flag_number(session, item.recipient, now=now)
-    elif not exc.retryable or attempts >= policy.MAX_ATTEMPTS:
-        values["status"] = "failed"
+        consent.mark_not_textable(session, item.recipient, values["error_code"], now=now)
+    elif action != carrier_codes.RETRY or attempts >= policy.MAX_ATTEMPTS:
+        values["status"] = "failed"  # given up (FILTERED too: the carrier alarm counts its error code)
     else:
         values["status"] = "queued"
         values["next_attempt_at"] = now + policy.retry_delay(attempts)
@@ -180,7 +181,7 @@ def _where(exc: BaseException) -> str:
 
 def _send_batch(session: Session, batch: list[Claimed], token: datetime, result: DrainResult, *,
                 deadline: float, agency_tz: str) -> None:
-    opted_out = consent.opted_out_numbers(session, {i.recipient for i in batch})
+    opted_out = consent.unreachable_numbers(session, {i.recipient for i in batch})
     member_ids = {i.family_member_id for i in batch if i.family_member_id}
     members = {m.id: m for m in session.scalars(select(FamilyMember).where(FamilyMember.id.in_(member_ids)))} \
         if member_ids else {}
@@ -210,8 +211,9 @@ def _send_batch(session: Session, batch: list[Claimed], token: datetime, result:
                           _where(exc))
                 exc = SmsError("unexpected error", code="error")
             _record_failure(session, item, token, exc, result)
-            if exc.code == policy.OPTED_OUT_CODE:
-                opted_out.add(item.recipient)
+            if carrier_codes.action_for(exc.code, retryable=exc.retryable) in (carrier_codes.OPTED_OUT,
+                                                                               carrier_codes.NOT_TEXTABLE):
+                opted_out.add(item.recipient)  # the rest of this batch to that number is blocked too
             if exc.retryable:  # the provider, not this text, is in trouble: leave the rest for later
                 result.paused = True
                 result.released += release(session, batch[index + 1:], token,

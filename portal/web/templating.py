@@ -6,6 +6,7 @@ from flask_babel import get_locale
 
 from .. import display
 from ..models import STAGES, utcnow
+from ..services.notifications import carrier_codes
 
 
 def register(app: Flask) -> None:
@@ -28,6 +29,7 @@ def register(app: Flask) -> None:
         text_status_label=lambda key: d.label(d.TEXT_STATUS_LABELS, key),
         age_since=lambda value: d.age_words(utcnow() - value) if value else "",
         phone_display=lambda number: d.phone_display(number, app.config["DEFAULT_PHONE_REGION"]),
+        carrier_meaning=carrier_codes.meaning,  # a Twilio error code in plain words
     )
     app.jinja_env.globals.update(STAGES=STAGES, LANGUAGE_NAMES=d.LANGUAGE_NAMES, get_locale=get_locale,
                                  get_timezone_name=d.timezone_name)
