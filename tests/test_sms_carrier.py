@@ -9,13 +9,14 @@ from datetime import timedelta
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from portal.models import FILTERED_ERROR_CODES, AuditEvent, FamilyMember, Notification
 from portal.services.agency import get_agency
 from portal.services.cases import update_family_member
 from portal.services.contact import case_contact_overview
 from portal.services.notifications import carrier_codes
+from portal.services.notifications.carrier_alarm import _blocked_since
 from portal.services.notifications.outbox import queue_family_sms, queue_sms, why_no_text
 from portal.tasks import delivery
 
@@ -208,3 +209,24 @@ def test_acknowledging_without_the_csrf_token_changes_nothing(app, db, carrier):
     assert client.post("/staff/carrier-alarm/acknowledge", data={}).status_code == 400
     assert BANNER in client.get("/staff/").get_data(as_text=True)
     assert _reload(db, type(get_agency()), get_agency().id).carrier_alarm_acknowledged_at is None
+
+
+def test_the_alarm_reads_the_outbox_through_its_partial_index(app, db):
+    statements = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        _blocked_since(delivery.utcnow() - timedelta(hours=1))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    [(sql, params)] = statements  # one statement
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET enable_seqscan = off")  # a tiny table: ask whether the index can serve it
+            plan = " ".join(str(r[0]) for r in conn.exec_driver_sql("EXPLAIN " + sql, params))
+        else:
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
+    assert "ix_notifications_carrier_filtered_updated_at" in plan
