@@ -175,3 +175,13 @@ def local_today(now: datetime, timezone: str) -> date:
 def csv_time(value: datetime, timezone: str) -> str:
     """A time for a spreadsheet: sortable, in the given zone, with the zone's abbreviation (2026-03-02 14:05:00 CST)."""
     return value.astimezone(zone(timezone)).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def system_words(update) -> str:
+    """The words the system wrote on a case update, rendered now in the reader's language ("" if none).
+
+    A handover names the new liaison; the update's body holds only what staff wrote, sent as written.
+    """
+    if update.kind == "handover" and update.family_visible and update.about_user is not None:
+        return _("From now on, your liaison officer is %(name)s.", name=update.about_user.name)
+    return ""

@@ -136,7 +136,8 @@ CASE_PAGE_LOADS = (joinedload(Case.liaison), joinedload(Case.backup_liaison), jo
 def case_page(case: Case, *, status: int = 200, **forms):
     """Render the case page with any forms that carry errors (a fixed handful of statements, see query budgets)."""
     updates = db.session.scalars(
-        select(CaseUpdate).where(CaseUpdate.case_id == case.id).options(joinedload(CaseUpdate.author))
+        select(CaseUpdate).where(CaseUpdate.case_id == case.id)
+        .options(joinedload(CaseUpdate.author), joinedload(CaseUpdate.about_user))
         .order_by(CaseUpdate.created_at.desc())
     ).all()
     contacts = db.session.scalars(

@@ -30,6 +30,7 @@ def register(app: Flask) -> None:
         age_since=lambda value: d.age_words(utcnow() - value) if value else "",
         phone_display=lambda number: d.phone_display(number, app.config["DEFAULT_PHONE_REGION"]),
         carrier_meaning=carrier_codes.meaning,  # a Twilio error code in plain words
+        system_words=d.system_words,  # what the system wrote on an update, in the reader's language
     )
     app.jinja_env.globals.update(STAGES=STAGES, LANGUAGE_NAMES=d.LANGUAGE_NAMES, get_locale=get_locale,
                                  get_timezone_name=d.timezone_name)
