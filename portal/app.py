@@ -16,6 +16,7 @@ from config import BASE_DIR, INSTANCE_DIR, Config, load_config
 from . import crypto, uploads
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate, talisman
 from .web.boundary import PortalFlask, discard_session
+from .web.i18n import page_language
 from .web.security import DatabaseIdConverter
 from .web.urls import is_tip_page
 
@@ -175,7 +176,7 @@ def _select_locale() -> str | None:
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
-    return request.accept_languages.best_match(languages) or "en"
+    return page_language() or request.accept_languages.best_match(languages) or "en"
 
 
 def _select_timezone() -> str:

@@ -208,3 +208,13 @@ def hidden_one_time_link() -> str:
 def hide_one_time_links(text: str) -> str:
     """A text's body for staff eyes: its one-time link hidden (opening it would bind it to the staff's browser)."""
     return _ONE_TIME_LINK.sub(hidden_one_time_link(), text or "")
+
+
+def system_words(update) -> str:
+    """The words the system wrote on a case update, rendered now in the reader's language ("" if none).
+
+    A handover names the new liaison; the update's body holds only what staff wrote, sent as written.
+    """
+    if update.kind == "handover" and update.family_visible and update.about_user is not None:
+        return _("From now on, your liaison officer is %(name)s.", name=update.about_user.name)
+    return ""

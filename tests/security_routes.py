@@ -273,6 +273,9 @@ ROUTES: list[Route] = [
     Route("staff.set_legal_hold", lambda w: f"/staff/cases/{w.case_a.id}/hold", POST=supervisors_only(STAFF_CASE),
           data=lambda w, u: {"hold-reason": "Court order in a related case."}),
     Route("staff.legal_holds", lambda w: "/staff/holds", GET=supervisors_only(200)),
+    # "Carriers are blocking our texts": supervisors and admins acknowledge the agency-wide alarm.
+    Route("staff.acknowledge_carrier_alarm", lambda w: "/staff/carrier-alarm/acknowledge",
+          POST=supervisors_only(STAFF_HOME), data=NO_DATA, actor="supervisor"),
     Route("staff.lift_legal_hold", lambda w: f"/staff/cases/{w.held_case.id}/hold/lift",
           POST=supervisors_only(STAFF_CASE), data=NO_DATA),
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select, text
 
 from portal.models import FamilyMember, Notification, Outreach, utcnow
 from portal.providers.sms import SmsError
-from portal.services.notifications import policy
+from portal.services.notifications import carrier_codes, policy
 from portal.services.notifications.outbox import queue_sms, render_sms
 from portal.tasks import deliver_message, dispatch_outbox
 from portal.tasks import delivery as outbox
@@ -132,14 +132,16 @@ def test_twilio_21610_marks_the_member_opted_out_and_stops(db, sms):
     assert deliver_message(later.id) == "blocked" and sms.sent == []
 
 
-@pytest.mark.parametrize("code", sorted(policy.WRONG_NUMBER_CODES))
-def test_wrong_number_codes_flag_the_number_without_retry(db, sms, code, daytime):
+@pytest.mark.parametrize("code", sorted(carrier_codes.NOT_TEXTABLE_CODES))
+def test_not_textable_codes_mark_and_flag_the_number_without_retry(db, sms, code, daytime):
     member = factories.make_family_member(case=factories.make_case())
     message = _text(db, member=member)
     sms.fail_with = SmsError("wrong number", code=code, retryable=False)
     assert deliver_message(message.id) == "failed"
     db.session.expire_all()
-    assert db.session.get(FamilyMember, member.id).phone_flagged_at is not None
+    marked = db.session.get(FamilyMember, member.id)
+    assert marked.phone_flagged_at is not None
+    assert (marked.phone_not_textable_at is not None, marked.phone_not_textable_code) == (True, code)
     daytime.shift(timedelta(days=1))
     outbox.sweep()
     assert _reload(db, message).attempts == 1

@@ -165,8 +165,10 @@ def test_a_handover_tells_the_new_liaison_and_the_family(app, client, liaison, f
     assert db.session.get(Case, case.id).liaison_id == new.id
     notes = {(u.family_visible, u.body) for u in db.session.scalars(select(CaseUpdate).where(
         CaseUpdate.kind == "handover"))}
-    assert notes == {(False, "Mother prefers calls after 6 pm."),
-                     (True, "From now on, your liaison officer is Officer Sam Okafor.\n\nSam is kind.")}
+    # The sentence naming the new liaison is rendered when read, in the reader's language; only staff's words are kept.
+    assert notes == {(False, "Mother prefers calls after 6 pm."), (True, "Sam is kind.")}
+    told = db.session.scalar(select(CaseUpdate).where(CaseUpdate.kind == "handover", CaseUpdate.family_visible))
+    assert told.about_user_id == new.id
     kinds = {(t.kind, t.recipient) for t in db.session.scalars(select(Notification))}
     assert ("staff_handover", "+13125550199") in kinds and ("handover", plain.phone) in kinds
     assert client.get(f"/staff/cases/{case.id}").status_code == 404  # the old liaison's access ended

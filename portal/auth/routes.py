@@ -11,6 +11,7 @@ from ..extensions import db
 from ..services import accounts, invitations, lockout
 from ..web import sessions
 from ..web.errors import show_error
+from ..web.i18n import speak_members_language
 from ..web.security import address_key, note_failure, rate_limit, too_many, too_many_failures
 from ..web.urls import safe_next
 from . import bp
@@ -123,6 +124,7 @@ def accept_invite(token: str):
     except invitations.InvitationUnusable:
         return _invite_unusable()
     member = invitation.family_member
+    speak_members_language(member.language)
     form = AcceptInviteForm()
     if request.method == "GET" and member.email:
         form.email.data = member.email

@@ -80,7 +80,7 @@ def case(case_id: int):
     rows = db.session.execute(
         select(CaseUpdate, mine.label("is_my_request"))
         .where(CaseUpdate.case_id == case.id, or_(CaseUpdate.family_visible.is_(True), mine))
-        .order_by(CaseUpdate.created_at.desc())
+        .options(joinedload(CaseUpdate.about_user)).order_by(CaseUpdate.created_at.desc())
     ).all()
     updates = [u for u, _mine in rows if u.family_visible]
     meeting_request = next((u for u, is_mine in rows if is_mine), None)

@@ -19,6 +19,8 @@ from .contact import (
 )
 from .leads import LEAD_STATUSES, SUBMITTER_STATUS, Lead, LeadAttachment, LeadNote, LeadQuestion, TipLink
 from .messaging import (
+    FILTERED_ERROR_CODES,
+    FILTERED_WHERE,
     INBOUND_HANDLINGS,
     MESSAGE_CHANNELS,
     MESSAGE_SENDERS,
@@ -36,12 +38,13 @@ from .types import UTCDateTime, utcnow
 
 __all__ = [
     "ACTIVE_SLOT_STATUSES", "APPOINTMENT_KINDS", "APPOINTMENT_MODES", "APPOINTMENT_STATUSES", "CADENCES",
-    "CADENCE_DAYS", "CHANNELS", "CONSENT_METHODS", "DIRECTIONS", "GRANT_METHODS", "INBOUND_HANDLINGS", "LANGUAGES",
-    "LEAD_STATUSES", "MESSAGE_CHANNELS", "MESSAGE_SENDERS", "NOTICE_ITEM_KINDS", "NOTIFICATION_CHANNELS",
-    "OUTBOX_STATUSES", "OUTCOMES", "OUTREACH_SOURCES", "REVOKE_METHODS", "ROLES", "STAFF_ROLES", "STAGES",
-    "STAGES_BY_KEY", "STAGE_KEYS", "SUBMITTER_STATUS", "UPDATE_KINDS", "Agency", "Appointment", "AuditEvent",
-    "AvailabilityException", "AvailabilityWindow", "Case", "CaseMessage", "CaseUpdate", "ContactConsent",
-    "FamilyMember", "InboundSms", "InboundSmsMedia", "Invitation", "Lead", "LeadAttachment", "LeadNote",
-    "LeadQuestion", "MfaRecoveryCode", "NoticeLink", "Notification", "Outreach", "Passkey", "Resource", "Stage",
-    "TipLink", "UTCDateTime", "User", "WebauthnChallenge", "stage_info", "utcnow",
+    "CADENCE_DAYS", "CHANNELS", "CONSENT_METHODS", "DIRECTIONS", "FILTERED_ERROR_CODES", "FILTERED_WHERE",
+    "GRANT_METHODS", "INBOUND_HANDLINGS", "LANGUAGES", "LEAD_STATUSES", "MESSAGE_CHANNELS", "MESSAGE_SENDERS",
+    "NOTICE_ITEM_KINDS", "NOTIFICATION_CHANNELS", "OUTBOX_STATUSES", "OUTCOMES", "OUTREACH_SOURCES",
+    "REVOKE_METHODS", "ROLES", "STAFF_ROLES", "STAGES", "STAGES_BY_KEY", "STAGE_KEYS", "SUBMITTER_STATUS",
+    "UPDATE_KINDS", "Agency", "Appointment", "AuditEvent", "AvailabilityException", "AvailabilityWindow", "Case",
+    "CaseMessage", "CaseUpdate", "ContactConsent", "FamilyMember", "InboundSms", "InboundSmsMedia", "Invitation",
+    "Lead", "LeadAttachment", "LeadNote", "LeadQuestion", "MfaRecoveryCode", "NoticeLink", "Notification",
+    "Outreach", "Passkey", "Resource", "Stage", "TipLink", "UTCDateTime", "User", "WebauthnChallenge", "stage_info",
+    "utcnow",
 ]

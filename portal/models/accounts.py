@@ -102,6 +102,9 @@ class Agency(db.Model):
     tip_thread_idle_days: Mapped[int | None] = mapped_column(Integer)
     # Staff must sign in with a passkey: TOTP alone no longer completes a sign-in (recovery codes still do).
     require_passkeys: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # When a supervisor or admin last acknowledged the "carriers are blocking our texts" alarm
+    # (services/notifications/carrier_alarm.py): it stays quiet until a blocked text arrives after this.
+    carrier_alarm_acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 

@@ -111,6 +111,10 @@ class FamilyMember(db.Model):
     email_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     email_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     email_undelivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The carrier said this number cannot get texts (a landline, no such phone): when, and Twilio's error code.
+    # Cleared when staff change the number (services/cases.py).
+    phone_not_textable_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    phone_not_textable_code: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     # Kept by the database (models/last_contact.py): the latest real contact naming this member.
@@ -148,7 +152,11 @@ class CaseUpdate(db.Model):
     body: Mapped[str] = mapped_column(EncryptedText("case_updates.body"), default="")
     stage_from: Mapped[str | None] = mapped_column(String(32))
     stage_to: Mapped[str | None] = mapped_column(String(32))
+    # Whom a system-written update is about (a handover: the new liaison). Its words are rendered when read, in the
+    # reader's language (display.system_words); the body holds only what staff wrote.
+    about_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     case: Mapped[Case] = relationship("Case")
-    author: Mapped[User | None] = relationship("User")
+    author: Mapped[User | None] = relationship("User", foreign_keys=[author_id])
+    about_user: Mapped[User | None] = relationship("User", foreign_keys=[about_user_id])

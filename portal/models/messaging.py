@@ -19,6 +19,10 @@ if TYPE_CHECKING:  # for the relationship annotations only
 OUTBOX_STATUSES = ("queued", "sending", "sent", "delivered", "undelivered", "failed", "deferred", "blocked",
                    "cancelled", "awaiting_consent")
 NOTIFICATION_CHANNELS = ("sms", "email")
+# Texts a carrier filtered or blocked (Twilio 30007 and 30034; services/notifications/carrier_codes.py names them):
+# the agency-wide alarm counts these in the last hour, through the partial index below.
+FILTERED_ERROR_CODES = ("30007", "30034")
+FILTERED_WHERE = "error_code IN ('30007', '30034')"
 # How an inbound text was handled: a keyword (STOP, HELP...), a message in a case's conversation, or unmatched.
 INBOUND_HANDLINGS = ("keyword", "conversation", "unmatched")
 MESSAGE_SENDERS = ("family", "staff")
@@ -40,6 +44,8 @@ class Notification(db.Model):
         # Texts whose body Twilio still holds: the redaction job reads only these (tasks/redaction.py).
         Index("ix_notifications_provider_unredacted", "id", postgresql_where=text(UNREDACTED),
               sqlite_where=text(UNREDACTED)),
+        Index("ix_notifications_carrier_filtered_updated_at", "updated_at", postgresql_where=text(FILTERED_WHERE),
+              sqlite_where=text(FILTERED_WHERE)),
         one_of("channel", NOTIFICATION_CHANNELS),
         one_of("status", OUTBOX_STATUSES),
         one_of("language", LANGUAGES),

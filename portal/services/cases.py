@@ -161,6 +161,7 @@ def update_family_member(member: FamilyMember, *, name: str, relationship: str, 
         member.phone = new_phone
         member.phone_flagged_at = None  # a new number is not known to be wrong
         forget_number_consent(member)  # consent belongs to a number: the new one has to be asked
+        member.phone_not_textable_at = member.phone_not_textable_code = None  # nor known not to get texts
         if new_phone and member.sms_opted_out_at is None and not member.texts_enabled:
             member.texts_enabled = True
     values = {"name": name.strip(), "relationship_to_decedent": relationship.strip(),
@@ -279,10 +280,10 @@ def reassign_case(case: Case, *, liaison: User, backup_liaison: User | None, han
     case.backup_liaison_id = backup_liaison.id if backup_liaison else None
     db.session.flush()
     note = add_update(case, body=handover_note, family_visible=False, author=author, kind="handover")
-    words = _("From now on, your liaison officer is %(name)s.", name=liaison.name)
-    if family_message.strip():
-        words = f"{words}\n\n{family_message.strip()}"
-    told = add_update(case, body=words, family_visible=True, author=author, kind="handover")
+    # "Your liaison is now ..." is rendered when read, in the reader's language (display.system_words); the body
+    # keeps only the words staff wrote for the family, sent as written.
+    told = add_update(case, body=family_message, family_visible=True, author=author, kind="handover",
+                      about_user=liaison)
     link = portal_link("family.case", case_id=case.id)
     for member in case.family_members:
         queue_notice(member, "handover", kind="handover", liaison_name=liaison.name, link=link, item=told)
@@ -313,12 +314,14 @@ def share_update(case: Case, *, body: str, author: User | None) -> CaseUpdate:
 
 
 def add_update(case: Case, *, body: str, family_visible: bool, author: User | None, kind: str = "update",
-               stage_from: str | None = None, stage_to: str | None = None) -> CaseUpdate:
-    """Add a timeline entry, for the family or internal."""
+               stage_from: str | None = None, stage_to: str | None = None,
+               about_user: User | None = None) -> CaseUpdate:
+    """Add a timeline entry, for the family or internal (about_user: whom system-written words name)."""
     if stage_to is not None and stage_to not in STAGE_KEYS:
         raise ServiceError(f"unknown stage {stage_to!r}")
     entry = CaseUpdate(case_id=case.id, author_id=author.id if author else None, kind=kind,
-                       family_visible=family_visible, body=body.strip(), stage_from=stage_from, stage_to=stage_to)
+                       family_visible=family_visible, body=body.strip(), stage_from=stage_from, stage_to=stage_to,
+                       about_user_id=about_user.id if about_user else None)
     db.session.add(entry)
     db.session.flush()
     audit.record("case_update.create", entry, actor=author, case_id=case.id, family_visible=family_visible,

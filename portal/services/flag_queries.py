@@ -227,7 +227,8 @@ def pending_flags(scope: str | None):
     """Candidates for the flags decided in Python: each already past every check SQL can make cheaply.
 
     Columns: kind (message, callback, text_failed, phone_flagged, email_undelivered), case_id, member_id, ref_id,
-    at, member_last and the names to show.
+    at, member_last, the names to show and the member's not_textable_code (the carrier said the number cannot get
+    texts).
     """
     def in_scope(stmt):
         return scoped(stmt, scope)
@@ -276,7 +277,7 @@ def pending_flags(scope: str | None):
     u = union_all(*branches).subquery("pending")
     member = aliased(FamilyMember)
     return (select(u, Case.case_number, Case.decedent_name, Case.liaison_id, User.name.label("liaison_name"),
-                   member.name.label("member_name"))
+                   member.name.label("member_name"), member.phone_not_textable_code.label("not_textable_code"))
             .join(Case, Case.id == u.c.case_id).outerjoin(User, User.id == Case.liaison_id)
             .outerjoin(member, member.id == u.c.member_id))
 

@@ -16,6 +16,7 @@ from ..display import CADENCE_WORDS, age_words
 from ..extensions import db
 from ..models import Agency
 from .flag_queries import ANCHOR, flag_params, pending_flags, ranked_flags, scope_of
+from .notifications import carrier_codes
 
 REASONS = {
     "first_contact": _l("No first contact for %(age)s"),
@@ -25,6 +26,8 @@ REASONS = {
     "message_unanswered": _l("A message from the family has waited %(age)s for a reply"),
     "text_undelivered": _l("Texts are not getting through for %(age)s: the number may be wrong"),
     "email_undelivered": _l("Email is not getting through for %(age)s: the address may be wrong"),
+    "not_textable": _l("This number cannot get texts (%(why)s) for %(age)s: call the family or ask for a mobile "
+                       "number"),
     "callback_unconfirmed": _l("A callback request has waited %(age)s for confirmation"),
     "meeting_request": _l("Asked %(age)s ago for a meeting about the prosecutor's decision"),
     "no_show": _l("Missed an appointment %(age)s ago"),
@@ -64,7 +67,8 @@ class Flag:
     def reason(self) -> str:
         """Why, in plain words (in the current language)."""
         cadence = CADENCE_WORDS.get(self.extra.get("cadence", ""), "")
-        return str(REASONS[self.kind]) % {"age": age_words(self.age), "cadence": cadence}
+        why = carrier_codes.meaning(self.extra["code"]) if "code" in self.extra else ""
+        return str(REASONS[self.kind]) % {"age": age_words(self.age), "cadence": cadence, "why": why}
 
     @property
     def sort_key(self) -> tuple:
@@ -125,7 +129,11 @@ def decide_pending(now: datetime, agency: Agency, rows) -> list[Flag]:
         r = min(member_rows, key=lambda row: row.at)  # the earlier of a failed text and a flagged number
         if r.member_last is not None and r.member_last >= r.at:
             continue  # someone reached them after the failure: the number works
-        flags.append(_flag(now, r, kind="text_undelivered", severity=ACT_NOW, since=r.at))
+        if r.not_textable_code:  # the carrier named why: say it, instead of "the number may be wrong"
+            flags.append(_flag(now, r, kind="not_textable", severity=ACT_NOW, since=r.at,
+                               extra={"code": r.not_textable_code}))
+        else:
+            flags.append(_flag(now, r, kind="text_undelivered", severity=ACT_NOW, since=r.at))
     for r in oldest_message.values():
         due = add_business_days(r.at, agency.message_reply_business_days, agency.timezone)
         if now >= due:

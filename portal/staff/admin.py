@@ -5,6 +5,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import access
+from ..auth.forms import EmptyForm
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import STAFF_ROLES, Resource, User
@@ -12,6 +13,7 @@ from ..services import admin as admin_service
 from ..services import passkeys as passkey_service
 from ..services.admin import POLICY_LIMITS
 from ..services.agency import get_agency
+from ..services.notifications.carrier_alarm import carrier_alarm
 from ..services.retention import RETENTION_SETTINGS
 from ..web.errors import flash_error, show_error
 from . import bp
@@ -22,7 +24,7 @@ from .forms_admin import AgencyForm, ResourceForm, RoleForm, StaffAccountForm, S
 def admin_home():
     """What an admin can manage."""
     access.require_admin(current_user)
-    return render_template("staff/admin_home.html")
+    return render_template("staff/admin_home.html", carrier_alarm=carrier_alarm(), alarm_form=EmptyForm())
 
 
 @bp.route("/admin/users", methods=["GET", "POST"])

@@ -16,7 +16,9 @@ from ..models.types import db_int
 from ..services import cases as case_service
 from ..services import contact, invitations
 from ..services.cases import assignable_staff, update_family_member
+from ..services.notifications import carrier_alarm as carrier_alarm_service
 from ..services.notifications import consent
+from ..services.notifications.carrier_alarm import carrier_alarm
 from ..services.notifications.outbox import why_no_text
 from ..web.errors import show_error
 from . import bp
@@ -73,9 +75,23 @@ def dashboard():
         .options(joinedload(CaseUpdate.author)).order_by(CaseUpdate.created_at.desc())
     ).all()
     liaisons = assignable_staff() if current_user.sees_all_cases else []
+    alarm = carrier_alarm() if current_user.sees_all_cases else None  # supervisors and admins see the agency's
     return render_template("staff/dashboard.html", flags=found.flags, total=found.total, page=page, pages=pages,
                            listed=found.listed, listed_total=found.listed_total, cases=cases, handovers=handovers,
-                           liaisons=liaisons, chosen=chosen, counts={"act_now": found.act_now, "soon": found.soon})
+                           liaisons=liaisons, chosen=chosen, counts={"act_now": found.act_now, "soon": found.soon},
+                           carrier_alarm=alarm, alarm_form=EmptyForm())
+
+
+@bp.route("/carrier-alarm/acknowledge", methods=["POST"])
+def acknowledge_carrier_alarm():
+    """A supervisor or admin saw "carriers are blocking our texts": quiet until more are blocked."""
+    access.require_supervisor(current_user)
+    if EmptyForm().validate_on_submit():
+        carrier_alarm_service.acknowledge_carrier_alarm(by=current_user)
+        flash(_("Alarm acknowledged. It comes back if more texts are blocked."), "success")
+    else:
+        flash(_("The page was open too long. Please try again."), "error")
+    return redirect(url_for("staff.dashboard"))
 
 
 @bp.route("/cases")
@@ -121,7 +137,8 @@ CASE_PAGE_LOADS = (joinedload(Case.liaison), joinedload(Case.backup_liaison), jo
 def case_page(case: Case, *, status: int = 200, **forms):
     """Render the case page with any forms that carry errors (a fixed handful of statements, see query budgets)."""
     updates = db.session.scalars(
-        select(CaseUpdate).where(CaseUpdate.case_id == case.id).options(joinedload(CaseUpdate.author))
+        select(CaseUpdate).where(CaseUpdate.case_id == case.id)
+        .options(joinedload(CaseUpdate.author), joinedload(CaseUpdate.about_user))
         .order_by(CaseUpdate.created_at.desc())
     ).all()
     contacts = db.session.scalars(

@@ -26,7 +26,7 @@ from ..extensions import db
 from ..models import Agency, FamilyMember, Notification, utcnow
 from ..providers.email import EmailError
 from ..providers.sms import SmsError
-from ..services.notifications import consent, policy
+from ..services.notifications import carrier_codes, consent, policy
 from ..services.notifications.email import content_of, record_address_state
 from ..services.notifications.history import add_sent_outreach
 from ..services.notifications.redaction import redact_one_time_links
@@ -157,20 +157,28 @@ def _record_sent(session: Session, item: Claimed, token: datetime, provider_sid:
     session.commit()
 
 
+def _action(item: Claimed, exc: SmsError | EmailError) -> str:
+    """What a refusal means: Twilio's codes by name (carrier_codes.py) for a text; retry or give up for an email."""
+    if item.channel == "sms":
+        return carrier_codes.action_for(exc.code, retryable=exc.retryable)
+    return carrier_codes.RETRY if exc.retryable else carrier_codes.GIVE_UP
+
+
 def _record_failure(session: Session, item: Claimed, token: datetime, exc: SmsError | EmailError,
                     result: DrainResult) -> None:
     now = utcnow()
     attempts = item.attempts + 1
     values = {"attempts": attempts, "error_code": (exc.code or "")[:16] or None, "claimed_at": None}
     texted = item.channel == "sms"
-    if texted and exc.code == policy.OPTED_OUT_CODE:
+    action = _action(item, exc)
+    if action == carrier_codes.OPTED_OUT:
         values["status"] = "blocked"
         consent.opt_out_number(session, item.recipient, now=now)
-    elif texted and exc.code in policy.WRONG_NUMBER_CODES:
+    elif action == carrier_codes.NOT_TEXTABLE:
         values["status"] = "failed"
-        consent.flag_number(session, item.recipient, now=now)
-    elif not exc.retryable or attempts >= policy.MAX_ATTEMPTS:
-        values["status"] = "failed"
+        consent.mark_not_textable(session, item.recipient, values["error_code"], now=now)
+    elif action != carrier_codes.RETRY or attempts >= policy.MAX_ATTEMPTS:
+        values["status"] = "failed"  # given up (FILTERED too: the carrier alarm counts its error code)
     else:
         values["status"] = "queued"
         values["next_attempt_at"] = now + policy.retry_delay(attempts)
@@ -204,7 +212,7 @@ def _stopped(item: Claimed, opted_out: set[str], members: dict) -> bool:
 
 def _send_batch(session: Session, batch: list[Claimed], token: datetime, result: DrainResult, *,
                 deadline: float, agency_tz: str) -> None:
-    opted_out = consent.opted_out_numbers(session, {i.recipient for i in batch if i.channel == "sms"})
+    opted_out = consent.unreachable_numbers(session, {i.recipient for i in batch if i.channel == "sms"})
     member_ids = {i.family_member_id for i in batch if i.family_member_id}
     members = {m.id: m for m in session.scalars(select(FamilyMember).where(FamilyMember.id.in_(member_ids)))} \
         if member_ids else {}
@@ -238,8 +246,8 @@ def _send_batch(session: Session, batch: list[Claimed], token: datetime, result:
                           type(exc).__name__, _where(exc))
                 exc = SmsError("unexpected error", code="error")
             _record_failure(session, item, token, exc, result)
-            if exc.code == policy.OPTED_OUT_CODE:
-                opted_out.add(item.recipient)
+            if _action(item, exc) in (carrier_codes.OPTED_OUT, carrier_codes.NOT_TEXTABLE):
+                opted_out.add(item.recipient)  # the rest of this batch to that number is blocked too
             if exc.retryable:  # the provider, not this one, is in trouble: leave the rest of its channel for later
                 result.paused = True
                 paused.add(item.channel)

@@ -6,6 +6,7 @@ from flask_babel import get_locale
 
 from .. import display
 from ..models import STAGES, utcnow
+from ..services.notifications import carrier_codes
 
 
 def register(app: Flask) -> None:
@@ -30,6 +31,8 @@ def register(app: Flask) -> None:
         age_since=lambda value: d.age_words(utcnow() - value) if value else "",
         hide_one_time_links=d.hide_one_time_links,
         phone_display=lambda number: d.phone_display(number, app.config["DEFAULT_PHONE_REGION"]),
+        carrier_meaning=carrier_codes.meaning,  # a Twilio error code in plain words
+        system_words=d.system_words,  # what the system wrote on an update, in the reader's language
     )
     app.jinja_env.globals.update(STAGES=STAGES, LANGUAGE_NAMES=d.LANGUAGE_NAMES, get_locale=get_locale,
                                  get_timezone_name=d.timezone_name)

@@ -11,7 +11,7 @@ from datetime import datetime
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from ... import audit
@@ -215,11 +215,31 @@ def opt_in_number(session: Session, phone: str, *, inbound: InboundSms | None = 
     return back
 
 
-def flag_number(session: Session, phone: str, *, now: datetime) -> int:
-    """Mark every family member with this number "number may be wrong"; returns how many were newly flagged."""
-    return session.execute(
+def unreachable_numbers(session: Session, numbers: set[str]) -> set[str]:
+    """Which of these numbers opted out or cannot get texts (a carrier said so), in one query."""
+    if not numbers:
+        return set()
+    return set(session.scalars(
+        select(FamilyMember.phone).where(FamilyMember.phone.in_(numbers),
+                                         or_(FamilyMember.sms_opted_out_at.is_not(None),
+                                             FamilyMember.phone_not_textable_at.is_not(None)))
+    ))
+
+
+def mark_not_textable(session: Session, phone: str, code: str, *, now: datetime) -> int:
+    """Mark every family member with this number "cannot get texts" (with Twilio's code) and flagged, and stop what
+    is waiting for it; returns how many members were newly marked."""
+    marked = session.execute(
         update(FamilyMember)
-        .where(FamilyMember.phone == phone, FamilyMember.phone_flagged_at.is_(None))
-        .values(phone_flagged_at=now)
+        .where(FamilyMember.phone == phone, FamilyMember.phone_not_textable_at.is_(None))
+        .values(phone_not_textable_at=now, phone_not_textable_code=code,
+                phone_flagged_at=func.coalesce(FamilyMember.phone_flagged_at, now))
         .execution_options(synchronize_session=False)
     ).rowcount
+    session.execute(
+        update(Notification)
+        .where(Notification.recipient == phone, Notification.channel == "sms", Notification.status.in_(WAITING))
+        .values(status="blocked", claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return marked

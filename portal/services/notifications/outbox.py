@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from ...extensions import db
 from ...models import Case, FamilyMember, Notification, utcnow
 from ...providers.sms.segments import gsm_friendly
-from . import consent, policy
+from . import carrier_codes, consent, policy
 from .policy import OUTBOX_SESSION_KEY, send_time_for
 from .states import AWAITING_CONSENT, WAITING
 
@@ -94,6 +94,8 @@ def why_no_text(member: FamilyMember) -> str | None:
         return _("replied STOP to texts")  # a STOP covers everyone who uses that number
     if not member.texts_enabled:
         return _("turned texts off")
+    if member.phone_not_textable_at is not None:
+        return _("this number cannot get texts: %(why)s", why=carrier_codes.meaning(member.phone_not_textable_code))
     return None
 
 

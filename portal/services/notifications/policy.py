@@ -1,4 +1,4 @@
-"""The texts policy in numbers: daytime window, quiet hours, retry backoff and Twilio error codes."""
+"""The texts policy in numbers: daytime window, quiet hours, retry backoff (Twilio's error codes: carrier_codes.py)."""
 from __future__ import annotations
 
 import random
@@ -14,9 +14,6 @@ FIRST_RETRY = timedelta(seconds=80)
 BACKOFF_FACTOR = 3  # 80 s, 4 min, 12 min, 36 min, 1.8 h, 5.4 h, 16.2 h: the 8th attempt about a day after the 1st
 JITTER = 0.2  # each wait is stretched or shrunk by up to 20% so that retries after an outage spread out
 PAUSE_AFTER_PROVIDER_ERROR = timedelta(seconds=30)
-
-OPTED_OUT_CODE = "21610"  # "Attempt to send to unsubscribed recipient"
-WRONG_NUMBER_CODES = frozenset({"21211", "21614", "30003", "30005", "30006"})
 
 OPT_OUT_CONFIRMATION = "opt_out_confirmation"  # the one kind of text an opted-out number may still get
 CONSENT_REQUEST = "consent_request"  # the one kind of text a number without consent may get

@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, update
 
 from ...extensions import db
 from ...models import Notification, utcnow
-from . import consent, policy
+from . import carrier_codes, consent
 from .history import add_sent_outreach
 from .states import NOT_YET_SENT
 
@@ -52,11 +52,13 @@ def apply_status_callback(*, outbox_id: int, provider_status: str | None, provid
             .execution_options(synchronize_session=False)
         ).rowcount)
     if moved and error_code:
-        code = str(error_code)
-        if code == policy.OPTED_OUT_CODE:
+        code = str(error_code).strip()[:16]
+        action = carrier_codes.action_for(code)
+        if action == carrier_codes.OPTED_OUT:
             consent.opt_out_number(db.session, message.recipient, now=now)
-        elif code in policy.WRONG_NUMBER_CODES:
-            consent.flag_number(db.session, message.recipient, now=now)
+        elif action == carrier_codes.NOT_TEXTABLE:
+            consent.mark_not_textable(db.session, message.recipient, code, now=now)
+        # FILTERED needs nothing more here: the stored error code is what the carrier alarm counts.
     db.session.flush()
     db.session.expire(message)
     log.info("status callback outbox_id=%s status=%s applied=%s code=%s", outbox_id, new, moved, error_code)
