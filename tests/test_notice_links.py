@@ -11,7 +11,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.models import AuditEvent, CaseMessage, NoticeLink, Notification, utcnow
 from portal.services import cases, conversation
@@ -178,13 +178,16 @@ def test_every_open_is_audited_with_no_actor_and_no_token_and_no_log_holds_it(ap
     assert not any(token in record.getMessage() for record in caplog.records)
 
 
-def test_link_for_keeps_the_portal_link_for_detailed_texts_and_members_texts_cannot_reach(db, world):
+def test_link_for_keeps_the_portal_link_for_account_holders_and_members_texts_cannot_reach(db, world):
     message = _staff_message(db, world)
-    detailed = factories.make_family_member(case=world["case"], phone="+13125550173", detailed_texts=True)
+    account = factories.make_family_member(case=world["case"], user=factories.make_user(role="family"),
+                                           phone="+13125550174")
     no_phone = factories.make_family_member(case=world["case"], phone=None)
-    for member in (detailed, no_phone):
+    for member in (account, no_phone):
         assert link_for(member, message, "http://localhost/my") == "http://localhost/my"
-    assert link_for(world["member"], message, "http://localhost/my").startswith("http://localhost/n/")
+    detailed = factories.make_family_member(case=world["case"], phone="+13125550173", detailed_texts=True)
+    for member in (world["member"], detailed):  # without an account, detailed texts or not, nobody is sent to sign in
+        assert link_for(member, message, "http://localhost/my").startswith("http://localhost/n/")
 
 
 def test_an_internal_update_or_a_family_message_gets_no_link(db, world):
@@ -249,3 +252,28 @@ def test_a_revoked_link_answers_404_in_its_own_session(client, db, world):
     db.session.scalar(select(NoticeLink)).revoked_at = utcnow()
     db.session.commit()
     assert client.get(f"/n/{token}").status_code == 404
+
+
+def test_with_detailed_texts_a_member_without_an_account_gets_the_words_in_full(db, world):
+    world["member"].detailed_texts = True
+    db.session.commit()
+    _staff_message(db, world)
+    text = db_text(world["member"])
+    assert text.body == f"Demo County Police Department, Sam: {SAID}"
+    assert "sign in" not in text.body.lower()
+
+
+def test_the_email_and_the_text_carry_links_of_their_own(db, world):
+    from portal.services.notifications.email import content_of
+
+    member = world["member"]
+    member.email, member.email_consent_at = "rosa@example.org", utcnow()
+    db.session.commit()
+    _staff_message(db, world)
+    texts = db.session.scalars(select(Notification).where(Notification.family_member_id == member.id)
+                               .order_by(Notification.channel)).all()
+    assert [t.channel for t in texts] == ["email", "sms"]
+    email_link = re.search(r"/n/[A-Za-z0-9_-]+", content_of(texts[0].body).text).group(0)
+    sms_link = re.search(r"/n/[A-Za-z0-9_-]+", texts[1].body).group(0)
+    assert email_link != sms_link
+    assert db.session.scalar(select(func.count()).select_from(NoticeLink)) == 2

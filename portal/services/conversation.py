@@ -10,7 +10,6 @@ from ..display import first_name
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import Case, CaseMessage, FamilyMember, Notification, Outreach, User, utcnow
-from .notifications.links import needs_one_time_link
 from .notifications.notices import queue_notice
 from .notifications.outbox import portal_link, queue_family_sms, why_no_text
 
@@ -71,7 +70,7 @@ def post_staff_message(*, case: Case, author: User, body: str, text_to: list[int
             texted += queue_family_sms(member, "staff_text", kind="staff_text", case_message_id=message.id,
                                        author_first_name=first_name(author.name), body=message.body) is not None
             queue_notice(member, "staff_message", by_text=False, **notice)  # and by email, if they get email
-        elif member.user_id is not None or needs_one_time_link(member):
+        else:
             queue_notice(member, "staff_message", **notice)
     audit.record("case_message.create", message, actor=author, case_id=case.id, sender="staff", texts=texted)
     return message

@@ -73,8 +73,9 @@ def issue_link(member: FamilyMember, item: CaseUpdate | CaseMessage) -> str:
 
 
 def needs_one_time_link(member: FamilyMember) -> bool:
-    """Whether texts to this member point at a one-time link: no account to sign in with, no detailed texts."""
-    return member.user_id is None and not member.detailed_texts
+    """Whether texts to this member point at a one-time link: no account to sign in with (with detailed texts on, the
+    text carries the words and the link opens the rest)."""
+    return member.user_id is None
 
 
 def link_for(member: FamilyMember, item: CaseUpdate | CaseMessage, fallback: str, *, channel: str = "sms") -> str:
