@@ -221,6 +221,9 @@ def build_world() -> World:
         held_case=held_case)
     world.passkey, _authenticator = make_passkey(liaison)
     world.unmatched_picture = factories.make_text_picture(inbound=world.unmatched_text)
+    for _ in range(3):  # carriers filtered three texts this hour: supervisors and admins see the alarm to acknowledge
+        sf.make_text(member=uninvited, status="undelivered").error_code = "30007"
+    db.session.commit()
     return world
 
 

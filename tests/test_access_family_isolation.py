@@ -26,6 +26,7 @@ OTHER_FAMILY_IDS = {
     "exception_id": lambda b: staff_factories.make_exception(liaison=b["case"].liaison).id,
     "resource_id": lambda b: staff_factories.make_resource().id,
     "inbound_id": lambda b: b["inbound"].id,
+    "media_id": lambda b: factories.make_text_picture(inbound=b["inbound"]).id,  # staff only: never a family's
     "passkey_id": lambda b: make_passkey(b["case"].liaison)[0].id,  # a staff member's: never a family's to open
 }
 

@@ -51,7 +51,8 @@ def world(app):
     ids = {"case_id": case.id, "member_id": member.id, "outreach_id": outreach.id, "lead_id": lead.id,
            "attachment_id": attachment.id, "question_id": question.id, "appointment_id": appointment.id,
            "window_id": window.id, "exception_id": exception.id, "resource_id": resource.id, "user_id": a.id,
-           "update_id": factories.make_update(case=case).id, "inbound_id": inbound.id}
+           "update_id": factories.make_update(case=case).id, "inbound_id": inbound.id,
+           "media_id": factories.make_text_picture(inbound=inbound).id}
     return {"a": a, "b": b, "supervisor": supervisor, "admin": admin, "family": family_user, "ids": ids,
             "case": case}
 

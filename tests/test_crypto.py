@@ -119,6 +119,8 @@ def test_production_refuses_to_start_without_keys(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://localhost/db")
     monkeypatch.delenv("ENCRYPTION_KEYS", raising=False)
     monkeypatch.delenv("ENCRYPTION_KEY_FILE", raising=False)
+    monkeypatch.setenv("MAIL_SERVER", "smtp.example.gov")  # email is configured: only the keys are missing
+    monkeypatch.setenv("MAIL_DEFAULT_SENDER", "liaison@example.gov")
     with pytest.raises(RuntimeError, match="ENCRYPTION_KEYS"):
         ProductionConfig()
     monkeypatch.setenv("ENCRYPTION_KEYS", new_key_line("prod1"))

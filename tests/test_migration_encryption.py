@@ -9,6 +9,7 @@ import pytest
 from flask import current_app
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, text
+from sqlalchemy.orm import load_only
 
 from portal.crypto import is_encrypted, key_id_of
 from portal.extensions import db
@@ -117,13 +118,14 @@ def test_the_upgrade_encrypts_every_existing_value_and_the_downgrade_gives_the_r
     assert {key_id_of(v) for _t, _c, v in values} == {current_app.extensions["keyring"].current_id}
     # Every column this revision encrypts holds values (the ones later revisions add are not there yet).
     added_later = {("cases", "hold_reason"), ("lead_attachments", "original_key"),
+                   ("inbound_sms_media", "original_key"),
                    *((t, c) for t, c in CONTACT_COLUMNS)}  # 0012_encrypt_contact_notes
     assert {(t, c) for t, c, _v in values} == {(t, c) for t, c, _k in encrypted_columns(db.metadata)} - added_later
     assert _snapshot(names) == before, "a value changed underneath"
     # The app reads them through its models.
     from portal.models import Lead, LeadQuestion, User
 
-    lead = db.session.get(Lead, 1)
+    lead = db.session.get(Lead, 1, options=[load_only(Lead.people, Lead.details)])  # leads.source came later
     assert lead.people[0]["name"] == f"Ghost {MARK}" and lead.people[0]["knows"] == "ñ 🙂"
     assert lead.details == f"details {MARK}"
     assert db.session.get(User, 1).totp_secret == TOTP
@@ -245,7 +247,8 @@ def test_0012_encrypts_what_staff_wrote_of_a_family_and_the_downgrade_gives_the_
     assert db.session.get(Appointment, 1).callback_window is None
     assert db.session.get(Appointment, 3).reason == f"about the car 3 {MARK}"
     assert db.session.get(AvailabilityException, 1).reason == f"court {MARK}"
-    assert db.session.get(CaseUpdate, 2).body == f"Internal. {MARK}"
+    # Only the body: the model has columns later revisions add.
+    assert db.session.scalar(select(CaseUpdate.body).where(CaseUpdate.id == 2)) == f"Internal. {MARK}"
     db.session.remove()
     _latest_contact_trigger_still_works()  # it was off while the notes were rewritten
 

@@ -65,7 +65,7 @@ def test_a_crash_in_delivery_logs_no_number_and_no_body(app, db, monkeypatch, ca
     db.session.commit()
     drain()
     db.session.commit()
-    assert "text delivery crashed" in caplog.text and "ValueError" in caplog.text
+    assert "sms delivery crashed" in caplog.text and "ValueError" in caplog.text
     for record in caplog.records:
         text = record.getMessage() + (logging.Formatter().formatException(record.exc_info)
                                       if record.exc_info else "")

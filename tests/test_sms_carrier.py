@@ -25,7 +25,7 @@ from .conftest import sign_in
 from .html_pages import form_with_action
 from .sms_helpers import daytime, fake_twilio, live_portal, twilio  # noqa: F401  (fixtures)
 
-BANNER = "Carriers are blocking our texts"
+BANNER = "Phone companies are blocking our texts"
 
 
 @pytest.fixture
@@ -171,9 +171,9 @@ def test_three_filtered_texts_in_an_hour_raise_the_alarm_for_supervisors_and_adm
     assert BANNER not in _home(app, supervisor)  # two are not yet a pattern
     _blocked(db, carrier, 1, code=30034, start=190)
     for page in (_home(app, supervisor), _home(app, admin), _home(app, admin, "/staff/admin")):
-        assert ("Carriers are blocking our texts: 3 texts blocked in the last hour (error 30007, carrier filtering; "
-                "error 30034, our number is not registered for texting (A2P 10DLC)). Check the agency&#39;s texting "
-                "registration with Twilio.") in page
+        assert ("Phone companies are blocking our texts: 3 texts blocked in the last hour (error 30007, carrier "
+                "filtering; error 30034, our number is not registered for texting (A2P 10DLC)). Check our texting "
+                "sign-up with Twilio.") in page
     assert BANNER not in _home(app, liaison)
 
 

@@ -41,8 +41,8 @@ class CarrierAlarm:
                           for code in sorted(self.counts))
         blocked = ngettext("%(num)d text blocked in the last hour", "%(num)d texts blocked in the last hour",
                            self.total)
-        return _("Carriers are blocking our texts: %(blocked)s (%(codes)s). Check the agency's texting registration "
-                 "with Twilio.", blocked=blocked, codes=codes)
+        return _("Phone companies are blocking our texts: %(blocked)s (%(codes)s). Check our texting sign-up with "
+                 "Twilio.", blocked=blocked, codes=codes)
 
 
 def _blocked_since(since: datetime) -> tuple[dict[str, int], datetime | None]:
