@@ -85,7 +85,7 @@ def upgrade():
     op.execute(sa.text(
         "INSERT INTO contact_consents (family_member_id, channel, address, event, method, wording, created_at) "
         "SELECT id, 'sms', phone, 'granted', 'before_history', texts_consent_wording, texts_consent_at "
-        "FROM family_members WHERE texts_consent_at IS NOT NULL AND phone IS NOT NULL"))
+        "FROM family_members WHERE texts_consent_at IS NOT NULL AND phone IS NOT NULL ORDER BY id"))
 
 
 def downgrade():

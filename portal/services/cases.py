@@ -220,6 +220,8 @@ def preview_stage_change(case: Case, *, stage_to: str, message: str) -> StagePre
         if needs_one_time_link(member):
             context["link"] = hidden_one_time_link()  # the real one is made when the stage changes
         text = render_family_sms(member, "stage_change", **context)  # as queue_family_sms does
+        if has_sms_consent(member) and consent.stop_line_due(member, now):
+            text = consent.with_stop_line(text, member.language)  # the first text after consent, then monthly
         send_at = send_time_for(member)
         notices.append(FamilyNotice(member=member, text=text, waits_until=send_at if send_at > now else None,
                                     awaiting_consent=not has_sms_consent(member), email=email))

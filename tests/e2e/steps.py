@@ -186,7 +186,7 @@ def sign_in(page: Page, user, password: str = factories.PASSWORD, *, check: bool
         check_page(page, "sign-in")
     page.locator("#email").fill(user.email)
     page.locator("#password").fill(password)
-    page.locator("main form button[type=submit]").click()
+    page.locator("main form:not(.language-form) button[type=submit]").click()
     signed_in = page.locator("form[action$='/logout']")
     expect(signed_in.or_(page.locator("#code"))).to_be_visible()
     if signed_in.is_visible():
@@ -232,7 +232,7 @@ def accept_invite(page: Page, link: str, *, email: str, password: str = factorie
     page.locator("#email").fill(email)
     page.locator("#password").fill(password)
     page.locator("#confirm").fill(password)
-    page.locator("main form button[type=submit]").click()
+    page.locator("main form:not(.language-form) button[type=submit]").click()
 
 
 def switch_language(page: Page, language: str) -> None:

@@ -43,7 +43,7 @@ def test_liaison_adds_and_invites_a_family_member_who_then_sees_the_update(page,
     update_form.get_by_label("Text").fill(NOTE)
     update_form.get_by_label("Who sees it").select_option("family")
     update_form.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("status")).to_have_text("Shown to the family.")
+    expect(page.get_by_role("status")).to_have_text("Shown to the family, and texted to those who get texts.")
     expect(page.locator("article.family-visible", has_text=NOTE)).to_be_visible()
     steps.check_page(page, "staff-case-update-saved")
 
