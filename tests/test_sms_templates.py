@@ -114,9 +114,11 @@ def test_only_a_member_with_an_account_is_told_to_sign_in(db, language):
 
 
 def test_a_second_generic_update_waits_with_the_first_instead_of_texting_twice(db, daytime):
+    from portal.services.notifications.notices import queue_notice
+
     member = factories.make_family_member(case=factories.make_case())
-    first = queue_family_sms(member, "update", kind="update")
-    second = queue_family_sms(member, "update", kind="update")
+    first = queue_notice(member, "update", kind="update", link=LINK)
+    second = queue_notice(member, "update", kind="update", link=LINK)
     db.session.commit()
     assert first.id == second.id
     assert len(db.session.scalars(select(Notification)).all()) == 1

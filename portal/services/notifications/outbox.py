@@ -19,7 +19,7 @@ from datetime import datetime
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from ...extensions import db
 from ...models import Case, FamilyMember, Notification, utcnow
@@ -78,14 +78,6 @@ def queue_sms(*, to: str, body: str, kind: str, language: str = "en", case: Case
     return message
 
 
-def _waiting_generic_update(member: FamilyMember, kind: str) -> Notification | None:
-    return db.session.scalar(
-        select(Notification).where(Notification.family_member_id == member.id, Notification.kind == kind,
-                                    Notification.channel == "sms", Notification.status.in_(WAITING))
-        .order_by(Notification.id).limit(1)
-    )
-
-
 def why_no_text(member: FamilyMember) -> str | None:
     """Why texts do not reach this member, in words for staff; None when they do. The one consent check."""
     if not member.phone:
@@ -111,16 +103,12 @@ def queue_family_sms(member: FamilyMember, name: str, *, kind: str, urgent: bool
     """Render a text template for a family member in their language and queue it, if they can get texts.
 
     Returns None when nothing is queued (see why_no_text): callers need no checks of their own. Without consent on
-    record the text is held (and the one consent request goes out). A generic (not detailed) update that is
-    already waiting for this member is not queued twice.
+    record the text is held (and the one consent request goes out). Notices that should become one text go through
+    notices.queue_notice, which joins a notice still waiting for the member.
     """
     confirming_stop = kind == policy.OPT_OUT_CONFIRMATION and member.phone and member.texts_enabled
     if not confirming_stop and why_no_text(member) is not None:
         return None
-    if name == "update" and not member.detailed_texts and not urgent:
-        waiting = _waiting_generic_update(member, kind)
-        if waiting is not None:
-            return waiting
     body = render_family_sms(member, name, **context)
     held = not confirming_stop and kind not in policy.ANSWERS and not consent.has_sms_consent(member)
     if held:
